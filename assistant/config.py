@@ -1,0 +1,118 @@
+"""Settings: the one home of shopbot's configuration.
+
+Precedence, highest first: keyword arguments to :func:`load_settings`, ``SHOPBOT_*``
+environment variables (``SHOPBOT_CHAT_MODEL=...``), the TOML config file, the defaults below.
+The config file is the first of: the ``config_file`` argument, ``$SHOPBOT_CONFIG``,
+``./shopbot.toml``, ``$XDG_CONFIG_HOME/shopbot/config.toml``. Its keys are the field names::
+
+    chat_model = "/models/my-model.gguf"
+    embedder = "multilingual-e5-small"
+
+Every default works offline. :func:`apply_environment` sets the variables that keep the
+libraries we use from calling out (``HF_HUB_OFFLINE=1``, ``GRADIO_ANALYTICS_ENABLED=False``)
+unless the user has set them.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from pydantic import Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+OFFLINE_ENVIRONMENT = {"HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False"}
+
+
+def _xdg(var: str, fallback: str) -> Path:
+    return Path(os.environ.get(var) or Path.home() / fallback) / "shopbot"
+
+
+def demo_store_dir() -> Path:
+    """The bundled demo catalog (Magento Luma sample store, AFL-3.0)."""
+    return Path(str(resources.files("index") / "demo_store"))
+
+
+def find_config_file() -> Path | None:
+    """The config file in effect, or None when there is none."""
+    candidates = [os.environ.get("SHOPBOT_CONFIG"), "shopbot.toml"]
+    candidates.append(str(_xdg("XDG_CONFIG_HOME", ".config") / "config.toml"))
+    for candidate in candidates:
+        if candidate and Path(candidate).is_file():
+            return Path(candidate)
+    if os.environ.get("SHOPBOT_CONFIG"):
+        raise FileNotFoundError(f"SHOPBOT_CONFIG points at {os.environ['SHOPBOT_CONFIG']}, which does not exist")
+    return None
+
+
+class Settings(BaseSettings):
+    """Effective configuration. Field docs are what `shopbot config` shows."""
+
+    model_config = SettingsConfigDict(env_prefix="SHOPBOT_", extra="forbid", validate_default=True)
+
+    cache_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_CACHE_HOME", ".cache"),
+        description="Where bundled models are assembled and verified.",
+    )
+    data_dir: Path = Field(
+        default_factory=lambda: _xdg("XDG_DATA_HOME", ".local/share"),
+        description="Where indexes and conversation state live.",
+    )
+    catalog: Path = Field(
+        default_factory=lambda: demo_store_dir() / "luma_products.jsonl",
+        description="Product catalog (JSONL, JSON or CSV) indexed by `shopbot demo`.",
+    )
+    reviews: Path | None = Field(
+        default_factory=lambda: demo_store_dir() / "luma_reviews.jsonl",
+        description="Reviews file for the catalog, or none.",
+    )
+    index_dir: Path | None = Field(
+        default=None, description="Catalog index directory; default: <data_dir>/indexes/demo."
+    )
+    chat_model: str = Field(
+        default="qwen2.5-1.5b-instruct",
+        description="Chat model: a registry name (`shopbot models`), a GGUF file or a Hugging Face model directory.",
+    )
+    embedder: str = Field(
+        default="multilingual-e5-small",
+        description="Embedding model for new indexes: a registry name or a sentence-transformers directory.",
+    )
+    web_host: str = Field(default="127.0.0.1", description="Address the web chat listens on.")
+    web_port: int = Field(default=7860, description="Port of the web chat.")
+
+    @property
+    def effective_index_dir(self) -> Path:
+        return self.index_dir or self.data_dir / "indexes" / "demo"
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+        config_file = find_config_file()
+        if config_file is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config_file))
+        return tuple(sources)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Settings from defaults, config file, environment and ``overrides`` (None values ignored)."""
+    return Settings(**{key: value for key, value in overrides.items() if value is not None})
+
+
+def apply_environment() -> None:
+    """Keep libraries offline unless the user chose otherwise (setdefault, never overwrite)."""
+    for key, value in OFFLINE_ENVIRONMENT.items():
+        os.environ.setdefault(key, value)

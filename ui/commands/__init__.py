@@ -1,0 +1,1 @@
+"""One module per `shopbot` command (see ui/cli.py)."""
