@@ -42,13 +42,14 @@ def demo_store_dir() -> Path:
 
 def find_config_file() -> Path | None:
     """The config file in effect, or None when there is none."""
-    candidates = [os.environ.get("SHOPBOT_CONFIG"), "shopbot.toml"]
-    candidates.append(str(_xdg("XDG_CONFIG_HOME", ".config") / "config.toml"))
-    for candidate in candidates:
-        if candidate and Path(candidate).is_file():
-            return Path(candidate)
-    if os.environ.get("SHOPBOT_CONFIG"):
-        raise FileNotFoundError(f"SHOPBOT_CONFIG points at {os.environ['SHOPBOT_CONFIG']}, which does not exist")
+    explicit = os.environ.get("SHOPBOT_CONFIG")
+    if explicit:
+        if not Path(explicit).is_file():
+            raise FileNotFoundError(f"SHOPBOT_CONFIG points at {explicit}, which does not exist")
+        return Path(explicit)
+    for candidate in (Path("shopbot.toml"), _xdg("XDG_CONFIG_HOME", ".config") / "config.toml"):
+        if candidate.is_file():
+            return candidate
     return None
 
 

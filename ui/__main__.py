@@ -1,0 +1,5 @@
+"""`python -m ui` is `shopbot`."""
+
+from ui.cli import main
+
+main()

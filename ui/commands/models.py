@@ -1,0 +1,41 @@
+"""`shopbot models`: the bundled-model registry, each model's status, and assembling/verifying."""
+
+from __future__ import annotations
+
+import argparse
+
+from assistant.config import load_settings
+from index import model_registry
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "prepare", "verify"],
+        default="list",
+        help="list (default); prepare: assemble and verify; verify: re-hash even if unchanged",
+    )
+    parser.add_argument("names", nargs="*", help="models to prepare/verify (default: all installed)")
+
+
+def run(args: argparse.Namespace) -> int:
+    cache_dir = load_settings().cache_dir
+    if args.action == "list":
+        print(f"{'name':24} {'kind':9} {'status':9} {'size':>8}  description")
+        for spec in model_registry.REGISTRY.values():
+            state = model_registry.status(spec.name, cache_dir).value
+            print(f"{spec.name:24} {spec.kind:9} {state:9} {spec.size / 1e6:7.0f}M  {spec.description}")
+            if state == model_registry.Status.MISSING.value:
+                print(f"{'':24} install: {spec.install_hint()}")
+        print(f"cache: {cache_dir}")
+        return 0
+    names = args.names or [
+        name
+        for name in model_registry.REGISTRY
+        if model_registry.status(name, cache_dir) != model_registry.Status.MISSING
+    ]
+    for name in names:
+        path = model_registry.ensure(name, cache_dir, full_check=args.action == "verify")
+        print(f"{name}: verified  {path}")
+    return 0
