@@ -1,0 +1,110 @@
+"""Metric functions on hand-computed examples; judged-set loading, errors and sampling."""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from index.retrieval_eval import (
+    SETS,
+    EvalDataError,
+    load_corpus,
+    load_eval_set,
+    load_queries,
+    ndcg_at_k,
+    recall_at_k,
+    subsample,
+)
+
+
+def test_ndcg_graded_gains_hand_computed() -> None:
+    gains = {"a": 0.0, "b": 2.0, "c": 1.0, "d": 2.0}
+    # DCG: a (gain 0) at rank 1, b (2) at rank 2, c (1) at rank 3; ideal order: 2, 2, 1.
+    expected = (2 / math.log2(3) + 1 / math.log2(4)) / (2 + 2 / math.log2(3) + 1 / math.log2(4))
+    assert ndcg_at_k(["a", "b", "c"], gains, k=3) == pytest.approx(expected)
+    assert ndcg_at_k(["a", "b", "c"], gains, k=3) == pytest.approx(0.46835, abs=1e-5)
+
+
+def test_ndcg_perfect_cutoff_unjudged_and_empty() -> None:
+    gains = {"b": 2.0, "d": 2.0, "c": 1.0}
+    assert ndcg_at_k(["b", "d", "c"], gains, k=10) == pytest.approx(1.0)
+    assert ndcg_at_k(["b", "x"], gains, k=1) == pytest.approx(1.0)  # ideal is cut at k too
+    assert ndcg_at_k(["x", "y"], gains, k=10) == 0.0  # unjudged ids have gain 0
+    assert ndcg_at_k(["x", "b"], gains, k=1) == 0.0  # a hit below the cutoff does not count
+    assert ndcg_at_k(["a"], {"a": 0.0}, k=10) == 0.0  # nothing relevant: 0, not a division error
+
+
+def test_ndcg_order_matters() -> None:
+    gains = {"b": 2.0, "c": 1.0}
+    assert ndcg_at_k(["b", "c"], gains) > ndcg_at_k(["c", "b"], gains)
+
+
+def test_recall_at_k() -> None:
+    relevant = frozenset({"b", "d"})
+    assert recall_at_k(["a", "b", "c"], relevant, k=10) == 0.5
+    assert recall_at_k(["d", "a", "b"], relevant, k=2) == 0.5
+    assert recall_at_k(["d", "b"], relevant, k=2) == 1.0
+    assert recall_at_k(["a"], frozenset(), k=10) == 0.0
+
+
+def _write(path: Path, rows: list[object]) -> Path:
+    path.write_text("".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows), encoding="utf-8")
+    return path
+
+
+def test_home_depot_gains_and_relevance(tmp_path: Path) -> None:
+    queries = _write(
+        tmp_path / "q.jsonl", [{"query": "drill", "judgments": {"1": 3.0, "2": 1.0, "3": 2.33, "4": 1.67}}]
+    )
+    [query] = load_queries(queries, SETS["homedepot"])
+    assert query.gains == pytest.approx({"1": 2.0, "2": 0.0, "3": 1.33, "4": 0.67})
+    assert query.relevant == {"1", "3"}
+
+
+def test_ecomgpt_gains(tmp_path: Path) -> None:
+    queries = _write(tmp_path / "q.jsonl", [{"query": "扳手", "judgments": {"x": 1.0, "y": 0.0}}])
+    [query] = load_queries(queries, SETS["ecomgpt_zh"])
+    assert query.gains == {"x": 1.0, "y": 0.0}
+    assert query.relevant == {"x"}
+
+
+def test_errors_name_file_line_and_field(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus.jsonl"
+    corpus.write_text('{"id": "1", "title": "Hammer"}\n{"id": "2", "title": ""}\n', encoding="utf-8")
+    with pytest.raises(EvalDataError, match=r"corpus\.jsonl, line 2: field 'title'"):
+        load_corpus(corpus)
+    corpus.write_text('{"id": "1", "title": "Hammer"}\n{"id": "1", "title": "Saw"}\n', encoding="utf-8")
+    with pytest.raises(EvalDataError, match=r"line 2: field 'id': duplicate id '1'"):
+        load_corpus(corpus)
+    queries = tmp_path / "queries.jsonl"
+    queries.write_text(
+        '{"query": "saw", "judgments": {"1": 3}}\n{"query": "saw", "judgments": \n', encoding="utf-8"
+    )
+    with pytest.raises(EvalDataError, match=r"queries\.jsonl, line 2: not valid JSON"):
+        load_queries(queries, SETS["homedepot"])
+    queries.write_text('{"query": "saw", "judgments": {"9": 3}}\n', encoding="utf-8")
+    with pytest.raises(EvalDataError, match=r"line 1: field 'judgments' names '9'"):
+        load_queries(queries, SETS["homedepot"], {"1": "Hammer"})
+    queries.write_text('{"query": "saw", "judgments": {"1": "high"}}\n', encoding="utf-8")
+    with pytest.raises(EvalDataError, match=r"line 1: field 'judgments.1' must be a number"):
+        load_queries(queries, SETS["homedepot"])
+
+
+def test_subsample_keeps_judged_products_and_is_seeded(shared_data: Path) -> None:
+    full = load_eval_set(SETS["homedepot"], shared_data / "eval" / "retrieval")
+    assert len(full.corpus) == 54_667
+    small = subsample(full, n_queries=50, n_distractors=1000, seed=7)
+    again = subsample(full, n_queries=50, n_distractors=1000, seed=7)
+    other = subsample(full, n_queries=50, n_distractors=1000, seed=8)
+    assert [q.text for q in small.queries] == [q.text for q in again.queries]
+    assert small.corpus == again.corpus and small.fingerprint() == again.fingerprint()
+    assert small.fingerprint() != other.fingerprint()
+    assert len(small.queries) == 50 and all(query.relevant for query in small.queries)
+    judged = {doc_id for query in small.queries for doc_id in query.gains}
+    assert judged <= small.corpus.keys()
+    assert len(small.corpus) == len(judged) + 1000
+    assert "50 of 5939 queries (seed 7)" in small.sample_note
+    assert subsample(full, None, None) is full
