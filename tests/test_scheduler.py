@@ -64,10 +64,11 @@ def test_requests_get_the_slot_in_arrival_order() -> None:
     order: list[int] = []
     threads = []
     for number in range(6):
-        thread = threading.Thread(target=lambda n=number: _take_and_record(scheduler, order, n))
+        thread = threading.Thread(target=_take_and_record, args=(scheduler, order, number))
         thread.start()
         threads.append(thread)
-        wait_until(lambda n=number: scheduler.stats().waiting == n + 1, f"request {number} is queued")
+        queued = number + 1
+        wait_until(lambda: scheduler.stats().waiting == queued, f"request {number} is queued")  # noqa: B023
     holder.release()
     for thread in threads:
         thread.join(PATIENCE)
@@ -87,9 +88,9 @@ def test_full_queue_answers_busy_immediately() -> None:
     for thread in waiting:
         thread.start()
     wait_until(lambda: scheduler.stats().waiting == 2, "two requests are queued")
-    with pytest.raises(ModelBusyError, match=r"busy: 2 request\(s\) already waiting \(limit 2\)"):
-        with scheduler.slot():
-            pytest.fail("a request beyond the queue bound must not run")
+    busy = r"busy: 2 request\(s\) already waiting \(limit 2\)"
+    with pytest.raises(ModelBusyError, match=busy), scheduler.slot():
+        pytest.fail("a request beyond the queue bound must not run")
     holder.release()
     for thread in waiting:
         thread.join(PATIENCE)
@@ -100,9 +101,8 @@ def test_full_queue_answers_busy_immediately() -> None:
 def test_no_queue_when_max_waiting_is_zero() -> None:
     scheduler = GenerationScheduler(max_waiting=0, deadline_s=30)
     holder = Holder(scheduler)
-    with pytest.raises(ModelBusyError):
-        with scheduler.slot():
-            pass
+    with pytest.raises(ModelBusyError), scheduler.slot():
+        pass
     holder.release()
     with scheduler.slot():
         pass
@@ -111,12 +111,14 @@ def test_no_queue_when_max_waiting_is_zero() -> None:
 def test_deadline_cancels_a_running_generation() -> None:
     scheduler = GenerationScheduler(max_waiting=1, deadline_s=30)
     tokens = 0
-    with pytest.raises(GenerationTimeoutError, match=r"passed its 0.05 s deadline"):
-        with scheduler.slot(deadline_s=0.05) as ticket:
-            while True:  # a token loop that would never end on its own
-                ticket.raise_if_cancelled()
-                tokens += 1
-                ticket.cancelled.wait(0.01)
+    with (
+        pytest.raises(GenerationTimeoutError, match=r"passed its 0\.05 s deadline"),
+        scheduler.slot(deadline_s=0.05) as ticket,
+    ):
+        while True:  # a token loop that would never end on its own
+            ticket.raise_if_cancelled()
+            tokens += 1
+            ticket.cancelled.wait(0.01)
     assert tokens >= 1
     assert not scheduler.stats().active
     with scheduler.slot() as later:  # the slot was released, the next request runs normally
@@ -133,9 +135,11 @@ def test_finished_generation_is_not_cancelled_afterwards() -> None:
 def test_deadline_passing_while_queued_raises_without_running() -> None:
     scheduler = GenerationScheduler(max_waiting=4, deadline_s=30)
     holder = Holder(scheduler)
-    with pytest.raises(GenerationTimeoutError, match="stayed busy for the whole 0.05 s deadline"):
-        with scheduler.slot(deadline_s=0.05):
-            pytest.fail("a request past its deadline must not run")
+    with (
+        pytest.raises(GenerationTimeoutError, match=r"stayed busy for the whole 0\.05 s deadline"),
+        scheduler.slot(deadline_s=0.05),
+    ):
+        pytest.fail("a request past its deadline must not run")
     stats = scheduler.stats()
     assert (stats.waiting, stats.timed_out_waiting) == (0, 1)
     holder.release()
@@ -145,9 +149,8 @@ def test_deadline_passing_while_queued_raises_without_running() -> None:
 
 def test_errors_release_the_slot_and_share_a_base_class() -> None:
     scheduler = GenerationScheduler(max_waiting=1, deadline_s=30)
-    with pytest.raises(ValueError, match="backend exploded"):
-        with scheduler.slot():
-            raise ValueError("backend exploded")
+    with pytest.raises(ValueError, match="backend exploded"), scheduler.slot():
+        raise ValueError("backend exploded")
     assert not scheduler.stats().active
     assert issubclass(ModelBusyError, ModelError) and issubclass(GenerationTimeoutError, ModelError)
 
@@ -185,9 +188,8 @@ def test_invalid_arguments_are_rejected() -> None:
         GenerationScheduler(max_waiting=-1)
     with pytest.raises(ValueError, match="deadline_s"):
         GenerationScheduler(deadline_s=0)
-    with pytest.raises(ValueError, match="deadline_s"):
-        with GenerationScheduler().slot(deadline_s=-1):
-            pass
+    with pytest.raises(ValueError, match="deadline_s"), GenerationScheduler().slot(deadline_s=-1):
+        pass
 
 
 def test_async_waiter_does_not_block_the_event_loop() -> None:

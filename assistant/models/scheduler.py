@@ -149,7 +149,10 @@ class GenerationScheduler:
             if not granted.done():
                 granted.set_result(None)
 
-        waiter = self._enqueue(deadline_s, lambda: loop.call_soon_threadsafe(resolve))
+        def wake() -> None:  # called from whichever thread releases the slot
+            loop.call_soon_threadsafe(resolve)
+
+        waiter = self._enqueue(deadline_s, wake)
         try:
             await asyncio.wait_for(granted, timeout=max(waiter.ticket.remaining_s(), 0.0))
         except TimeoutError:
