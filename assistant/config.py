@@ -18,7 +18,7 @@ from __future__ import annotations
 import os
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field
 from pydantic_settings import (
@@ -80,6 +80,41 @@ class Settings(BaseSettings):
     chat_model: str = Field(
         default="qwen2.5-1.5b-instruct",
         description="Chat model: a registry name (`shopbot models`), a GGUF file or a Hugging Face model directory.",
+    )
+    chat_backend: Literal["auto", "llama.cpp", "transformers", "openai"] = Field(
+        default="auto",
+        description="Chat model runtime: auto (transformers on a CUDA GPU, else llama.cpp), llama.cpp, "
+        "transformers, or openai (an OpenAI-compatible server).",
+    )
+    chat_n_ctx: int = Field(
+        default=4096, ge=256, description="Context window of a local chat model, in tokens."
+    )
+    chat_n_threads: int | None = Field(
+        default=None, ge=1, description="CPU threads for llama.cpp; default: all cores."
+    )
+    chat_n_gpu_layers: int = Field(
+        default=0,
+        description="Layers llama.cpp offloads to a GPU (needs a GPU build of llama-cpp-python; -1: all).",
+    )
+    chat_max_tokens: int = Field(
+        default=512, ge=1, description="Most tokens the chat model writes per reply."
+    )
+    chat_temperature: float = Field(default=0.0, ge=0.0, description="Sampling temperature; 0 is greedy.")
+    chat_seed: int | None = Field(
+        default=None, description="Sampling seed for reproducible replies at temperature > 0."
+    )
+    chat_prefix_cache_mb: int = Field(
+        default=512,
+        ge=0,
+        description="RAM for saved prompt KV states of interleaved chats (llama.cpp); 0: off.",
+    )
+    chat_queue_size: int = Field(
+        default=8, ge=0, description="Requests that may wait for the chat model; more are answered 'busy'."
+    )
+    chat_deadline_s: float = Field(
+        default=120.0,
+        gt=0,
+        description="Seconds a chat request may wait and generate before it is cancelled.",
     )
     embedder: str = Field(
         default="multilingual-e5-small",
