@@ -20,7 +20,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -115,6 +115,18 @@ class Settings(BaseSettings):
         default=120.0,
         gt=0,
         description="Seconds a chat request may wait and generate before it is cancelled.",
+    )
+    openai_base_url: str = Field(
+        default="http://127.0.0.1:8000/v1",
+        description="With chat_backend=openai: base URL of the OpenAI-compatible server "
+        "(vLLM, SGLang, llama.cpp server, Ollama; see docs/openai-compatible.md).",
+    )
+    openai_model: str | None = Field(
+        default=None,
+        description="With chat_backend=openai: model name to request; default: the only model the server serves.",
+    )
+    openai_api_key: SecretStr | None = Field(
+        default=None, description="With chat_backend=openai: API key, if the server wants one."
     )
     embedder: str = Field(
         default="multilingual-e5-small",
