@@ -1,0 +1,633 @@
+"""CatalogIndex: a merchant's catalog on disk, searchable by meaning and by words, with filters.
+
+Contract (other modules and users rely on it)::
+
+    from index import CatalogIndex, Filters, HashingEmbedder
+
+    # from files (CLI `shopbot index build`): validates rows, skips or fails on bad ones
+    report = CatalogIndex.build_from_files("products.csv", "idx/", embedder="multilingual-e5-small",
+                                           reviews="reviews.jsonl", mapping={"title": "product_name"})
+    report.index, report.skipped_build, report.products, report.reviews, report.errors, report.seconds
+
+    # from memory (evaluation corpora): dicts or Product objects; out_dir None = temporary dir
+    index = CatalogIndex.build([{"id": "1", "title": "cordless drill"}], None, embedder=HashingEmbedder())
+
+    index = CatalogIndex.load("idx/")                      # embedder named in the manifest
+    hits = index.search("rain jacket", k=10, filters=Filters(max_price=80), mode="hybrid")
+    hits[0].product.title, hits[0].score, hits[0].matched  # SearchHit
+    index.search(query, query_vector=vec)                  # precomputed query embedding
+    index.get("MH01"), index.reviews("MH01")
+    index.add([...]); index.update([...]); index.delete(["MH01"])   # persisted atomically
+    index.add_reviews([...]); index.delete_reviews(["r1"])
+
+Modes: ``"hybrid"`` (default; reciprocal rank fusion of the two rankings), ``"dense"`` (FAISS
+only) and ``"lexical"`` (SQLite FTS5 BM25 only), so evaluations can compare fusion with both.
+Filters are applied inside each retriever (allowed ids from SQL; FTS5 joined with the product
+table), never after top-k: a search returns ``min(k, matching products)`` hits.
+
+On disk (one directory): ``manifest.json`` (format, embedder name and dim, index kind and
+parameters, counts, build time, input fingerprint), ``catalog.sqlite`` (products, reviews,
+full-text index, and the current vector file generation), ``vectors-<generation>.faiss`` and
+its ``.json`` sidecar. Nothing is pickled.
+
+Atomicity: a build writes a sibling temporary directory and swaps it in (an interrupted build
+leaves the previous index). An update writes a new vector generation file, then commits the
+SQLite transaction that points at it, then deletes the old file; a crash at any point leaves
+a consistent index. One writer at a time; readers in other processes see updates on reload.
+
+Not here: parsing files (:mod:`index.ingest`), SQL (:mod:`index.store`), tokenization and
+BM25 (:mod:`index.lexical`), FAISS details (:mod:`index.vectors`), embedding models
+(:mod:`index.embedders`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from index.embedders import Embedder, embed_in_batches, load_embedder
+from index.ingest import (
+    FieldError,
+    IngestError,
+    load_products,
+    load_reviews,
+    product_from_record,
+    review_from_record,
+)
+from index.schema import Filters, Product, Review, RowError, SearchHit
+from index.store import CatalogStore
+from index.vectors import IndexParams, Kind, VectorIndex, choose_kind
+
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+DATABASE = "catalog.sqlite"
+RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+CANDIDATES = 100  # hits taken from each retriever before fusion
+COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
+Mode = Literal["hybrid", "dense", "lexical"]
+MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
+
+
+class IndexNotFoundError(FileNotFoundError):
+    """The directory holds no (readable) catalog index."""
+
+
+@dataclass
+class BuildReport:
+    """What :meth:`CatalogIndex.build_from_files` did."""
+
+    index: CatalogIndex
+    skipped_build: bool  # inputs unchanged since the last build: the existing index was kept
+    products: int
+    reviews: int
+    rows: int  # product and review rows read
+    errors: list[RowError] = field(default_factory=list)  # rows skipped (empty on a skipped build)
+    skipped_rows: int = 0
+    kind: str = "flat"
+    seconds: float = 0.0
+
+
+def document_text(product: Product) -> str:
+    """What the embedder sees of a product: title, brand, category path, start of description."""
+    parts = [product.title]
+    if product.brand and product.brand.casefold() not in product.title.casefold():
+        parts.append(product.brand)
+    if product.category:
+        parts.append(product.category.replace("/", " > "))
+    if product.description:
+        parts.append(product.description[:300])
+    return ". ".join(parts)
+
+
+def default_cache_dir() -> Path:
+    """Settings' default model cache (``$XDG_CACHE_HOME/shopbot``); callers with settings pass theirs."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "shopbot"
+
+
+class CatalogIndex:
+    """A loaded catalog index; see the module docstring. Thread-safe (one lock)."""
+
+    def __init__(
+        self,
+        directory: Path,
+        store: CatalogStore,
+        vectors: VectorIndex,
+        manifest: dict[str, Any],
+        embedder: Embedder | None,
+        cache_dir: Path | None,
+        owned_tmp: tempfile.TemporaryDirectory[str] | None = None,
+    ) -> None:
+        self.directory = directory
+        self.manifest = manifest
+        self._store = store
+        self._vectors = vectors
+        self._embedder = embedder
+        self._cache_dir = cache_dir
+        self._owned_tmp = owned_tmp
+        self._lock = threading.RLock()
+
+    # -- building -----------------------------------------------------------------------------
+
+    @classmethod
+    def build(
+        cls,
+        products: Iterable[Product | Mapping[str, Any]],
+        out_dir: Path | str | None,
+        *,
+        embedder: Embedder,
+        reviews: Iterable[Review | Mapping[str, Any]] = (),
+        kind: Kind | Literal["auto"] = "auto",
+        params: IndexParams | None = None,
+        progress: bool = False,
+        manifest_extra: Mapping[str, Any] | None = None,
+    ) -> CatalogIndex:
+        """Index in-memory records (dicts are validated like file rows; a bad one raises
+        :class:`IngestError`). ``out_dir`` None builds into a temporary directory removed on
+        :meth:`close`. An existing ``out_dir`` is replaced only once the new index is complete."""
+        started = time.perf_counter()
+        product_list = _validated(products, _as_product, "product")
+        review_list = _validated(reviews, _as_review, "review")
+        _check_unique([p.id for p in product_list], "product id")
+        _check_unique([r.review_id for r in review_list], "review id")
+        known = {p.id for p in product_list}
+        unknown = [r for r in review_list if r.product_id not in known]
+        if unknown:
+            raise IngestError(f"review {unknown[0].review_id!r}: unknown product {unknown[0].product_id!r}")
+        owned = tempfile.TemporaryDirectory(prefix="shopbot-index-") if out_dir is None else None
+        final = Path(owned.name) / "index" if owned else Path(out_dir)  # type: ignore[arg-type]
+        final.parent.mkdir(parents=True, exist_ok=True)
+        work = final.parent / f".{final.name}.building-{os.getpid()}"
+        shutil.rmtree(work, ignore_errors=True)
+        work.mkdir()
+        try:
+            chosen = choose_kind(len(product_list)) if kind == "auto" else kind
+            vector_params = params or IndexParams()
+            _write_index(work, product_list, review_list, embedder, chosen, vector_params, progress)
+            manifest = {
+                "format": FORMAT_VERSION,
+                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+                "embedder": {"name": embedder.name, "dim": embedder.dim},
+                "vectors": {"kind": chosen, "params": vector_params.for_kind(chosen)},
+                "counts": {"products": len(product_list), "reviews": len(review_list)},
+                **(manifest_extra or {}),
+            }
+            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
+            _write_json(work / MANIFEST, manifest)
+            _swap_into_place(work, final)
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            if owned:
+                owned.cleanup()
+            raise
+        index = cls.load(final, embedder=embedder)
+        index._owned_tmp = owned
+        return index
+
+    @classmethod
+    def build_from_files(
+        cls,
+        catalog: Path | str,
+        out_dir: Path | str,
+        *,
+        embedder: Embedder | str,
+        reviews: Path | str | None = None,
+        mapping: Mapping[str, str] | None = None,
+        review_mapping: Mapping[str, str] | None = None,
+        strict: bool = False,
+        force: bool = False,
+        default_currency: str | None = None,
+        kind: Kind | Literal["auto"] = "auto",
+        params: IndexParams | None = None,
+        cache_dir: Path | None = None,
+        progress: bool = True,
+    ) -> BuildReport:
+        """Ingest files and build, unless the index in ``out_dir`` was built from the same
+        inputs, embedder and options (then it is loaded as is; ``force`` rebuilds)."""
+        started = time.perf_counter()
+        catalog, out_dir = Path(catalog), Path(out_dir)
+        reviews_path = Path(reviews) if reviews else None
+        embedder_name = embedder if isinstance(embedder, str) else embedder.name
+        options = {
+            "mapping": dict(mapping or {}),
+            "review_mapping": dict(review_mapping or {}),
+            "strict": strict,
+            "default_currency": default_currency,
+            "kind": kind,
+            "params": asdict(params or IndexParams()),
+        }
+        fingerprint = _fingerprint(catalog, reviews_path, embedder_name, options)
+        existing = _read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else None
+        if not force and existing is not None and existing.get("fingerprint") == fingerprint:
+            index = cls.load(out_dir, None if isinstance(embedder, str) else embedder, cache_dir=cache_dir)
+            counts = existing["counts"]
+            return BuildReport(
+                index, True, counts["products"], counts["reviews"], counts.get("rows", 0),
+                skipped_rows=counts.get("skipped_rows", 0), kind=existing["vectors"]["kind"],
+                seconds=time.perf_counter() - started,
+            )  # fmt: skip
+        loaded = load_products(catalog, mapping, strict, default_currency)
+        errors = list(loaded.errors)
+        review_records: list[Any] = []
+        rows = loaded.rows
+        if reviews_path is not None:
+            known = {product.id for product in loaded.records}
+            loaded_reviews = load_reviews(reviews_path, known, review_mapping, strict)
+            review_records, rows = loaded_reviews.records, rows + loaded_reviews.rows
+            errors.extend(loaded_reviews.errors)
+        model = (
+            load_embedder(embedder, cache_dir or default_cache_dir())
+            if isinstance(embedder, str)
+            else embedder
+        )
+        extra = {
+            "fingerprint": fingerprint,
+            "inputs": {
+                "catalog": catalog.name,
+                "reviews": reviews_path.name if reviews_path else None,
+                **options,
+            },
+        }
+        index = cls.build(
+            loaded.records, out_dir, embedder=model, reviews=review_records, kind=kind, params=params,
+            progress=progress, manifest_extra=extra,
+        )  # fmt: skip
+        counts = index.manifest["counts"]
+        counts.update(rows=rows, skipped_rows=len(errors))
+        _write_json(out_dir / MANIFEST, index.manifest)
+        return BuildReport(
+            index, False, counts["products"], counts["reviews"], rows, errors, len(errors),
+            index.manifest["vectors"]["kind"], time.perf_counter() - started,
+        )  # fmt: skip
+
+    # -- loading ------------------------------------------------------------------------------
+
+    @classmethod
+    def load(
+        cls, directory: Path | str, embedder: Embedder | None = None, *, cache_dir: Path | None = None
+    ) -> CatalogIndex:
+        """Open an index. Without ``embedder``, the one named in the manifest is loaded on the
+        first search that needs it (from ``cache_dir``, default :func:`default_cache_dir`)."""
+        directory = Path(directory)
+        _recover(directory)
+        manifest = _read_manifest(directory)
+        recorded = manifest["embedder"]
+        if embedder is not None and embedder.dim != recorded["dim"]:
+            raise ValueError(
+                f"{directory}: built with {recorded['name']} ({recorded['dim']}-d); "
+                f"the embedder given, {embedder.name}, is {embedder.dim}-d"
+            )
+        store = CatalogStore(directory / DATABASE)
+        current = store.get_meta("vectors")
+        if current is None:
+            store.close()
+            raise IndexNotFoundError(
+                f"{directory}: the catalog database names no vector file; rebuild the index"
+            )
+        for stale in directory.glob("vectors-*.faiss"):
+            if stale.name != current:  # left by an update interrupted before its commit
+                stale.unlink(missing_ok=True)
+                stale.with_name(stale.name + ".json").unlink(missing_ok=True)
+        vectors = VectorIndex.load(directory / current)
+        return cls(directory, store, vectors, manifest, embedder, cache_dir)
+
+    def close(self) -> None:
+        self._store.close()
+        if self._owned_tmp is not None:
+            self._owned_tmp.cleanup()
+
+    def __enter__(self) -> CatalogIndex:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    @property
+    def embedder(self) -> Embedder:
+        """The query embedder (loaded on first use when the index was loaded without one)."""
+        if self._embedder is None:
+            self._embedder = load_embedder(
+                self.manifest["embedder"]["name"], self._cache_dir or default_cache_dir()
+            )
+        return self._embedder
+
+    @property
+    def kind(self) -> str:
+        return self._vectors.kind
+
+    def __len__(self) -> int:
+        with self._lock:
+            return self._store.count_products()
+
+    # -- reading ------------------------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        filters: Filters | Mapping[str, Any] | None = None,
+        *,
+        mode: Mode = "hybrid",
+        query_vector: np.ndarray | None = None,
+    ) -> list[SearchHit]:
+        """Top-k products for ``query`` among those passing ``filters``, best first.
+
+        ``query_vector`` skips embedding the query (benchmarks, batched evaluation). Lexical
+        mode returns only products sharing a word with the query, so possibly fewer than k.
+        """
+        if mode not in MODES:
+            raise ValueError(f"unknown search mode {mode!r}; choose one of {', '.join(MODES)}")
+        constraints = _as_filters(filters)
+        if k <= 0:
+            return []
+        depth = k if mode != "hybrid" else max(k, CANDIDATES)
+        dense: list[tuple[int, float]] = []
+        lexical: list[tuple[int, float]] = []
+        if mode != "lexical" and query_vector is None:
+            query_vector = self.embedder.embed_query(query)
+        with self._lock:
+            if mode != "lexical":
+                allowed = None if constraints.is_empty() else self._store.allowed_vids(constraints)
+                if allowed is None or len(allowed):
+                    scores, ids = self._vectors.search(
+                        np.asarray(query_vector, dtype=np.float32), depth, allowed
+                    )
+                    dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
+            if mode != "dense":
+                lexical = self._store.lexical_search(query, depth, constraints)
+            pinned = self._store.vids_by_code(_codes(query), constraints) if mode == "hybrid" else []
+            ranked = _fuse(dense, lexical, k, pinned) if mode == "hybrid" else (dense or lexical)[:k]
+            products = self._store.by_vids([vid for vid, _ in ranked])
+        sources = (
+            ("id", set(pinned)),
+            ("dense", {v for v, _ in dense}),
+            ("lexical", {v for v, _ in lexical}),
+        )
+        return [
+            SearchHit(products[vid], score, rank, tuple(name for name, ids in sources if vid in ids))
+            for rank, (vid, score) in enumerate(ranked, start=1)
+            if vid in products
+        ]
+
+    def get(self, product_id: str) -> Product | None:
+        with self._lock:
+            return self._store.get(product_id)
+
+    def reviews(self, product_id: str) -> list[Review]:
+        with self._lock:
+            return self._store.reviews(product_id)
+
+    # -- updates ------------------------------------------------------------------------------
+
+    def add(self, products: Iterable[Product | Mapping[str, Any]]) -> None:
+        """Add new products (an existing id raises ``ValueError``); searchable on return."""
+        items = _validated(products, _as_product, "product")
+        _check_unique([p.id for p in items], "product id")
+        with self._lock:
+            existing = self._store.vids_of(p.id for p in items)
+            if existing:
+                raise ValueError(f"products already in the index (use update): {sorted(existing)[:5]}")
+            self._apply(items, [], [])
+
+    def update(self, products: Iterable[Product | Mapping[str, Any]]) -> None:
+        """Replace existing products (a missing id raises ``KeyError``); reviews are kept."""
+        items = _validated(products, _as_product, "product")
+        _check_unique([p.id for p in items], "product id")
+        with self._lock:
+            existing = self._store.vids_of(p.id for p in items)
+            missing = [p.id for p in items if p.id not in existing]
+            if missing:
+                raise KeyError(f"products not in the index (use add): {missing[:5]}")
+            self._apply(items, list(existing.values()), [])
+
+    def delete(self, product_ids: Iterable[str]) -> int:
+        """Delete products and their reviews; returns how many existed."""
+        with self._lock:
+            existing = self._store.vids_of(product_ids)
+            if existing:
+                self._apply([], list(existing.values()), list(existing))
+            return len(existing)
+
+    def add_reviews(self, reviews: Iterable[Review | Mapping[str, Any]]) -> None:
+        """Add reviews of products in the index (unknown product or existing review id raises)."""
+        items = _validated(reviews, _as_review, "review")
+        _check_unique([r.review_id for r in items], "review id")
+        with self._lock:
+            known = self._store.vids_of({r.product_id for r in items})
+            unknown = [r.product_id for r in items if r.product_id not in known]
+            if unknown:
+                raise KeyError(f"reviews of products not in the index: {unknown[:5]}")
+            existing = self._store.review_ids(r.review_id for r in items)
+            if existing:
+                raise ValueError(f"reviews already in the index: {sorted(existing)[:5]}")
+            with self._store.transaction():
+                self._store.insert_reviews(items)
+            self._update_manifest()
+
+    def delete_reviews(self, review_ids: Iterable[str]) -> int:
+        with self._lock, self._store.transaction():
+            deleted = self._store.delete_reviews(list(review_ids))
+        self._update_manifest()
+        return deleted
+
+    def _apply(self, inserts: list[Product], removed_vids: list[int], deleted_ids: list[str]) -> None:
+        """One atomic update: new vector generation written, then the SQL commit that adopts it."""
+        vectors = embed_in_batches(self.embedder, [document_text(p) for p in inserts]) if inserts else None
+        old_file = self._store.get_meta("vectors")
+        assert old_file is not None
+        new_file = f"vectors-{int(old_file.split('-')[1].split('.')[0]) + 1:06d}.faiss"
+        try:
+            with self._store.transaction():
+                self._store.delete_products(removed_vids)
+                self._store.delete_reviews_of(deleted_ids)
+                new_vids = self._store.insert_products(inserts)
+                self._store.refresh_review_ratings(p.id for p in inserts)
+                self._vectors.remove(removed_vids)
+                if vectors is not None:
+                    self._vectors.add(np.asarray(new_vids, dtype=np.int64), vectors)
+                if self._vectors.tombstones > COMPACT_SHARE * max(len(self._vectors), 1):
+                    self._vectors = self._vectors.compacted()
+                self._vectors.save(self.directory / new_file)
+                self._store.set_meta("vectors", new_file)
+        except BaseException:
+            (self.directory / new_file).unlink(missing_ok=True)
+            (self.directory / (new_file + ".json")).unlink(missing_ok=True)
+            self._vectors = VectorIndex.load(self.directory / old_file)
+            raise
+        (self.directory / old_file).unlink(missing_ok=True)
+        (self.directory / (old_file + ".json")).unlink(missing_ok=True)
+        self._update_manifest()
+
+    def _update_manifest(self) -> None:
+        self.manifest["counts"].update(
+            products=self._store.count_products(), reviews=self._store.count_reviews()
+        )
+        self.manifest["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
+        _write_json(self.directory / MANIFEST, self.manifest)
+
+
+def _fuse(
+    dense: Sequence[tuple[int, float]],
+    lexical: Sequence[tuple[int, float]],
+    k: int,
+    pinned: Sequence[int] = (),
+) -> list[tuple[int, float]]:
+    """Reciprocal rank fusion: score = sum over rankings of 1 / (RRF_K + rank), ties by dense rank.
+    ``pinned`` (exact product-code matches) come first, scored above any fused score."""
+    scores: dict[int, float] = {}
+    for ranking in (dense, lexical):
+        for rank, (vid, _) in enumerate(ranking, start=1):
+            scores[vid] = scores.get(vid, 0.0) + 1.0 / (RRF_K + rank)
+    top = 2.0 / (RRF_K + 1)  # the best possible fused score
+    for position, vid in enumerate(pinned):
+        scores[vid] = top + (len(pinned) - position) / (RRF_K + 1)
+    return sorted(scores.items(), key=lambda item: -item[1])[:k]
+
+
+def _codes(query: str) -> list[str]:
+    """Parts of a query that may be a product id: the whole query when it has a digit, and
+    tokens mixing letters and digits (``MH01``, ``24-MB01``); plain numbers and words are not."""
+    candidates = [query.strip()] if any(char.isdigit() for char in query) else []
+    for token in query.split():
+        token = token.strip(".,;:!?()[]{}\"'")
+        if len(token) >= 3 and any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+            candidates.append(token)
+    return list(dict.fromkeys(candidates))
+
+
+def _as_filters(filters: Filters | Mapping[str, Any] | None) -> Filters:
+    if filters is None:
+        return Filters()
+    if isinstance(filters, Filters):
+        return filters
+    try:
+        return Filters(**filters)
+    except TypeError:
+        known = ", ".join(vars(Filters()))
+        raise ValueError(f"unknown filter in {sorted(filters)}; filters: {known}") from None
+
+
+def _as_product(record: Product | Mapping[str, Any]) -> Product:
+    return record if isinstance(record, Product) else product_from_record(record)
+
+
+def _as_review(record: Review | Mapping[str, Any]) -> Review:
+    return record if isinstance(record, Review) else review_from_record(record)
+
+
+def _validated(records: Iterable[Any], convert: Any, what: str) -> list[Any]:
+    out = []
+    for number, record in enumerate(records, start=1):
+        try:
+            out.append(convert(record))
+        except FieldError as error:
+            raise IngestError(f"{what} #{number}: {error}") from None
+    return out
+
+
+def _check_unique(ids: list[str], what: str) -> None:
+    seen: set[str] = set()
+    for value in ids:
+        if value in seen:
+            raise IngestError(f"duplicate {what} {value!r}")
+        seen.add(value)
+
+
+def _write_index(
+    work: Path,
+    products: list[Product],
+    reviews: list[Review],
+    embedder: Embedder,
+    kind: Kind,
+    params: IndexParams,
+    progress: bool,
+) -> None:
+    store = CatalogStore(work / DATABASE)
+    try:
+        with store.transaction():
+            vids = store.insert_products(products)
+            store.insert_reviews(reviews)
+            store.set_meta("vectors", "vectors-000001.faiss")
+        texts = [document_text(product) for product in products]
+        embedded = embed_in_batches(embedder, texts, progress=progress, desc="embedding products")
+        vectors = VectorIndex.create(embedder.dim, kind, params)
+        vectors.add(np.asarray(vids, dtype=np.int64), embedded)
+        vectors.save(work / "vectors-000001.faiss")
+    finally:
+        store.close()
+
+
+def _fingerprint(catalog: Path, reviews: Path | None, embedder: str, options: Mapping[str, Any]) -> str:
+    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, embedder, options], sort_keys=True).encode())
+    for path in (catalog, reviews):
+        if path is None:
+            continue
+        if not path.is_file():
+            raise IngestError(f"{path}: no such file")
+        with open(path, "rb") as handle:
+            while chunk := handle.read(1 << 20):
+                digest.update(chunk)
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def _read_manifest(directory: Path) -> dict[str, Any]:
+    path = directory / MANIFEST
+    if not path.is_file():
+        raise IndexNotFoundError(
+            f"{directory}: no catalog index here (no {MANIFEST}); build one with `shopbot index build`"
+        )
+    try:
+        manifest: dict[str, Any] = json.loads(path.read_text())
+    except ValueError as error:
+        raise IndexNotFoundError(f"{path}: unreadable ({error}); rebuild the index") from None
+    if manifest.get("format") != FORMAT_VERSION:
+        raise IndexNotFoundError(
+            f"{directory}: index format {manifest.get('format')}, this version reads {FORMAT_VERSION}; rebuild it"
+        )
+    return manifest
+
+
+def _write_json(path: Path, data: Mapping[str, Any]) -> None:
+    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
+    try:
+        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False))
+        os.replace(partial, path)
+    finally:
+        partial.unlink(missing_ok=True)
+
+
+def _swap_into_place(work: Path, final: Path) -> None:
+    """Replace ``final`` by ``work``: two renames; :func:`_recover` undoes a crash between them."""
+    old = final.parent / f".{final.name}.old"
+    shutil.rmtree(old, ignore_errors=True)
+    if final.exists():
+        os.rename(final, old)
+    os.rename(work, final)
+    _fsync_dir(final.parent)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _recover(final: Path) -> None:
+    old = final.parent / f".{final.name}.old"
+    if not final.exists() and (old / MANIFEST).is_file():
+        os.rename(old, final)
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
