@@ -1,0 +1,379 @@
+"""``LocalChatModel``: a LangChain chat model over a local backend, with real tool calling.
+
+Anything that takes a LangChain ``BaseChatModel`` (the agent, ``with_structured_output``,
+LangGraph) can use it; it can equally be swapped for any other chat model. Per request:
+
+1. Messages (``ToolMessage`` and ``AIMessage.tool_calls`` included) and the bound tools are
+   rendered through the model's own chat template (``chat_template.py``).
+2. The request waits for its turn on the model's :class:`GenerationScheduler` (one
+   generation at a time, bounded queue, deadline); the token loop checks the ticket per token.
+3. Tool choice:
+
+   - ``"required"`` / a tool name: the reply is opened with ``<tool_call>`` and the JSON is
+     constrained to ``{"name": <tool>, "arguments": <its schema>}`` (llama.cpp grammar), so
+     the call always parses and validates.
+   - ``"auto"``: the model starts freely; if its first characters open a call (``<tool_call>``,
+     ``{``, a fence), that attempt is dropped and the call is re-generated under the grammar
+     (the prompt is still in the KV cache, so this costs a few tokens). Otherwise the prose
+     streams as it comes; a call written later in the text is parsed without constraint.
+   - Backends without grammar support (transformers) get the same prompt steering, and the
+     robust parser; a call that does not parse becomes ``invalid_tool_calls``, never an error.
+
+4. Stop strings, ``max_tokens``, ``temperature``, ``seed`` apply; the reply carries
+   ``usage_metadata`` and ``response_metadata`` (``time_to_first_token_s``,
+   ``prompt_tokens_cached``, ``tokens_per_s``, ``finish_reason``).
+
+Async calls wait for the slot on the event loop and run the backend in a worker thread,
+passing pieces through a queue, so the loop is never blocked. It deliberately does not
+trim histories to the context window or retry failed calls (the agent decides that).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import threading
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
+from typing import Any
+
+from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
+from langchain_core.language_models import BaseChatModel, LanguageModelInput
+from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
+from langchain_core.messages.ai import UsageMetadata
+from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
+from langchain_core.runnables import Runnable
+from pydantic import ConfigDict, Field
+
+from assistant.models.backend import ChatBackend, GenerationParams, GenerationStats
+from assistant.models.chat_template import TemplateFeatures, prepare_messages
+from assistant.models.scheduler import GenerationScheduler, Ticket
+from assistant.models.text_scanner import TextScanner
+from assistant.models.tool_calls import (
+    TOOL_CALL_CLOSE,
+    TOOL_CALL_OPEN,
+    ParsedReply,
+    could_start_call,
+    format_tools,
+    parse_tool_calls,
+    resolve_tool_choice,
+    tool_call_schema,
+    tool_names,
+)
+
+CALL_PREFIX = f"{TOOL_CALL_OPEN}\n"
+
+
+class _StopRequested(Exception):
+    """The async consumer went away; the worker thread stops generating."""
+
+
+class LocalChatModel(BaseChatModel):
+    """Chat model over one loaded local backend (llama.cpp or transformers)."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    backend: Any = Field(exclude=True)
+    """The loaded :class:`~assistant.models.backend.ChatBackend`."""
+    scheduler: GenerationScheduler = Field(default_factory=GenerationScheduler, exclude=True)
+    """Serialises generations on the backend; shared by everything that uses this model."""
+    model_name: str = "local"
+    max_tokens: int = 512
+    temperature: float = 0.0
+    top_p: float = 0.95
+    seed: int | None = None
+    stop: list[str] | None = None
+    deadline_s: float | None = None
+    """Per-request deadline; None uses the scheduler's."""
+
+    @property
+    def _llm_type(self) -> str:
+        return f"shopbot-local-{self.backend.name}"
+
+    @property
+    def _identifying_params(self) -> dict[str, Any]:
+        return {"model_name": self.model_name, "backend": self.backend.name, "temperature": self.temperature}
+
+    def bind_tools(
+        self,
+        tools: Sequence[dict[str, Any] | type | Callable[..., Any] | Any],
+        *,
+        tool_choice: str | dict[str, Any] | bool | None = None,
+        **kwargs: Any,
+    ) -> Runnable[LanguageModelInput, AIMessage]:
+        """Bind tools (LangChain tools, pydantic models, functions or OpenAI dicts).
+
+        ``tool_choice``: ``"auto"`` (default), ``"none"``, ``"any"``/``"required"``, or a tool name.
+        """
+        formatted = format_tools(tools)
+        resolve_tool_choice(tool_choice, tool_names(formatted))  # fail now on a bad choice
+        return self.bind(tools=formatted, tool_choice=tool_choice, **kwargs)
+
+    # ---- LangChain entry points
+
+    def _generate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
+            message = self._final_message(self._run(messages, stop, kwargs, ticket.raise_if_cancelled))
+        return ChatResult(generations=[ChatGeneration(message=message)])
+
+    def _stream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: CallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> Iterator[ChatGenerationChunk]:
+        with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
+            for item in self._run(messages, stop, kwargs, ticket.raise_if_cancelled):
+                chunk = self._to_chunk(item)
+                if run_manager and isinstance(item, str):
+                    run_manager.on_llm_new_token(item, chunk=chunk)
+                yield chunk
+
+    async def _agenerate(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> ChatResult:
+        items = [item async for item in self._arun(messages, stop, kwargs)]
+        return ChatResult(generations=[ChatGeneration(message=self._final_message(iter(items)))])
+
+    async def _astream(
+        self,
+        messages: list[BaseMessage],
+        stop: list[str] | None = None,
+        run_manager: AsyncCallbackManagerForLLMRun | None = None,
+        **kwargs: Any,
+    ) -> AsyncIterator[ChatGenerationChunk]:
+        async for item in self._arun(messages, stop, kwargs):
+            chunk = self._to_chunk(item)
+            if run_manager and isinstance(item, str):
+                await run_manager.on_llm_new_token(item, chunk=chunk)
+            yield chunk
+
+    # ---- the work
+
+    def _response_metadata(self, stats: GenerationStats) -> dict[str, Any]:
+        return {
+            "model_name": self.model_name,
+            "backend": self.backend.name,
+            "finish_reason": stats.finish_reason,
+            "time_to_first_token_s": stats.time_to_first_token_s,
+            "prompt_tokens_cached": stats.cached_prompt_tokens,
+            "tokens_per_s": stats.tokens_per_s,
+        }
+
+    def _to_chunk(self, item: str | tuple[ParsedReply, GenerationStats]) -> ChatGenerationChunk:
+        if isinstance(item, str):
+            return ChatGenerationChunk(message=AIMessageChunk(content=item))
+        reply, stats = item
+        calls: list[tuple[str | None, str | None, str | None]] = [
+            (call["name"], json.dumps(call["args"], ensure_ascii=False), call["id"])
+            for call in reply.tool_calls
+        ]
+        calls += [(bad["name"], bad["args"], bad["id"]) for bad in reply.invalid_tool_calls]
+        message = AIMessageChunk(
+            content=reply.content,
+            tool_call_chunks=[
+                tool_call_chunk(name=name, args=args, id=call_id, index=i)
+                for i, (name, args, call_id) in enumerate(calls)
+            ],
+            usage_metadata=_usage(stats),
+            response_metadata=self._response_metadata(stats),
+            chunk_position="last",
+        )
+        return ChatGenerationChunk(message=message)
+
+    def _final_message(self, items: Iterator[str | tuple[ParsedReply, GenerationStats]]) -> AIMessage:
+        prose = []
+        for item in items:
+            if isinstance(item, str):
+                prose.append(item)
+                continue
+            reply, stats = item
+            return AIMessage(
+                content=("".join(prose) + reply.content).strip(),
+                tool_calls=reply.tool_calls,
+                invalid_tool_calls=reply.invalid_tool_calls,
+                usage_metadata=_usage(stats),
+                response_metadata=self._response_metadata(stats),
+            )
+        raise RuntimeError("generation ended without a result")  # _run always ends with one
+
+    def warm_up(self, messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
+        """Evaluate the fixed start of future prompts (system prompt, tool schemas) ahead of time.
+
+        Returns the number of prompt tokens computed. Later requests that start with the
+        same messages and tools reuse that state instead of reading it again.
+        """
+        formatted = format_tools(tools) if tools else []
+        features = TemplateFeatures.of(self.backend.chat_template)
+        rendered, template_tools = prepare_messages(messages, formatted or None, features)
+        one = self.backend.render([*rendered, {"role": "user", "content": "a"}], template_tools)
+        two = self.backend.render([*rendered, {"role": "user", "content": "b"}], template_tools)
+        prefix = one[: _common_prefix_chars(one, two)]
+        with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
+            return int(self.backend.prefill(prefix, ticket.raise_if_cancelled))
+
+    def _run(
+        self,
+        messages: Sequence[BaseMessage],
+        stop: list[str] | None,
+        kwargs: dict[str, Any],
+        check: Callable[[], None],
+    ) -> Iterator[str | tuple[ParsedReply, GenerationStats]]:
+        """Prose pieces as they are generated, then (parsed reply, stats). Caller holds the slot."""
+        backend: ChatBackend = self.backend
+        tools = format_tools(kwargs.get("tools") or [])
+        choice = resolve_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
+        features = TemplateFeatures.of(backend.chat_template)
+        rendered, template_tools = prepare_messages(messages, tools if choice else None, features)
+        prompt = backend.render(rendered, template_tools)
+        params = GenerationParams(
+            max_tokens=int(kwargs.get("max_tokens", self.max_tokens)),
+            temperature=float(kwargs.get("temperature", self.temperature)),
+            top_p=float(kwargs.get("top_p", self.top_p)),
+            seed=kwargs.get("seed", self.seed),
+        )
+        stats = GenerationStats()
+        stops = list(stop or self.stop or [])
+        if choice is not None and choice != "auto":
+            text = self._constrained_call(prompt, params, stats, check, tools, choice, stops)
+            yield parse_tool_calls(text, tools), stats
+            return
+        scanner = TextScanner(stops, markers=[TOOL_CALL_OPEN] if choice else [])
+        pieces = backend.generate(prompt, params, stats, check)
+        opening = ""  # held while undecided whether the reply opens with a call
+        deciding = choice == "auto"
+        try:
+            for piece in pieces:
+                if deciding:
+                    opening += piece
+                    decision = could_start_call(opening)
+                    if decision is None:
+                        continue
+                    deciding, piece = False, opening
+                    if decision and backend.supports_json_schema:
+                        pieces.close()
+                        cached = stats.cached_prompt_tokens
+                        text = self._constrained_call(prompt, params, stats, check, tools, "required", stops)
+                        stats.cached_prompt_tokens = cached
+                        yield parse_tool_calls(text, tools), stats
+                        return
+                    if decision:  # no grammar here: keep the whole reply for the parser
+                        scanner.capture(piece)
+                        continue
+                emitted = scanner.feed(piece)
+                if emitted:
+                    yield emitted
+                if scanner.stopped:
+                    stats.finish_reason = "stop"
+                    break
+            emitted = scanner.feed(opening) if deciding else ""
+            emitted += scanner.flush()
+        finally:
+            pieces.close()
+        if emitted:
+            yield emitted
+        reply = parse_tool_calls(scanner.tail, tools) if scanner.tail else ParsedReply(content="")
+        if not reply.tool_calls and not reply.invalid_tool_calls:
+            reply.content = scanner.tail  # a marker that led to no call is prose after all
+        yield reply, stats
+
+    def _constrained_call(
+        self,
+        prompt: str,
+        params: GenerationParams,
+        stats: GenerationStats,
+        check: Callable[[], None],
+        tools: list[dict[str, Any]],
+        choice: str,
+        stops: list[str],
+    ) -> str:
+        """The text of one call, opened by us and (where supported) grammar-constrained."""
+        only = None if choice == "required" else choice
+        schema = tool_call_schema(tools, only) if self.backend.supports_json_schema else None
+        constrained = GenerationParams(
+            max_tokens=params.max_tokens,
+            temperature=params.temperature,
+            top_p=params.top_p,
+            seed=params.seed,
+            json_schema=schema,
+        )
+        scanner = TextScanner([*stops, TOOL_CALL_CLOSE])
+        body = ""
+        pieces = self.backend.generate(prompt + CALL_PREFIX, constrained, stats, check)
+        try:
+            for piece in pieces:
+                body += scanner.feed(piece)
+                if scanner.stopped:
+                    stats.finish_reason = "stop"
+                    break
+        finally:
+            pieces.close()
+        body += scanner.flush()
+        if stats.finish_reason == "stop":
+            stats.finish_reason = "tool_calls"
+        return f"{CALL_PREFIX}{body}\n{TOOL_CALL_CLOSE}"
+
+    async def _arun(
+        self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
+    ) -> AsyncIterator[str | tuple[ParsedReply, GenerationStats]]:
+        """:meth:`_run` in a worker thread, its items passed to the event loop through a queue."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        consumer_gone = threading.Event()
+
+        def produce(ticket: Ticket) -> None:
+            def check() -> None:
+                if consumer_gone.is_set():
+                    raise _StopRequested
+                ticket.raise_if_cancelled()
+
+            try:
+                for item in self._run(messages, stop, kwargs, check):
+                    loop.call_soon_threadsafe(queue.put_nowait, ("item", item))
+            except _StopRequested:
+                pass
+            except BaseException as error:
+                loop.call_soon_threadsafe(queue.put_nowait, ("error", error))
+            loop.call_soon_threadsafe(queue.put_nowait, ("done", None))
+
+        async with self.scheduler.aslot(deadline_s=self.deadline_s) as ticket:
+            worker = asyncio.ensure_future(asyncio.to_thread(produce, ticket))
+            try:
+                while True:
+                    kind, value = await queue.get()
+                    if kind == "done":
+                        break
+                    if kind == "error":
+                        raise value
+                    yield value
+            finally:
+                consumer_gone.set()
+                await asyncio.shield(worker)  # the model stays ours until the thread is done
+
+
+def _common_prefix_chars(one: str, two: str) -> int:
+    end = 0
+    for a, b in zip(one, two, strict=False):
+        if a != b:
+            break
+        end += 1
+    return end
+
+
+def _usage(stats: GenerationStats) -> UsageMetadata:
+    return UsageMetadata(
+        input_tokens=stats.prompt_tokens,
+        output_tokens=stats.completion_tokens,
+        total_tokens=stats.prompt_tokens + stats.completion_tokens,
+    )
