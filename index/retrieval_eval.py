@@ -1,13 +1,15 @@
 """Retrieval evaluation: nDCG@k and recall@k of catalog search against judged queries.
 
-Judged sets are JSONL files: a corpus (``{"id", "title", "lang"?}`` per line) and queries
-(``{"query", "judgments": {doc_id: relevance}}``). Each :class:`SetSpec` says how a raw
+Judged sets are JSONL files: a corpus (product records with at least ``id`` and ``title``,
+one per line) and queries (``{"query", "judgments": {doc_id: relevance}}``). Each :class:`SetSpec` says how a raw
 relevance becomes a gain for nDCG and which relevance counts as relevant for recall:
 
 - Home Depot (English): human relevance averaged over raters, 1 (irrelevant) .. 3 (exact).
   gain = relevance - 1 (linear, 0..2); relevant for recall when relevance >= 2.
 - EcomGPT (Chinese): relevance 1 (the matching title) or 0 (a judged non-match).
   gain = relevance; relevant when relevance >= 1.
+- Luma, cross-lingual (bundled): our own Chinese queries against the English demo store,
+  every product of the asked-for category (and type) judged 1; see ``eval_data/README.md``.
 
 nDCG@k uses the linear gain and a log2(rank + 1) discount; its ideal ranking is built from
 all judged gains of the query, so a judged relevant product missing from the index still
@@ -25,8 +27,10 @@ import json
 import math
 import random
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
+from importlib import resources
 from pathlib import Path
+from typing import Any
 
 
 class EvalDataError(ValueError):
@@ -51,6 +55,7 @@ class SetSpec:
     gain_offset: float  # gain = relevance - gain_offset (clipped at 0)
     relevant_from: float  # relevance >= this counts for recall
     gain_note: str
+    bundled: bool = False  # files are package data of ``index`` rather than in the data folder
 
 
 SETS: dict[str, SetSpec] = {
@@ -74,6 +79,16 @@ SETS: dict[str, SetSpec] = {
             relevant_from=1.0,
             gain_note="relevance 1 (match) / 0 (judged non-match); gain = relevance",
         ),
+        SetSpec(
+            name="luma_zh_to_en",
+            language="zh->en",
+            corpus_file="demo_store/luma_products.jsonl",
+            queries_file="eval_data/luma_zh_queries.jsonl",
+            gain_offset=0.0,
+            relevant_from=1.0,
+            gain_note="Chinese queries, English demo store; every product of the asked-for type has gain 1",
+            bundled=True,
+        ),
     )
 }
 
@@ -82,17 +97,16 @@ SETS: dict[str, SetSpec] = {
 class EvalSet:
     name: str
     language: str
-    corpus: dict[str, str]  # doc id -> title, in file order
+    corpus: dict[str, dict[str, Any]]  # doc id -> product record (id, title, ...), in file order
     queries: list[JudgedQuery]
     gain_note: str
     sample_note: str = "full set"
-    languages: dict[str, str] = field(default_factory=dict)  # doc id -> lang where the corpus says
 
     def fingerprint(self) -> str:
         """Short hash of the corpus content: the key under which its index is cached."""
         digest = hashlib.sha256()
-        for doc_id, title in self.corpus.items():
-            digest.update(f"{doc_id}\t{title}\t{self.languages.get(doc_id, '')}\n".encode())
+        for record in self.corpus.values():
+            digest.update(json.dumps(record, sort_keys=True, ensure_ascii=False).encode() + b"\n")
         return digest.hexdigest()[:16]
 
 
@@ -114,7 +128,7 @@ def recall_at_k(ranked: Sequence[str], relevant: frozenset[str] | set[str], k: i
     return len(relevant.intersection(ranked[:k])) / len(relevant)
 
 
-def _read_jsonl(path: Path) -> list[tuple[int, dict[str, object]]]:
+def _read_jsonl(path: Path) -> list[tuple[int, dict[str, Any]]]:
     rows = []
     try:
         handle = path.open(encoding="utf-8")
@@ -141,21 +155,19 @@ def _field(path: Path, number: int, row: Mapping[str, object], name: str, kind: 
     return value
 
 
-def load_corpus(path: Path) -> tuple[dict[str, str], dict[str, str]]:
-    """(id -> title, id -> lang) from a corpus JSONL file; ids must be unique."""
-    corpus: dict[str, str] = {}
-    languages: dict[str, str] = {}
+def load_corpus(path: Path) -> dict[str, dict[str, Any]]:
+    """id -> product record from a corpus JSONL file; ids must be unique, titles non-empty."""
+    corpus: dict[str, dict[str, Any]] = {}
     for number, row in _read_jsonl(path):
         doc_id = str(_field(path, number, row, "id", str))
         if doc_id in corpus:
             raise EvalDataError(f"{path}, line {number}: field 'id': duplicate id {doc_id!r}")
-        corpus[doc_id] = str(_field(path, number, row, "title", str))
-        if isinstance(row.get("lang"), str):
-            languages[doc_id] = str(row["lang"])
-    return corpus, languages
+        _field(path, number, row, "title", str)
+        corpus[doc_id] = row
+    return corpus
 
 
-def load_queries(path: Path, spec: SetSpec, corpus: Mapping[str, str] | None = None) -> list[JudgedQuery]:
+def load_queries(path: Path, spec: SetSpec, corpus: Mapping[str, object] | None = None) -> list[JudgedQuery]:
     """Judged queries of ``path``, with gains and relevant ids as ``spec`` defines them.
 
     With ``corpus``, a judgment naming an id the corpus lacks is an error.
@@ -185,15 +197,15 @@ def load_queries(path: Path, spec: SetSpec, corpus: Mapping[str, str] | None = N
 
 def load_eval_set(spec: SetSpec, data_dir: Path) -> EvalSet:
     """The judged set ``spec`` from ``data_dir`` (the folder holding its two files)."""
-    corpus, languages = load_corpus(data_dir / spec.corpus_file)
-    queries = load_queries(data_dir / spec.queries_file, spec, corpus)
+    root = Path(str(resources.files("index"))) if spec.bundled else data_dir
+    corpus = load_corpus(root / spec.corpus_file)
+    queries = load_queries(root / spec.queries_file, spec, corpus)
     return EvalSet(
         name=spec.name,
         language=spec.language,
         corpus=corpus,
         queries=queries,
         gain_note=spec.gain_note,
-        languages=languages,
     )
 
 
@@ -217,7 +229,7 @@ def subsample(eval_set: EvalSet, n_queries: int | None, n_distractors: int | Non
     keep = judged | set(others)
     if len(queries) == len(eval_set.queries) and len(keep) == len(eval_set.corpus):
         return eval_set
-    corpus = {doc_id: title for doc_id, title in eval_set.corpus.items() if doc_id in keep}
+    corpus = {doc_id: record for doc_id, record in eval_set.corpus.items() if doc_id in keep}
     note = (
         f"{len(queries)} of {len(eval_set.queries)} queries (seed {seed}); {len(corpus)} of "
         f"{len(eval_set.corpus)} products: the {len(judged)} they judge + {len(corpus) - len(judged)} "

@@ -108,3 +108,71 @@ def test_subsample_keeps_judged_products_and_is_seeded(shared_data: Path) -> Non
     assert len(small.corpus) == len(judged) + 1000
     assert "50 of 5939 queries (seed 7)" in small.sample_note
     assert subsample(full, None, None) is full
+
+
+def _tiny_set(folder: Path) -> None:
+    _write(
+        folder / "homedepot_corpus.jsonl",
+        [
+            {"id": "d1", "title": "DeWalt 20V cordless drill driver kit"},
+            {"id": "d2", "title": "Flexzilla garden hose 50 ft"},
+            {"id": "d3", "title": "Ryobi corded hammer drill"},
+            {"id": "d4", "title": "Behr premium exterior paint, white, 1 gal"},
+            {"id": "d5", "title": "Rubbermaid storage shelf"},
+        ],
+    )
+    _write(
+        folder / "homedepot_dev_queries.jsonl",
+        [
+            {"query": "cordless drill", "judgments": {"d1": 3.0, "d3": 2.0, "d5": 1.0}},
+            {"query": "garden hose", "judgments": {"d2": 3.0}},
+            {"query": "exterior paint", "judgments": {"d4": 3.0}},
+            {"query": "nothing relevant here", "judgments": {"d5": 1.0}},
+        ],
+    )
+
+
+def test_eval_command_end_to_end(tmp_path: Path) -> None:
+    from ui.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _tiny_set(data)
+    out = tmp_path / "results.md"
+    out.write_text("# Retrieval\n\nHand-written notes stay.\n", encoding="utf-8")
+    argv = ["eval", "retrieval", "--data", str(data), "--sets", "homedepot", "--embedder", "hashing-64"]
+    argv += ["--index-cache", str(tmp_path / "cache"), "--out", str(out), "--no-progress"]
+    for _ in range(2):  # the second run loads the cached index
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "Hand-written notes stay." in text
+    assert text.count("<!-- BEGIN generated: eval-retrieval -->") == 1
+    rows = {line.split("|")[3].strip(): line for line in text.splitlines() if line.startswith("| homedepot")}
+    assert set(rows) == {"hybrid", "lexical", "dense"}
+    lexical = [cell.strip() for cell in rows["lexical"].split("|")]
+    assert float(lexical[4]) == pytest.approx(1.0)  # every query's exact words are in its best title
+    assert lexical[7] == "3"  # the query without a relevant product is skipped
+    assert len(list((tmp_path / "cache" / "retrieval-eval").iterdir())) == 1
+    assert (tmp_path / "cache" / "embeddings" / "hashing-64-64.sqlite").is_file()
+
+
+def test_eval_command_unknown_set_is_a_message(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(
+            ["eval", "retrieval", "--sets", "nope", "--data", str(tmp_path), "--out", str(tmp_path / "o.md")]
+        )
+    assert exit_info.value.code == 2
+    assert "unknown set(s) nope" in capsys.readouterr().out
+
+
+def test_eval_command_missing_data_names_the_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["eval", "retrieval", "--sets", "homedepot", "--data", str(tmp_path), "--embedder", "hashing-8"])
+    assert exit_info.value.code == 1
+    assert "homedepot_corpus.jsonl: cannot read" in capsys.readouterr().err
