@@ -1,0 +1,295 @@
+"""The agent graph: route -> (fast answer | model <-> tools -> grounding check), bounded.
+
+A LangGraph ``StateGraph`` over any LangChain chat model with ``bind_tools``:
+
+- ``route`` reads the message with rules (:mod:`assistant.intents`); an obvious request is
+  answered by :mod:`assistant.fast_path` without the model;
+- ``model`` calls the chat model with the role's tools and streams its text;
+- ``tools`` runs the requested tools (:mod:`tools.registry`); product cards are emitted as
+  soon as a tool returns them, before any prose;
+- ``ground`` checks the model's final text against the session's tool results
+  (:mod:`assistant.grounding`) and repairs it from a template when it states an unknown
+  price, rating or product, or answers in the wrong language.
+
+Error policy (written here, as in smolagents): a tool mistake becomes an observation the
+model sees and can recover from; a second failed tool call in one turn, or more than
+``max_steps`` model calls, ends the turn with a graceful reply built from what was found. A
+failing model call (busy, timeout, any exception) ends the turn with a short apology; the
+caller never sees a traceback. Every step leaves a record in the state (``turn``) that the
+:class:`~assistant.assistant.Assistant` turns into a ``Reply``.
+
+The state (messages, session memory) is saved by the checkpointer given to :func:`build_graph`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+import uuid
+from collections.abc import Callable
+from typing import Annotated, Any, TypedDict
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import (
+    AIMessage,
+    AIMessageChunk,
+    AnyMessage,
+    BaseMessage,
+    HumanMessage,
+    SystemMessage,
+    ToolMessage,
+)
+from langgraph.checkpoint.base import BaseCheckpointSaver
+from langgraph.config import get_stream_writer
+from langgraph.graph import END, START, StateGraph
+from langgraph.graph.message import add_messages
+from langgraph.graph.state import CompiledStateGraph
+
+from assistant import fast_path, templates
+from assistant.grounding import numbers_in, verify
+from assistant.guards import redact
+from assistant.intents import parse
+from assistant.language import detect_language
+from assistant.prompts import system_prompt
+from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
+from tools.registry import call_tool, schemas
+from tools.shopping import ToolError, tools_for
+
+log = logging.getLogger(__name__)
+
+MAX_STEPS = 4  # model calls per turn
+MAX_TOOL_FAILURES = 2  # failed tool calls per turn before the turn ends gracefully
+HISTORY_MESSAGES = 4  # earlier user/assistant messages the model sees (2 turns)
+
+
+class AgentState(TypedDict, total=False):
+    messages: Annotated[list[AnyMessage], add_messages]
+    memory: dict[str, Any]
+    turn: dict[str, Any]
+
+
+def new_turn(lang: str, role: str) -> dict[str, Any]:
+    """The per-turn record the graph fills in (input of every turn; replaces the last one)."""
+    return {"lang": lang, "role": role, "steps": 0, "failures": 0, "cards": [], "tool_calls": [], "text": "",
+            "path": "model", "grounding": {"checked": False, "issues": [], "repaired": False}, "model_s": 0.0}  # fmt: skip
+
+
+def build_graph(
+    model: BaseChatModel,
+    catalog: Catalog,
+    *,
+    checkpointer: BaseCheckpointSaver | None = None,
+    analyzer_factory: Callable[[], Any] | None = None,
+    fast_paths: bool = True,
+    max_steps: int = MAX_STEPS,
+) -> CompiledStateGraph:
+    bound = {role: model.bind_tools(schemas(tools_for(role))) for role in ("shopper", "merchant")}
+
+    def context(state: AgentState) -> ToolContext:
+        turn = state["turn"]
+        return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
+                           memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory)  # fmt: skip
+
+    def route(state: AgentState) -> dict[str, Any]:
+        turn = dict(state["turn"])
+        ctx = context(state)
+        intent = parse(_text(state["messages"][-1]), ctx.memory)
+        fast_path.remember_preferences(ctx, intent)
+        answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None
+        if answer is None:
+            return {"memory": ctx.memory.to_dict(), "turn": turn}
+        turn.update(text=answer.text, path="fast", tool_calls=answer.tool_calls, cards=ctx.shown_this_turn)
+        get_stream_writer()({"type": "text", "text": answer.text})
+        return {"memory": ctx.memory.to_dict(), "turn": turn, "messages": [AIMessage(answer.text)]}
+
+    def call_model(state: AgentState) -> dict[str, Any]:
+        turn = dict(state["turn"])
+        turn["steps"] += 1
+        writer = get_stream_writer()
+        started = time.perf_counter()
+        try:
+            message = _stream(bound[turn["role"]], _model_input(state), writer)
+        except Exception as error:  # the user gets an apology, the log gets the details
+            from assistant.models.errors import ModelBusyError
+
+            log.warning(
+                "model call failed: %s", redact(repr(error)), exc_info=not isinstance(error, ModelBusyError)
+            )
+            key = (
+                "busy" if isinstance(error, ModelBusyError) or "Timeout" in type(error).__name__ else "failed"
+            )
+            text = templates.message(key, turn["lang"])
+            if turn["cards"]:
+                text += "\n" + templates.search_results(turn["cards"], turn["lang"])
+            turn.update(text=text, path="error")
+            writer({"type": "replace", "text": text})
+            return {"turn": turn, "messages": [AIMessage(text)]}
+        finally:
+            turn["model_s"] += time.perf_counter() - started
+        return {"turn": turn, "messages": [message]}
+
+    def run_tools(state: AgentState) -> dict[str, Any]:
+        turn = dict(state["turn"])
+        ctx = context(state)
+        writer = get_stream_writer()
+        call_message = state["messages"][-1]
+        assert isinstance(call_message, AIMessage)
+        results: list[BaseMessage] = []
+        for call in call_message.tool_calls:
+            writer({"type": "tool", "name": call["name"], "args": call["args"]})
+            before = len(ctx.shown_this_turn)
+            record: dict[str, Any] = {"name": call["name"], "args": call["args"], "ok": True}
+            try:
+                observation: dict[str, Any] = call_tool(
+                    tools_for(turn["role"]), call["name"], call["args"], ctx
+                )
+            except ToolRefused as refusal:
+                record.update(ok=False, error=str(refusal))
+                turn["tool_calls"] = [*turn["tool_calls"], record]
+                turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
+                turn.update(text=str(refusal), path="fast")
+                writer({"type": "replace", "text": str(refusal)})
+                return _end(state, ctx, turn, results, call_message, str(refusal))
+            except Exception as error:  # a mistake the model may fix: hand it back
+                turn["failures"] += 1
+                record.update(ok=False, error=str(error))
+                if not isinstance(error, ToolError):
+                    log.warning("tool %s failed", call["name"], exc_info=True)
+                observation = {
+                    "error": str(error)
+                    if isinstance(error, ToolError)
+                    else f"{call['name']} failed; try other arguments"
+                }
+            turn["tool_calls"] = [*turn["tool_calls"], record]
+            if len(ctx.shown_this_turn) > before:
+                writer({"type": "cards", "products": ctx.shown_this_turn[before:]})
+            results.append(ToolMessage(_compact(observation), tool_call_id=call["id"], name=call["name"]))
+        turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
+        if turn["failures"] >= MAX_TOOL_FAILURES or turn["steps"] >= max_steps:
+            key = "tools_failed" if turn["failures"] >= MAX_TOOL_FAILURES else "too_many_steps"
+            text = templates.message(key, turn["lang"])
+            if turn["cards"]:
+                text += "\n" + templates.search_results(turn["cards"], turn["lang"])
+            turn.update(path="error" if key == "tools_failed" else "model")
+            writer({"type": "replace", "text": text})
+            return _end(state, ctx, turn, results, call_message, text)
+        return {"messages": results, "memory": ctx.memory.to_dict(), "turn": turn}
+
+    def ground(state: AgentState) -> dict[str, Any]:
+        turn = dict(state["turn"])
+        message = state["messages"][-1]
+        text = _text(message).strip()
+        memory = SessionMemory.from_dict(state.get("memory"))
+        user_numbers = [
+            n for m in state["messages"] if isinstance(m, HumanMessage) for n in numbers_in(_text(m))
+        ]
+        result = verify(
+            text,
+            memory.facts,
+            user_numbers=user_numbers,
+            is_catalog_id=lambda pid: catalog.get(pid) is not None,
+        )
+        issues = list(result.issues)
+        if not text:
+            issues.append("empty reply")
+        elif turn["lang"] != detect_language(text, turn["lang"]):
+            issues.append(f"reply is not in the user's language ({turn['lang']})")
+        turn["grounding"] = {"checked": True, "issues": issues, "repaired": bool(issues)}
+        if not issues:
+            turn["text"] = text
+            return {"turn": turn}
+        shown = turn["cards"] or [
+            memory.facts[item["id"]] for item in memory.shown if item["id"] in memory.facts
+        ]
+        repaired = (
+            templates.message("repaired", turn["lang"]) + "\n" + templates.search_results(shown, turn["lang"])
+            if shown
+            else templates.message("tools_failed", turn["lang"])
+        )
+        log.warning("grounding repaired a reply: %s | original: %s", "; ".join(issues), redact(text[:300]))
+        turn["text"] = repaired
+        get_stream_writer()({"type": "replace", "text": repaired})
+        return {"turn": turn, "messages": [AIMessage(repaired, id=message.id)]}
+
+    def after_route(state: AgentState) -> str:
+        return END if state["turn"]["text"] else "model"
+
+    def after_model(state: AgentState) -> str:
+        if state["turn"]["path"] == "error":
+            return END
+        last = state["messages"][-1]
+        return "tools" if isinstance(last, AIMessage) and last.tool_calls else "ground"
+
+    def after_tools(state: AgentState) -> str:
+        return END if state["turn"]["text"] else "model"
+
+    graph = StateGraph(AgentState)
+    graph.add_node("route", route)
+    graph.add_node("model", call_model)
+    graph.add_node("tools", run_tools)
+    graph.add_node("ground", ground)
+    graph.add_edge(START, "route")
+    graph.add_conditional_edges("route", after_route, ["model", END])
+    graph.add_conditional_edges("model", after_model, ["tools", "ground", END])
+    graph.add_conditional_edges("tools", after_tools, ["model", END])
+    graph.add_edge("ground", END)
+    return graph.compile(checkpointer=checkpointer)
+
+
+def _end(state: AgentState, ctx: ToolContext, turn: dict[str, Any], results: list[BaseMessage], call: AIMessage, text: str) -> dict[str, Any]:  # fmt: skip
+    """End the turn after a tool step: answer every pending call (so the history stays valid)."""
+    answered = {m.tool_call_id for m in results if isinstance(m, ToolMessage)}
+    skipped = [
+        ToolMessage('{"error": "not run"}', tool_call_id=c["id"], name=c["name"])
+        for c in call.tool_calls
+        if c["id"] not in answered
+    ]
+    turn["text"] = text
+    return {"messages": [*results, *skipped, AIMessage(text)], "memory": ctx.memory.to_dict(), "turn": turn}
+
+
+def _model_input(state: AgentState) -> list[BaseMessage]:
+    """System prompt, the last few user/assistant messages, and this turn's messages; the
+    current message carries a short note of what was shown, so "the second one" resolves."""
+    turn = state["turn"]
+    messages = state["messages"]
+    start = max(i for i, m in enumerate(messages) if isinstance(m, HumanMessage))
+    earlier = [
+        m
+        for m in messages[:start]
+        if isinstance(m, HumanMessage) or (isinstance(m, AIMessage) and not m.tool_calls)
+    ]
+    current = list(messages[start:])
+    memory = SessionMemory.from_dict(state.get("memory"))
+    notes = []
+    if memory.shown:
+        shown = "; ".join(
+            f"{i}. {item['id']} {item['title']}" for i, item in enumerate(memory.shown, start=1)
+        )
+        notes.append(f"[shown: {shown}]")
+    if memory.prefs:
+        notes.append(f"[user prefs: {json.dumps(memory.prefs, ensure_ascii=False)}]")
+    if notes:
+        current[0] = HumanMessage(" ".join(notes) + "\n" + _text(current[0]))
+    return [SystemMessage(system_prompt(turn["lang"])), *earlier[-HISTORY_MESSAGES:], *current]
+
+
+def _stream(model: Any, messages: list[BaseMessage], writer: Callable[[Any], None]) -> AIMessage:
+    full: AIMessageChunk | None = None
+    for chunk in model.stream(messages):
+        if chunk.content:
+            writer({"type": "text", "text": chunk.content})
+        full = chunk if full is None else full + chunk
+    if full is None:
+        return AIMessage("", id=str(uuid.uuid4()))
+    return AIMessage(content=full.content, tool_calls=full.tool_calls, id=full.id or str(uuid.uuid4()),
+                     usage_metadata=full.usage_metadata, response_metadata=full.response_metadata)  # fmt: skip
+
+
+def _compact(observation: dict[str, Any]) -> str:
+    return json.dumps(observation, ensure_ascii=False, separators=(",", ":"))
+
+
+def _text(message: BaseMessage) -> str:
+    return message.content if isinstance(message.content, str) else str(message.text)

@@ -1,0 +1,248 @@
+"""``Assistant``: the product a shopper (or merchant) talks to, one turn at a time.
+
+::
+
+    assistant = Assistant(chat_model, CatalogIndex.load(index_dir), sessions_path="sessions.sqlite")
+    reply = assistant.reply("web:abc", "waterproof backpack under $60")
+    reply.text, reply.products, reply.tool_calls, reply.language, reply.timings
+    for event in assistant.stream("telegram:42", "cheaper?"):    # ToolEvent, CardsEvent, TextChunk...
+        ...
+    async for event in assistant.astream("web:abc", "第二个"):
+        ...
+
+A turn: the session id is checked (``<channel>:<user>``), the language detected, the message
+guarded (empty, abusive, off-topic, too long), then the agent graph runs with the session's
+saved state and streams events; the :class:`~assistant.reply.Reply` is assembled from the
+turn's record. Nothing a user can type raises: failures become a polite reply (logged, with
+personal data redacted). Turns of one session run one at a time; sessions run in parallel.
+
+Deliberately not here: loading models and indexes (the caller passes them in; see
+:func:`assistant.loading.build_assistant`), channel rendering (``ui/``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+from langchain_core.language_models import BaseChatModel
+from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import BaseCheckpointSaver
+
+from assistant import templates
+from assistant.agent import MAX_STEPS, build_graph, new_turn
+from assistant.guards import RedactingFilter, check_message, truncation_notice
+from assistant.language import detect_language
+from assistant.reply import (
+    CardsEvent,
+    Done,
+    Event,
+    Grounding,
+    ProductCard,
+    Reply,
+    TextChunk,
+    TextReplaced,
+    ToolCallRecord,
+    ToolEvent,
+)
+from assistant.sessions import open_checkpointer, parse_session_id
+from tools.context import ROLES, Catalog
+
+log = logging.getLogger("assistant")
+log.addFilter(RedactingFilter())
+_RESET = ("/reset", "reset", "重置")
+
+
+class Assistant:
+    def __init__(
+        self,
+        model: BaseChatModel,
+        catalog: Catalog,
+        *,
+        checkpointer: BaseCheckpointSaver[Any] | None = None,
+        sessions_path: str | Path | None = None,
+        analyzer_factory: Callable[[], Any] | None = None,
+        fast_paths: bool = True,
+        max_steps: int = MAX_STEPS,
+    ) -> None:
+        """``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
+        ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only."""
+        if checkpointer is None:
+            if sessions_path is not None:
+                checkpointer = open_checkpointer(sessions_path)
+            else:
+                from langgraph.checkpoint.memory import InMemorySaver
+
+                checkpointer = InMemorySaver()
+        self.checkpointer = checkpointer
+        self.catalog = catalog
+        self.graph = build_graph(
+            model,
+            catalog,
+            checkpointer=checkpointer,
+            analyzer_factory=analyzer_factory,
+            fast_paths=fast_paths,
+            max_steps=max_steps,
+        )
+        self._locks: dict[str, threading.Lock] = {}
+        self._locks_guard = threading.Lock()
+
+    # -- public API -------------------------------------------------------------------------
+
+    def reply(self, session_id: str, text: str, role: str = "shopper") -> Reply:
+        """One turn, whole: the final :class:`Reply`."""
+        for event in self.stream(session_id, text, role):
+            if isinstance(event, Done):
+                return event.reply
+        raise AssertionError("stream ended without a Done event")  # pragma: no cover
+
+    def stream(self, session_id: str, text: str, role: str = "shopper") -> Iterator[Event]:
+        """One turn as events: tool calls, product cards (as soon as found), text, Done."""
+        parse_session_id(session_id)
+        if role not in ROLES:
+            raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
+        with self._session_lock(session_id):
+            yield from self._turn(session_id, text or "", role)
+
+    async def astream(self, session_id: str, text: str, role: str = "shopper") -> AsyncIterator[Event]:
+        """:meth:`stream` for asyncio: the turn runs in a worker thread, the loop stays free."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
+
+        def work() -> None:
+            try:
+                for event in self.stream(session_id, text, role):
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as error:  # re-raised in the caller's task
+                loop.call_soon_threadsafe(queue.put_nowait, error)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, None)
+
+        worker = threading.Thread(target=work, name=f"turn-{session_id}", daemon=True)
+        worker.start()
+        while (item := await queue.get()) is not None:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+
+    async def areply(self, session_id: str, text: str, role: str = "shopper") -> Reply:
+        async for event in self.astream(session_id, text, role):
+            if isinstance(event, Done):
+                return event.reply
+        raise AssertionError("stream ended without a Done event")  # pragma: no cover
+
+    def reset(self, session_id: str) -> None:
+        """Forget a session: its messages and everything remembered."""
+        parse_session_id(session_id)
+        self.checkpointer.delete_thread(session_id)
+
+    def history(self, session_id: str) -> list[tuple[str, str]]:
+        """The conversation so far as (``"user"``/``"assistant"``, text) pairs."""
+        values = self._state(session_id)
+        pairs = []
+        for message in values.get("messages", []):
+            if isinstance(message, HumanMessage):
+                pairs.append(("user", str(message.content)))
+            elif isinstance(message, AIMessage) and not message.tool_calls and message.content:
+                pairs.append(("assistant", str(message.content)))
+        return pairs
+
+    def memory(self, session_id: str) -> dict[str, Any]:
+        """What the session remembers (shown products, last search, preferences)."""
+        return dict(self._state(session_id).get("memory") or {})
+
+    # -- internals --------------------------------------------------------------------------
+
+    def _turn(self, session_id: str, text: str, role: str) -> Iterator[Event]:
+        started = time.perf_counter()
+        previous = self._state(session_id)
+        lang = detect_language(text, (previous.get("turn") or {}).get("lang", "en"))
+        guard = check_message(text, lang)
+        if guard.answer is not None:
+            log.info("%s guard=%s user=%s", session_id, guard.kind, text[:200])
+            yield TextChunk(text=guard.answer)
+            yield Done(reply=Reply(text=guard.answer, language=lang, path="guard", timings=_timings(started)))
+            return
+        if guard.text.lower() in _RESET:
+            self.checkpointer.delete_thread(session_id)
+            answer = templates.message("reset", lang)
+            yield TextChunk(text=answer)
+            yield Done(reply=Reply(text=answer, language=lang, path="fast", timings=_timings(started)))
+            return
+        notices = [truncation_notice(lang)] if guard.truncated else []
+        for notice in notices:
+            yield TextChunk(text=notice + "\n")
+        config: RunnableConfig = {"configurable": {"thread_id": session_id}}
+        first_card: float | None = None
+        try:
+            for raw in self.graph.stream(
+                {"messages": [HumanMessage(guard.text)], "turn": new_turn(lang, role)},
+                config,
+                stream_mode="custom",
+            ):
+                event = _event(raw)
+                if isinstance(event, CardsEvent) and first_card is None:
+                    first_card = time.perf_counter() - started
+                yield event
+            turn = self.graph.get_state(config).values["turn"]
+        except Exception:
+            log.exception("turn failed in session %s", session_id)
+            answer = templates.message("failed", lang)
+            yield TextReplaced(text=answer)
+            yield Done(reply=Reply(text=answer, language=lang, path="error", timings=_timings(started)))
+            return
+        reply = Reply(
+            text="\n".join([*notices, turn["text"]]),
+            products=[ProductCard(**card) for card in _unique(turn["cards"])],
+            tool_calls=[ToolCallRecord(**call) for call in turn["tool_calls"]],
+            language=lang,
+            timings=_timings(started, first_card=first_card, model=turn["model_s"]),
+            grounding=Grounding(**turn["grounding"]),
+            path=turn["path"],
+            notices=notices,
+        )
+        log.info("%s path=%s user=%s reply=%s", session_id, reply.path, guard.text[:200], reply.text[:200])
+        yield Done(reply=reply)
+
+    def _state(self, session_id: str) -> dict[str, Any]:
+        config: RunnableConfig = {"configurable": {"thread_id": session_id}}
+        snapshot = self.graph.get_state(config)
+        return dict(snapshot.values or {})
+
+    def _session_lock(self, session_id: str) -> threading.Lock:
+        with self._locks_guard:
+            return self._locks.setdefault(session_id, threading.Lock())
+
+
+def _input(text: str, lang: str, role: str) -> dict[str, Any]:
+    return {"messages": [HumanMessage(text)], "turn": new_turn(lang, role)}
+
+
+def _event(raw: dict[str, Any]) -> Event:
+    kind = raw["type"]
+    if kind == "tool":
+        return ToolEvent(name=raw["name"], args=raw["args"])
+    if kind == "cards":
+        return CardsEvent(products=[ProductCard(**card) for card in raw["products"]])
+    if kind == "replace":
+        return TextReplaced(text=raw["text"])
+    return TextChunk(text=raw["text"])
+
+
+def _unique(cards: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return list({card["id"]: card for card in reversed(cards)}.values())[::-1]
+
+
+def _timings(started: float, *, first_card: float | None = None, model: float = 0.0) -> dict[str, float]:
+    timings = {"total": round(time.perf_counter() - started, 4)}
+    if first_card is not None:
+        timings["first_card"] = round(first_card, 4)
+    if model:
+        timings["model"] = round(model, 4)
+    return timings

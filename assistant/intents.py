@@ -1,0 +1,308 @@
+"""Deterministic reading of a shopper's message: price limits, references, obvious requests.
+
+The chat model costs seconds per turn on two CPU cores, so requests a rule reads as well as a
+model are handled without it: "waterproof backpack under $60", "100元以下的背包", "cheaper?",
+"in black?", "compare the first two", "what do reviews say about the second one?", "第二个",
+"something similar", "/reset", "what do you remember", "forget my size". :func:`parse` returns
+an :class:`Intent`; ``kind == "chat"`` means "let the model decide".
+
+References resolve against the last list shown (``memory.shown``): ordinals ("the first
+one", "#2", "第二个", "the last one"), "the first two"/"前两个", and nouns ("that jacket")
+matched against the shown titles. Preference statements ("my size is M", "我喜欢黑色",
+"budget $80") are read into ``prefs`` updates on any message.
+
+Deliberately not here: running tools or writing replies (:mod:`assistant.fast_path`).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from tools.context import SessionMemory
+
+_NUM = r"(\d+(?:\.\d+)?)"
+_CUR = r"(?:\$|usd|us\$|¥|￥|rmb|€|£|₹)?\s*"
+_UNIT = r"\s*(?:dollars?|bucks|usd|元|块钱?|美元|rmb)?"
+_MAX_EN = re.compile(
+    rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|within)\s*{_CUR}{_NUM}{_UNIT}|<\s*{_CUR}{_NUM}",
+    re.I,
+)
+_MIN_EN = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*{_CUR}{_NUM}{_UNIT}", re.I)
+_RANGE = re.compile(
+    rf"\bbetween\s*{_CUR}{_NUM}\s*(?:and|-|to)\s*{_CUR}{_NUM}{_UNIT}|{_CUR}{_NUM}\s*(?:-|~|到|至)\s*{_CUR}{_NUM}\s*(?:元|块|美元|dollars)",
+    re.I,
+)
+_MAX_ZH = re.compile(
+    rf"(?:低于|不超过|不到|少于|小于|最多|预算)\s*{_CUR}{_NUM}\s*(?:元|块钱?|美元)?|{_CUR}{_NUM}\s*(?:元|块钱?|美元)?\s*(?:以下|以内|之内|左右)"
+)
+_MIN_ZH = re.compile(
+    rf"(?:高于|超过|不低于|至少)\s*{_CUR}{_NUM}\s*(?:元|块钱?|美元)?|{_CUR}{_NUM}\s*(?:元|块钱?|美元)?\s*以上"
+)
+
+_CHEAPER = re.compile(
+    r"\bcheaper\b|less expensive|lower price|too expensive|more affordable|便宜(一)?点|更便宜|太贵|便宜些",
+    re.I,
+)
+_COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|difference between|比较|对比|区别", re.I)
+_REVIEWS = re.compile(
+    r"\breviews?\b|what do (?:people|customers|buyers) (?:say|think)|评价|评论|口碑|买家", re.I
+)
+_SENTIMENT = re.compile(r"\bsentiment\b|how many (?:positive|negative)|好评率|差评率|正面|负面", re.I)
+_DETAILS = re.compile(
+    r"tell me (?:more )?about|more about|\bdetails?\b|\bdescribe\b|what is it made of|详细|介绍|具体|详情",
+    re.I,
+)
+_SIMILAR = re.compile(r"\bsimilar\b|\balternatives?\b|something like|类似|相似|差不多的", re.I)
+_REMEMBER = re.compile(
+    r"what do you (?:remember|know about me)|what have you remembered|你记得什么|你记住了什么|你记得我", re.I
+)
+_FORGET = re.compile(r"\bforget (?:my |about my |everything|all)|忘(?:记|掉)(?:我的)?", re.I)
+_PROMO = re.compile(
+    r"promo(?:tional)? copy|marketing copy|ad copy|product copy|促销文案|广告文案|营销文案|写文案", re.I
+)
+_ANALYTICS = re.compile(
+    r"review analytics|across (?:all )?products|worst[- ]reviewed|most negative reviews|差评最多|评价分析",
+    re.I,
+)
+_GREETING = re.compile(
+    r"^\s*(?:hi|hello|hey|good (?:morning|evening|afternoon)|你好|您好|嗨|在吗)[\s!.,！。？?]*$", re.I
+)
+_SEARCHY = re.compile(
+    r"^\s*(?:i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|looking for|show me|find(?: me)?|"
+    r"search(?: for)?|do you have|any|get me|recommend(?: me)?|我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买)\b",
+    re.I,
+)
+_FILLER = re.compile(
+    r"^\s*(?:hi|hello|hey|please|can you|could you|i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|"
+    r"looking for|show me|find(?: me)?|search(?: for)?|do you have|any|get me|recommend(?: me)?|some|a|an|the)\b\s*"
+    r"|^(?:我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买|请|一个|一款|一件)",
+    re.I,
+)
+_COLOR_WORDS = {
+    "black": "Black", "white": "White", "blue": "Blue", "red": "Red", "green": "Green", "gray": "Gray",
+    "grey": "Gray", "yellow": "Yellow", "purple": "Purple", "orange": "Orange", "pink": "Pink", "brown": "Brown",
+    "黑色": "Black", "黑": "Black", "白色": "White", "蓝色": "Blue", "红色": "Red", "绿色": "Green", "灰色": "Gray",
+    "黄色": "Yellow", "紫色": "Purple", "橙色": "Orange", "粉色": "Pink", "棕色": "Brown",
+}  # fmt: skip
+_IN_COLOR = re.compile(
+    r"^\s*(?:(?:and |what about |how about |any(?:thing)? )?in|do you have (?:it|them|one) in)\s+(\w+)\s*\??\s*$|^(?:有)?(\S{1,2}色)(?:的)?(?:吗|呢)?[？?]?$",
+    re.I,
+)
+# Chinese shopping words with the English catalog words they mean, so a Chinese request also
+# finds products of an English catalog through the lexical retriever.
+GLOSSARY = {
+    "夹克": "jacket", "外套": "jacket", "背包": "backpack", "双肩包": "backpack", "包": "bag", "卫衣": "hoodie",
+    "连帽衫": "hoodie", "T恤": "tee", "t恤": "tee", "短袖": "tee", "短裤": "shorts", "裤子": "pants", "长裤": "pants",
+    "瑜伽": "yoga", "水壶": "bottle", "手表": "watch", "男士": "men", "男": "men", "女士": "women", "女": "women",
+    "防水": "waterproof", "跑步": "running", "背心": "tank", "运动内衣": "bra", "健身": "fitness", "球": "ball",
+}  # fmt: skip
+_ORDINALS = {
+    "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
+    "一": 0, "二": 1, "两": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4,
+}  # fmt: skip
+_ORDINAL_EN = re.compile(
+    r"\b(first|1st|second|2nd|third|3rd|fourth|4th|fifth|5th|last)\b(?! (?:two|three|2|3)\b)", re.I
+)
+_ORDINAL_NUM = re.compile(r"(?:#|number |no\.\s*|option |item )([1-5])\b", re.I)
+_ORDINAL_ZH = re.compile(r"第\s*([一二三四五1-5])\s*(?:个|款|件|种|条|双|只)?|(最后一)(?:个|款|件)")
+_FIRST_N = re.compile(r"\b(?:first|top) (two|three|2|3)\b|前\s*([两二三23])\s*(?:个|款|件)?", re.I)
+_NOUN_REF = re.compile(r"\b(?:that|the|this) (\w+)\b", re.I)
+_SIZE = re.compile(
+    r"\b(?:my size is|i wear(?: a)?(?: size)?|i'?m (?:a )?size|size)\s+(xxs|xs|s|m|l|xl|xxl|\d{1,2})\b|我穿\s*(xxs|xs|s|m|l|xl|xxl|\d{1,2})\s*码?",
+    re.I,
+)
+_BUDGET = re.compile(
+    rf"\b(?:my )?budget(?: is)?\s*(?:of |around |about )?{_CUR}{_NUM}|预算\s*{_CUR}{_NUM}", re.I
+)
+_LIKE = re.compile(r"\bi (?:like|love|prefer) (\w+)\b|我喜欢\s*(\S{1,3}色)", re.I)
+_DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜欢\s*(\S{1,3}色)", re.I)
+
+
+@dataclass
+class Intent:
+    kind: str  # search | cheaper | color | details | compare | reviews | sentiment | similar | remember
+    #            | forget | reset | promo | analytics | greeting | prefs | chat
+    query: str = ""
+    min_price: float | None = None
+    max_price: float | None = None
+    color: str | None = None
+    refs: list[str] = field(default_factory=list)
+    forget: list[str] = field(default_factory=list)
+    prefs: dict[str, Any] = field(default_factory=dict)
+
+
+def parse(text: str, memory: SessionMemory) -> Intent:
+    stripped = text.strip()
+    prefs = read_preferences(stripped)
+    if stripped.lower() in ("/reset", "reset", "重置"):
+        return Intent("reset")
+    if _REMEMBER.search(stripped):
+        return Intent("remember")
+    if _FORGET.search(stripped):
+        return Intent("forget", forget=_forget_keys(stripped))
+    if _PROMO.search(stripped):
+        return Intent("promo", refs=resolve_references(stripped, memory))
+    if _ANALYTICS.search(stripped):
+        return Intent("analytics")
+    if _GREETING.match(stripped):
+        return Intent("greeting")
+    refs = resolve_references(stripped, memory)
+    min_price, max_price, rest = price_limits(stripped)
+    if _CHEAPER.search(stripped) and memory.last_search:
+        return Intent("cheaper", max_price=max_price, refs=refs)
+    color_match = _IN_COLOR.match(stripped)
+    if color_match and memory.last_search:
+        word = (color_match.group(1) or color_match.group(2) or "").lower()
+        if word in _COLOR_WORDS:
+            return Intent("color", color=_COLOR_WORDS[word])
+    if _COMPARE.search(stripped) and len(refs) >= 2:
+        return Intent("compare", refs=refs)
+    if refs and _SENTIMENT.search(stripped):
+        return Intent("sentiment", refs=refs[:1])
+    if refs and _REVIEWS.search(stripped):
+        return Intent("reviews", refs=refs[:1])
+    if refs and _SIMILAR.search(stripped):
+        return Intent("similar", refs=refs[:1], max_price=max_price)
+    if refs and (_DETAILS.search(stripped) or len(_words(stripped)) <= 4):
+        return Intent("details", refs=refs[:1])
+    query = clean_query(rest)
+    if query and not refs and (max_price is not None or min_price is not None or _SEARCHY.search(stripped)):
+        return Intent(
+            "search",
+            query=query,
+            min_price=min_price,
+            max_price=max_price,
+            color=_color_in(stripped),
+            prefs=prefs,
+        )
+    if prefs and not refs and "?" not in stripped and "？" not in stripped and len(_words(stripped)) <= 10:
+        return Intent("prefs", prefs=prefs)
+    return Intent("chat", refs=refs, prefs=prefs)
+
+
+def price_limits(text: str) -> tuple[float | None, float | None, str]:
+    """(min, max, text without the price phrases): "under $60" -> (None, 60.0, ...)."""
+    low: float | None = None
+    high: float | None = None
+    match = _RANGE.search(text)
+    if match:
+        numbers = [float(n) for n in match.groups() if n is not None]
+        low, high = min(numbers), max(numbers)
+        return low, high, text[: match.start()] + " " + text[match.end() :]
+    for pattern, is_max in ((_MAX_EN, True), (_MAX_ZH, True), (_MIN_EN, False), (_MIN_ZH, False)):
+        match = pattern.search(text)
+        if match:
+            value = float(next(n for n in match.groups() if n is not None))
+            if is_max and high is None:
+                high = value
+            elif not is_max and low is None:
+                low = value
+            text = text[: match.start()] + " " + text[match.end() :]
+    return low, high, text
+
+
+def clean_query(text: str) -> str:
+    """The product words of a request: fillers and punctuation removed, Chinese words glossed."""
+    query = re.sub(r"[?!.,;:！？。，、]+", " ", text)
+    query = re.sub(r"^\s*的|的\s*$|的(?=\s)", " ", query)
+    for _ in range(3):
+        query = _FILLER.sub("", query).strip()
+    glosses = [english for chinese, english in GLOSSARY.items() if chinese in query]
+    if glosses:
+        query = f"{query} {' '.join(dict.fromkeys(glosses))}"
+    return re.sub(r"\s+", " ", query).strip()
+
+
+def resolve_references(text: str, memory: SessionMemory) -> list[str]:
+    """Ids of the shown products the message points at, in the order it names them."""
+    shown = [item["id"] for item in memory.shown]
+    if not shown:
+        return []
+    found: list[tuple[int, int]] = []  # (position in text, index in shown)
+    first_n = _FIRST_N.search(text)
+    if first_n:
+        count = 3 if (first_n.group(1) or first_n.group(2) or "") in ("three", "3", "三") else 2
+        found.extend((first_n.start(), i) for i in range(count))
+    for match in _ORDINAL_EN.finditer(text):
+        word = match.group(1).lower()
+        found.append((match.start(), len(shown) - 1 if word == "last" else _ORDINALS[word]))
+    for match in _ORDINAL_NUM.finditer(text):
+        found.append((match.start(), _ORDINALS[match.group(1)]))
+    for match in _ORDINAL_ZH.finditer(text):
+        found.append((match.start(), len(shown) - 1 if match.group(2) else _ORDINALS[match.group(1)]))
+    for match in re.finditer(r"\b([1-5])\b", text) if _COMPARE.search(text) else ():
+        found.append((match.start(), _ORDINALS[match.group(1)]))
+    for match in _NOUN_REF.finditer(text):
+        noun = match.group(1).lower().rstrip("s")
+        for index, item in enumerate(memory.shown):
+            if len(noun) > 2 and re.search(rf"\b{re.escape(noun)}", item["title"].lower()):
+                found.append((match.start(), index))
+                break
+    for index, item in enumerate(memory.shown):
+        if re.search(rf"(?<![\w-]){re.escape(item['id'])}(?![\w-])", text, re.I):
+            found.append((text.lower().index(item["id"].lower()), index))
+    ordered = [shown[index] for _, index in sorted(found) if 0 <= index < len(shown)]
+    return list(dict.fromkeys(ordered))
+
+
+def read_preferences(text: str) -> dict[str, Any]:
+    """Preferences stated in the message: sizes, budget, liked/disliked colours and brands."""
+    prefs: dict[str, Any] = {}
+    size = _SIZE.search(text)
+    if size:
+        prefs["sizes"] = [(size.group(1) or size.group(2)).upper()]
+    budget = _BUDGET.search(text)
+    if budget:
+        prefs["budget"] = float(budget.group(1) or budget.group(2))
+    for pattern, colour_key, brand_key in (
+        (_LIKE, "colors", "brands"),
+        (_DISLIKE, "disliked_colors", "disliked_brands"),
+    ):
+        for match in pattern.finditer(text):
+            word = (match.group(1) or match.group(2) or "").strip()
+            if word.lower() in _COLOR_WORDS:
+                prefs.setdefault(colour_key, []).append(_COLOR_WORDS[word.lower()])
+            elif word and word[0].isupper():
+                prefs.setdefault(brand_key, []).append(word)
+    return prefs
+
+
+def merge_preferences(current: dict[str, Any], update: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(current)
+    for key, value in update.items():
+        if isinstance(value, list):
+            opposite = {"colors": "disliked_colors", "disliked_colors": "colors", "brands": "disliked_brands", "disliked_brands": "brands"}.get(key)  # fmt: skip
+            if opposite and opposite in merged:
+                merged[opposite] = [v for v in merged[opposite] if v not in value]
+            kept = [] if key == "sizes" else list(merged.get(key) or [])
+            merged[key] = list(dict.fromkeys([*kept, *value]))
+        else:
+            merged[key] = value
+    return {key: value for key, value in merged.items() if value not in ([], None)}
+
+
+def _forget_keys(text: str) -> list[str]:
+    lowered = text.lower()
+    keys = []
+    if re.search(r"size|尺码|码", lowered):
+        keys.append("sizes")
+    if re.search(r"budget|预算", lowered):
+        keys.append("budget")
+    if re.search(r"colou?r|颜色", lowered):
+        keys += ["colors", "disliked_colors"]
+    if re.search(r"brand|品牌", lowered):
+        keys += ["brands", "disliked_brands"]
+    return keys or ["all"]
+
+
+def _color_in(text: str) -> str | None:
+    for word, colour in _COLOR_WORDS.items():
+        if re.search(rf"\b{word}\b" if word.isascii() else word, text, re.I):
+            return colour
+    return None
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"\w+|[\u4e00-\u9fff]", text)

@@ -1,0 +1,23 @@
+"""Which language a message is written in: Chinese (``"zh"``) or English (``"en"``).
+
+Replies follow the user's language whatever the catalog's language. A message is Chinese
+when Han characters make up at least a fifth of its letters (so "要 Nike 的" is Chinese and
+"I like 包子" is not); a message without letters ("2", "?", "$60") keeps the previous
+language. Deliberately only these two: they are the languages the prompts and templates cover.
+"""
+
+from __future__ import annotations
+
+import re
+
+_HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+
+
+def detect_language(text: str, previous: str = "en") -> str:
+    """``"zh"`` or ``"en"``; ``previous`` when the text has no letters at all."""
+    han = len(_HAN.findall(text))
+    latin = len(_LATIN_WORD.findall(text))  # a Latin word weighs as much as one Han character
+    if han == 0 and latin == 0:
+        return previous
+    return "zh" if han / (han + latin) >= 0.2 else "en"

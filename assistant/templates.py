@@ -1,0 +1,199 @@
+"""Replies rendered from facts, in English and Chinese, without the model.
+
+Used by the deterministic steps (an obvious search, "cheaper?", "compare the first two") and
+to repair a model reply that failed the grounding check. Every number comes from a tool
+result, so a templated reply is grounded by construction. Kept short: the product cards carry
+the details, the text names at most three products.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tools.cards import format_price
+
+SHOWN_IN_TEXT = 3
+
+
+def _price(item: dict[str, Any]) -> str:
+    return format_price(item["price"], item.get("currency")) if item.get("price") is not None else ""
+
+
+def product_line(index: int, item: dict[str, Any], lang: str) -> str:
+    parts = [f"{index}. {item['title']}"]
+    price = _price(item)
+    if price:
+        parts.append(price)
+    if item.get("rating") is not None:
+        parts.append(f"评分 {item['rating']:g}/5" if lang == "zh" else f"rated {item['rating']:g}/5")
+    return " — ".join(parts)
+
+
+def search_results(
+    items: list[dict[str, Any]], lang: str, *, query: str = "", max_price: float | None = None
+) -> str:
+    zh = lang == "zh"
+    if not items:
+        if zh:
+            return "没有找到符合条件的商品。可以放宽预算或换个说法试试。"
+        return "I found no products matching that. Try a higher budget or other words."
+    limit = ""
+    if max_price is not None:
+        budget = format_price(max_price, items[0].get("currency")).removesuffix(".00")
+        limit = f"（{budget}以内）" if zh else f" under {budget}"
+    head = f"为您找到{len(items)}件商品{limit}：" if zh else f"Here are {len(items)} options{limit}:"
+    lines = [product_line(i, item, lang) for i, item in enumerate(items[:SHOWN_IN_TEXT], start=1)]
+    more = len(items) - SHOWN_IN_TEXT
+    if more > 0:
+        lines.append(f"……还有{more}件，见下方卡片。" if zh else f"…and {more} more below.")
+    return "\n".join([head, *lines])
+
+
+def details(item: dict[str, Any], lang: str) -> str:
+    zh = lang == "zh"
+    line = product_line(1, item, lang)[3:]
+    extra = []
+    for name, values in (item.get("options") or {}).items():
+        extra.append(f"{name}: {', '.join(values)}")
+    text = line + ("\n" + "; ".join(extra) if extra else "")
+    description = item.get("description")
+    if description:
+        text += "\n" + description
+    if item.get("reviews"):
+        text += f"\n（{item['reviews']}条评价）" if zh else f"\n({item['reviews']} reviews)"
+    return text
+
+
+def comparison(result: dict[str, Any], lang: str) -> str:
+    zh = lang == "zh"
+    items = result["products"]
+    lines = [product_line(i, item, lang) for i, item in enumerate(items, start=1)]
+    titles = {item["id"]: item["title"] for item in items}
+    if "cheapest" in result:
+        lines.append(
+            f"最便宜：{titles[result['cheapest']]}" if zh else f"Cheapest: {titles[result['cheapest']]}"
+        )
+    if "best_rated" in result:
+        lines.append(
+            f"评分最高：{titles[result['best_rated']]}"
+            if zh
+            else f"Best rated: {titles[result['best_rated']]}"
+        )
+    return "\n".join(lines)
+
+
+def review_summary(result: dict[str, Any], title: str, lang: str) -> str:
+    zh = lang == "zh"
+    if not result.get("reviews"):
+        return f"{title} 还没有评价。" if zh else f"{title} has no reviews yet."
+    head = (
+        f"{title} 共有{result['reviews']}条评价"
+        if zh
+        else f"{title} has {result['reviews']} review{'s' if result['reviews'] != 1 else ''}"
+    )
+    if result.get("average_rating") is not None:
+        head += (
+            f"，平均{result['average_rating']:g}/5。"
+            if zh
+            else f", averaging {result['average_rating']:g}/5."
+        )
+    else:
+        head += "。" if zh else "."
+    quotes = [
+        f"- {'★' * int(e['rating']) if e.get('rating') else ''} “{e['text']}” ({e['review_id']})"
+        for e in result.get("excerpts", [])
+    ]
+    return "\n".join([head, *quotes])
+
+
+def sentiment(result: dict[str, Any], title: str, lang: str) -> str:
+    zh = lang == "zh"
+    labels = result.get("labels") or {}
+    if not result.get("reviews"):
+        return f"{title} 还没有评价。" if zh else f"{title} has no reviews yet."
+    counts = ", ".join(f"{name} {count}" for name, count in labels.items() if count)
+    text = (
+        f"{title}：{counts}（共{result['reviews']}条）"
+        if zh
+        else f"{title}: {counts} (of {result['reviews']} reviews)"
+    )
+    for key, label_en, label_zh in (
+        ("praised", "Praised", "好评集中在"),
+        ("criticised", "Criticised", "差评集中在"),
+    ):
+        aspects = [a["aspect"] for a in result.get(key, []) if a.get("reviews")]
+        if aspects:
+            text += f"\n{label_zh}：{'、'.join(aspects)}" if zh else f"\n{label_en}: {', '.join(aspects)}"
+    return text
+
+
+def memory(prefs: dict[str, Any], lang: str) -> str:
+    zh = lang == "zh"
+    if not prefs:
+        return "我还没有记住关于您的任何偏好。" if zh else "I haven't remembered anything about you yet."
+    names = {
+        "sizes": ("sizes", "尺码"),
+        "budget": ("budget", "预算"),
+        "colors": ("liked colours", "喜欢的颜色"),
+        "disliked_colors": ("disliked colours", "不喜欢的颜色"),
+        "brands": ("liked brands", "喜欢的品牌"),
+        "disliked_brands": ("disliked brands", "不喜欢的品牌"),
+    }
+    lines = []
+    for key, value in prefs.items():
+        label = names.get(key, (key, key))[1 if zh else 0]
+        shown = (
+            ", ".join(str(v) for v in value)
+            if isinstance(value, list)
+            else f"{value:g}"
+            if isinstance(value, float)
+            else str(value)
+        )
+        lines.append(f"- {label}: {shown}")
+    head = "我记得：" if zh else "Here is what I remember:"
+    tail = "说“忘记我的尺码”或 /reset 可以清除。" if zh else 'Say "forget my size" or /reset to clear it.'
+    return "\n".join([head, *lines, tail])
+
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    "greeting": (
+        'Hi! Tell me what you\'re looking for, e.g. "running shorts under $40".',
+        "您好！告诉我您想找什么，比如“40美元以下的跑步短裤”。",
+    ),
+    "reset": (
+        "Done: I've cleared this conversation and everything I remembered.",
+        "好的，已清除本次对话和我记住的偏好。",
+    ),
+    "forgot": ("Done, I've forgotten that.", "好的，已经忘记了。"),
+    "noted": ("Noted, I'll keep that in mind.", "好的，我记住了。"),
+    "no_previous": (
+        "What should I search for? I have no earlier search to refine.",
+        "您想找什么？之前还没有搜索过。",
+    ),
+    "busy": (
+        "I'm handling many requests right now. Please try again in a moment.",
+        "现在请求太多了，请稍后再试。",
+    ),
+    "failed": (
+        "Sorry, something went wrong on my side. Please try again.",
+        "抱歉，我这边出了点问题，请再试一次。",
+    ),
+    "tools_failed": (
+        "Sorry, I couldn't look that up right now. Could you rephrase or try again?",
+        "抱歉，暂时查不到这个信息。可以换个说法或稍后再试吗？",
+    ),
+    "too_many_steps": (
+        "Sorry, that took me too many steps. Here is what I found so far.",
+        "抱歉，处理步骤太多了。这是目前找到的结果。",
+    ),
+    "repaired": ("Here are the facts from the catalog:", "以下是商品目录中的信息："),
+    "promo_unavailable": (
+        "Promo copy generation is not available in this version yet, so I haven't written any.",
+        "当前版本还不支持生成促销文案，所以没有编写。",
+    ),
+}
+
+
+def message(key: str, lang: str) -> str:
+    english, chinese = MESSAGES[key]
+    return chinese if lang == "zh" else english

@@ -1,0 +1,105 @@
+"""ToolContext: everything a shopping tool may use, handed in (never a module global).
+
+One context is built per assistant turn from long-lived resources (the catalog index, the
+settings, an optional review analyzer) and the session's memory (what was shown, what was
+searched, remembered preferences). Tools read the catalog through it and record what they
+showed into ``memory``; the agent persists ``memory`` with the conversation. Two assistants
+in one process therefore never share state.
+
+Deliberately not here: the tools themselves (:mod:`tools.shopping`), rendering of cards
+(:mod:`tools.cards`) and any persistence (the agent's checkpointer stores ``memory``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, Literal, Protocol
+
+from index.schema import Filters, Product, Review, SearchHit
+
+if TYPE_CHECKING:
+    from tools.sentiment import SentimentAnalyzer
+
+Role = Literal["shopper", "merchant"]
+ROLES: tuple[Role, ...] = ("shopper", "merchant")
+MAX_FACTS = 200  # products remembered for grounding per session (most recent kept)
+
+
+class Catalog(Protocol):
+    """The part of :class:`index.catalog.CatalogIndex` the tools use."""
+
+    def search(self, query: str, k: int = 10, filters: Filters | None = None) -> list[SearchHit]: ...
+
+    def get(self, product_id: str) -> Product | None: ...
+
+    def reviews(self, product_id: str) -> list[Review]: ...
+
+    def __len__(self) -> int: ...
+
+
+class ToolRefused(Exception):
+    """A tool the current role may not use; the message is shown to the user as is."""
+
+
+@dataclass
+class SessionMemory:
+    """What a conversation remembers between turns; plain JSON-able data.
+
+    ``shown`` are the cards of the last list shown (so "the second one" resolves), ``facts``
+    every product a tool returned in this session (id -> compact facts, for grounding),
+    ``last_search`` the arguments of the last search (so "cheaper?" can re-run it), ``prefs``
+    what the user told about themselves (sizes, budget, liked/disliked brands and colours).
+    """
+
+    shown: list[dict[str, Any]] = field(default_factory=list)
+    facts: dict[str, dict[str, Any]] = field(default_factory=dict)
+    last_search: dict[str, Any] | None = None
+    prefs: dict[str, Any] = field(default_factory=dict)
+
+    def remember(self, facts: list[dict[str, Any]]) -> None:
+        for fact in facts:
+            self.facts.pop(fact["id"], None)
+            self.facts[fact["id"]] = fact
+        while len(self.facts) > MAX_FACTS:
+            self.facts.pop(next(iter(self.facts)))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "shown": self.shown,
+            "facts": self.facts,
+            "last_search": self.last_search,
+            "prefs": self.prefs,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> SessionMemory:
+        data = data or {}
+        return cls(
+            shown=list(data.get("shown") or []),
+            facts=dict(data.get("facts") or {}),
+            last_search=data.get("last_search"),
+            prefs=dict(data.get("prefs") or {}),
+        )
+
+
+@dataclass
+class ToolContext:
+    """The typed dependencies of the shopping tools for one turn."""
+
+    catalog: Catalog
+    role: Role = "shopper"
+    lang: str = "en"
+    memory: SessionMemory = field(default_factory=SessionMemory)
+    analyzer_factory: Callable[[], SentimentAnalyzer] | None = None
+    """Builds the review sentiment analyzer on first use (None: star ratings only)."""
+    shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
+    """Cards the tools produced in this turn, in order (the reply's product cards)."""
+
+    def require_merchant(self, what: str) -> None:
+        if self.role != "merchant":
+            raise ToolRefused(
+                "只有商家账号可以使用" + what + "。"
+                if self.lang == "zh"
+                else f"Sorry, {what} is available to merchant accounts only."
+            )

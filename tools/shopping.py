@@ -1,0 +1,332 @@
+"""The shopping tools: plain typed functions the agent offers the model.
+
+Each tool takes a :class:`~tools.context.ToolContext` first (injected by the agent, never
+shown to the model) and plain arguments; its name, docstring and signature are its schema
+(:mod:`tools.registry` derives it). Results are small JSON-able dicts (see :mod:`tools.cards`):
+the model pays ~1 s per 45 tokens it reads.
+
+A mistake the model can fix (unknown id, bad arguments) raises :class:`ToolError` with a
+message saying what to do; the agent hands it back as an observation. A tool the role may not
+use raises :class:`~tools.context.ToolRefused`.
+
+Deliberately not here: review sentiment internals (:mod:`tools.review_insights`), promo copy
+generation (not available yet in this version; the tool says so instead of inventing copy).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from index.schema import Filters, Product, SearchHit
+from tools.cards import as_data, card, facts, options, why_line
+from tools.context import ToolContext
+
+RESULTS = 5
+EXCERPTS = 3
+EXCERPT_CHARS = 160
+
+
+class ToolError(ValueError):
+    """A tool call the model can correct; the message says how."""
+
+
+def search_products(
+    ctx: ToolContext,
+    query: str,
+    min_price: float | None = None,
+    max_price: float | None = None,
+    category: str | None = None,
+    brand: str | None = None,
+    min_rating: float | None = None,
+    color: str | None = None,
+) -> dict[str, Any]:
+    """Search the catalog for products matching a request.
+
+    Args:
+        query: what the shopper wants, in their words
+        min_price: lowest price
+        max_price: highest price
+        category: category path prefix, e.g. Men/Tops
+        brand: brand name
+        min_rating: lowest average rating (1-5)
+        color: colour the product must come in
+    """
+    if not query.strip():
+        raise ToolError("query is empty; pass the words the shopper used")
+    if min_price is not None and max_price is not None and min_price > max_price:
+        raise ToolError(f"min_price {min_price:g} is above max_price {max_price:g}")
+    filters = Filters(
+        min_price=min_price, max_price=max_price, category=category, brand=brand, min_rating=min_rating
+    )
+    hits = _ranked(
+        ctx, ctx.catalog.search(query, k=40 if color or ctx.memory.prefs else RESULTS, filters=filters), color
+    )
+    products = [hit.product for hit in hits[:RESULTS]]
+    ctx.memory.last_search = {
+        "query": query,
+        "min_price": min_price,
+        "max_price": max_price,
+        "category": category,
+        "brand": brand,
+        "min_rating": min_rating,
+        "color": color,
+    }
+    _show(ctx, products, query=query, filters=filters)
+    result: dict[str, Any] = {"results": [facts(product) for product in products]}
+    if not products:
+        result["note"] = "no product matches; suggest removing a filter or other words"
+    return result
+
+
+def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
+    """Details of one product: description, options, rating.
+
+    Args:
+        product_id: the product id from search results
+    """
+    product = _product(ctx, product_id)
+    _show(ctx, [product], query="")
+    detail = facts(product)
+    detail["description"] = as_data(product.description, 300)
+    detail["options"] = options(product)
+    if product.category:
+        detail["category"] = product.category
+    detail["reviews"] = len(ctx.catalog.reviews(product.id))
+    return detail
+
+
+def compare_products(ctx: ToolContext, product_ids: list[str]) -> dict[str, Any]:
+    """Compare 2 to 4 products side by side.
+
+    Args:
+        product_ids: ids of the products to compare
+    """
+    ids = list(dict.fromkeys(product_ids))
+    if not 2 <= len(ids) <= 4:
+        raise ToolError(f"compare_products needs 2 to 4 different ids, got {len(ids)}")
+    products = [_product(ctx, product_id) for product_id in ids]
+    _show(ctx, products, query="")
+    rows = [facts(product) for product in products]
+    priced = [p for p in products if p.price is not None]
+    rated = [p for p in products if p.rating is not None]
+    summary: dict[str, Any] = {"products": rows}
+    if priced:
+        summary["cheapest"] = min(priced, key=lambda p: p.price or 0.0).id
+    if rated:
+        summary["best_rated"] = max(rated, key=lambda p: p.rating or 0.0).id
+    return summary
+
+
+def recommend(
+    ctx: ToolContext,
+    product_id: str | None = None,
+    query: str | None = None,
+    max_price: float | None = None,
+) -> dict[str, Any]:
+    """Recommend products similar to one product, or fitting the shopper's remembered preferences.
+
+    Args:
+        product_id: recommend products like this one
+        query: what the shopper wants, if no product is given
+        max_price: highest price
+    """
+    budget = max_price if max_price is not None else ctx.memory.prefs.get("budget")
+    if product_id:
+        seed = _product(ctx, product_id)
+        text = f"{seed.title} {seed.category or ''}"
+        category = "/".join((seed.category or "").split("/")[:2]) or None
+        filters = Filters(max_price=budget, category=category)
+        hits = [hit for hit in ctx.catalog.search(text, k=RESULTS + 10, filters=filters) if hit.id != seed.id]
+    elif query and query.strip():
+        text = query
+        filters = Filters(max_price=budget)
+        hits = ctx.catalog.search(query, k=RESULTS + 10, filters=filters)
+    else:
+        raise ToolError("give a product_id to find similar products, or a query")
+    products = [hit.product for hit in _ranked(ctx, hits, None)[:RESULTS]]
+    _show(ctx, products, query=text, filters=filters)
+    return {"results": [facts(product) for product in products]}
+
+
+def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
+    """What reviewers say about a product: rating distribution and short excerpts.
+
+    Args:
+        product_id: the product id
+    """
+    product = _product(ctx, product_id)
+    reviews = ctx.catalog.reviews(product.id)
+    ctx.memory.remember([facts(product)])
+    if not reviews:
+        return {"product_id": product.id, "reviews": 0, "note": "this product has no reviews yet"}
+    rated = [review.rating for review in reviews if review.rating is not None]
+    distribution = Counter(round(rating) for rating in rated)
+    # the most positive and the most critical voices first, so excerpts are not one-sided
+    ordered = sorted(reviews, key=lambda r: -(r.rating or 3))
+    picks = [ordered[0], ordered[-1], *ordered[1:-1]][:EXCERPTS] if len(ordered) > 1 else ordered
+    result: dict[str, Any] = {
+        "product_id": product.id,
+        "reviews": len(reviews),
+        "excerpts": [
+            {
+                "review_id": r.review_id,
+                "rating": r.rating,
+                "text": as_data(r.text or r.title or "", EXCERPT_CHARS),
+            }
+            for r in {r.review_id: r for r in picks}.values()
+        ],
+    }
+    if rated:
+        result["average_rating"] = round(sum(rated) / len(rated), 1)
+        result["stars"] = {str(star): distribution.get(star, 0) for star in range(5, 0, -1)}
+    return result
+
+
+def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
+    """Share of positive, neutral and negative reviews of a product and the aspects praised or criticised.
+
+    Args:
+        product_id: the product id
+    """
+    product = _product(ctx, product_id)
+    reviews = ctx.catalog.reviews(product.id)
+    ctx.memory.remember([facts(product)])
+    if not reviews:
+        return {"product_id": product.id, "reviews": 0, "note": "this product has no reviews yet"}
+    if ctx.analyzer_factory is None:
+        labels = Counter(_star_label(r.rating) for r in reviews)
+        return {
+            "product_id": product.id,
+            "reviews": len(reviews),
+            "labels": {
+                label: labels.get(label, 0) for label in ("positive", "neutral", "negative", "unrated")
+            },
+            "method": "star ratings (4-5 positive, 3 neutral, 1-2 negative)",
+        }
+    from tools.review_insights import review_insights
+
+    insights = review_insights(reviews, ctx.analyzer_factory())
+
+    def aspects(counts: Any, side: str) -> list[dict[str, Any]]:
+        return [
+            {"aspect": c.aspect, "reviews": getattr(c, side), "examples": list(getattr(c, f"{side}_ids"))[:2]}
+            for c in counts
+        ]
+
+    return {
+        "product_id": product.id,
+        "reviews": insights.reviews,
+        "labels": insights.labels,
+        "praised": aspects(insights.top_positive, "positive"),
+        "criticised": aspects(insights.top_negative, "negative"),
+    }
+
+
+def review_analytics(ctx: ToolContext, category: str | None = None) -> dict[str, Any]:
+    """Merchant only: review counts, average rating and share of negative reviews per product, worst first.
+
+    Args:
+        category: category path prefix, e.g. Gear/Bags; all products when omitted
+    """
+    ctx.require_merchant("review analytics across products" if ctx.lang != "zh" else "跨商品评价分析")
+    rows: list[dict[str, Any]] = []
+    for hit in ctx.catalog.search(
+        category or "product", k=max(len(ctx.catalog), 1), filters=Filters(category=category)
+    ):
+        reviews = ctx.catalog.reviews(hit.id)
+        rated = [r.rating for r in reviews if r.rating is not None]
+        if not reviews:
+            continue
+        negative = sum(1 for rating in rated if rating <= 2)
+        rows.append(
+            {
+                "id": hit.id,
+                "title": as_data(hit.product.title, 80),
+                "reviews": len(reviews),
+                "average_rating": round(sum(rated) / len(rated), 1) if rated else None,
+                "negative_share": round(negative / len(rated), 2) if rated else None,
+            }
+        )
+    rows.sort(key=lambda row: (-float(row["negative_share"] or 0.0), float(row["average_rating"] or 5.0)))
+    return {"products": rows[:10], "products_with_reviews": len(rows)}
+
+
+def write_promo_copy(ctx: ToolContext, product_ids: list[str]) -> dict[str, Any]:
+    """Merchant only: write promotional copy for products.
+
+    Args:
+        product_ids: ids of the products
+    """
+    ctx.require_merchant("promo copy" if ctx.lang != "zh" else "促销文案")
+    for product_id in product_ids:
+        _product(ctx, product_id)
+    return {
+        "available": False,
+        "note": "promo copy generation is not available in this version; no copy was written",
+    }
+
+
+SHOPPER_TOOLS = (
+    search_products,
+    get_product,
+    compare_products,
+    recommend,
+    summarize_reviews,
+    review_sentiment,
+)
+MERCHANT_TOOLS = (*SHOPPER_TOOLS, review_analytics, write_promo_copy)
+
+
+def tools_for(role: str) -> tuple[Any, ...]:
+    """The tools a role may be offered (merchant-only tools also refuse on their own)."""
+    return MERCHANT_TOOLS if role == "merchant" else SHOPPER_TOOLS
+
+
+def _product(ctx: ToolContext, product_id: str) -> Product:
+    product = ctx.catalog.get(str(product_id).strip())
+    if product is None:
+        raise ToolError(f"no product with id {product_id!r}; use an id from the search results")
+    return product
+
+
+def _star_label(rating: float | None) -> str:
+    if rating is None:
+        return "unrated"
+    return "positive" if rating >= 4 else "negative" if rating <= 2 else "neutral"
+
+
+def _ranked(ctx: ToolContext, hits: list[SearchHit], color: str | None) -> list[SearchHit]:
+    """Drop products in a required colour's absence or a disliked brand/colour; liked ones first."""
+    prefs = ctx.memory.prefs
+    disliked_brands = {b.lower() for b in prefs.get("disliked_brands", [])}
+    disliked_colors = {c.lower() for c in prefs.get("disliked_colors", [])}
+    liked = {c.lower() for c in prefs.get("colors", [])} | {b.lower() for b in prefs.get("brands", [])}
+    kept = []
+    for hit in hits:
+        colours = {c.lower() for c in options(hit.product).get("color", [])}
+        if color and color.lower() not in colours and color.lower() not in hit.product.title.lower():
+            continue
+        if (hit.product.brand or "").lower() in disliked_brands:
+            continue
+        if colours and disliked_colors and colours <= disliked_colors:
+            continue
+        kept.append(hit)
+
+    def fits(hit: SearchHit) -> bool:
+        colours = {c.lower() for c in options(hit.product).get("color", [])}
+        return bool(liked & (colours | {(hit.product.brand or "").lower()}))
+
+    return sorted(kept, key=lambda hit: (not fits(hit), hit.rank))
+
+
+def _show(ctx: ToolContext, products: list[Product], *, query: str, filters: Filters | None = None) -> None:
+    """Record products as shown: cards for the reply, facts for grounding, the list for references."""
+    cards = [
+        card(product, why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang))
+        for product in products
+    ]
+    ctx.memory.remember([facts(product) for product in products])
+    if products:
+        ctx.memory.shown = [{"id": c["id"], "title": c["title"], "price": c["price"]} for c in cards]
+    ctx.shown_this_turn.extend(cards)
