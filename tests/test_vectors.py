@@ -26,7 +26,7 @@ def _exact_top(vectors: np.ndarray, ids: np.ndarray, query: np.ndarray, k: int) 
 def _index(kind: str, n: int = 2000) -> tuple[VectorIndex, np.ndarray, np.ndarray]:
     vectors = _vectors(n)
     ids = np.arange(10, 10 + n, dtype=np.int64) * 3  # ids are not positions
-    params = IndexParams(ivf_nlist=16, ivf_nprobe=16, pq_m=8)
+    params = IndexParams(ivf_nlist=16, ivf_nprobe=16, pq_m=8, pq_nbits=4)
     index = VectorIndex.create(DIM, kind, params)  # type: ignore[arg-type]
     index.add(ids, vectors)
     return index, ids, vectors
