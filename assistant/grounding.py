@@ -89,7 +89,7 @@ def verify(
                 for rating in ratings
             ):
                 whose = " or ".join(p["title"] for p in named) if named else "any product shown"
-                result.issues.append(f"rating {match.group(0).strip()} does not match {whose}")
+                result.issues.append(f"rating {value:g} does not match {whose}")
     for match in _ID_LIKE.finditer(text):
         token = match.group(1)
         if token in facts or not any(c.isdigit() for c in token) or not any(c.isalpha() for c in token):

@@ -1,8 +1,8 @@
 """Which language a message is written in: Chinese (``"zh"``) or English (``"en"``).
 
 Replies follow the user's language whatever the catalog's language. A message is Chinese
-when Han characters make up at least a fifth of its letters (so "要 Nike 的" is Chinese and
-"I like 包子" is not); a message without letters ("2", "?", "$60") keeps the previous
+when Han text makes up at least a fifth of its words, counting two Han characters as one
+word (so "要 Nike 的跑鞋" is Chinese and "I like 包子 a lot really" is not); a message without letters ("2", "?", "$60") keeps the previous
 language. Deliberately only these two: they are the languages the prompts and templates cover.
 """
 
@@ -16,8 +16,8 @@ _LATIN_WORD = re.compile(r"[A-Za-z]+")
 
 def detect_language(text: str, previous: str = "en") -> str:
     """``"zh"`` or ``"en"``; ``previous`` when the text has no letters at all."""
-    han = len(_HAN.findall(text))
-    latin = len(_LATIN_WORD.findall(text))  # a Latin word weighs as much as one Han character
+    han = len(_HAN.findall(text)) / 2  # Chinese words are about two characters long
+    latin = len(_LATIN_WORD.findall(text))
     if han == 0 and latin == 0:
         return previous
     return "zh" if han / (han + latin) >= 0.2 else "en"

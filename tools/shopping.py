@@ -86,7 +86,7 @@ def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
         product_id: the product id from search results
     """
     product = _product(ctx, product_id)
-    _show(ctx, [product], query="")
+    _show(ctx, [product], query="", listing=False)
     detail = facts(product)
     detail["description"] = as_data(product.description, 300)
     detail["options"] = options(product)
@@ -106,7 +106,7 @@ def compare_products(ctx: ToolContext, product_ids: list[str]) -> dict[str, Any]
     if not 2 <= len(ids) <= 4:
         raise ToolError(f"compare_products needs 2 to 4 different ids, got {len(ids)}")
     products = [_product(ctx, product_id) for product_id in ids]
-    _show(ctx, products, query="")
+    _show(ctx, products, query="", listing=False)
     rows = [facts(product) for product in products]
     priced = [p for p in products if p.price is not None]
     rated = [p for p in products if p.rating is not None]
@@ -320,13 +320,21 @@ def _ranked(ctx: ToolContext, hits: list[SearchHit], color: str | None) -> list[
     return sorted(kept, key=lambda hit: (not fits(hit), hit.rank))
 
 
-def _show(ctx: ToolContext, products: list[Product], *, query: str, filters: Filters | None = None) -> None:
-    """Record products as shown: cards for the reply, facts for grounding, the list for references."""
+def _show(
+    ctx: ToolContext,
+    products: list[Product],
+    *,
+    query: str,
+    filters: Filters | None = None,
+    listing: bool = True,
+) -> None:
+    """Record products as shown: cards for the reply, facts for grounding and, for a result
+    list (``listing``), the list that "the second one" refers to."""
     cards = [
         card(product, why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang))
         for product in products
     ]
     ctx.memory.remember([facts(product) for product in products])
-    if products:
+    if products and listing:
         ctx.memory.shown = [{"id": c["id"], "title": c["title"], "price": c["price"]} for c in cards]
     ctx.shown_this_turn.extend(cards)

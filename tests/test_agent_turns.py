@@ -1,0 +1,234 @@
+"""The agent loop end to end with the scripted model and a real demo-store index."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from langchain_core.messages import AIMessage, ToolMessage
+
+from assistant import Assistant
+from assistant.models.errors import GenerationTimeoutError, ModelBusyError
+from assistant.reply import CardsEvent, Done, TextChunk, TextReplaced, ToolEvent
+
+
+@pytest.fixture
+def assistant(scripted_model, demo_index):
+    return Assistant(scripted_model, demo_index)
+
+
+def test_model_search_turn_streams_cards_before_prose(assistant, scripted_model, demo_index):
+    scripted_model.enqueue_tool_call("search_products", {"query": "yoga hoodie"})
+    scripted_model.enqueue(lambda messages, call: _first_result_sentence(messages))
+    events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga?"))
+    kinds = [type(event) for event in events]
+    assert kinds.index(ToolEvent) < kinds.index(CardsEvent) < kinds.index(TextChunk)
+    assert TextReplaced not in kinds
+    reply = events[-1].reply
+    assert isinstance(events[-1], Done)
+    assert [(c.name, c.args) for c in reply.tool_calls] == [("search_products", {"query": "yoga hoodie"})]
+    assert reply.path == "model" and reply.grounding.checked and not reply.grounding.repaired
+    assert reply.products and reply.products[0].title in reply.text
+    assert reply.timings["first_card"] <= reply.timings["total"]
+    # the model was offered the shopper's tools only, and saw a compact observation
+    assert "write_promo_copy" not in scripted_model.calls[0].tool_names
+    observation = scripted_model.calls[1].messages[-1]
+    assert isinstance(observation, ToolMessage) and "description" not in observation.content
+    first = demo_index.get(reply.products[0].id)
+    assert f"{first.price:.1f}" in observation.content or f"{first.price:g}" in observation.content
+
+
+def _first_result_sentence(messages):
+    import json
+
+    first = json.loads(messages[-1].content)["results"][0]
+    return f"The {first['title']} costs ${first['price']:.2f}."
+
+
+def test_invented_price_is_repaired(assistant, scripted_model, demo_index):
+    scripted_model.enqueue_tool_call("search_products", {"query": "hoodie"})
+    scripted_model.enqueue_text("The Chaz Kangeroo Hoodie costs $19.99 and is rated 5 stars!")
+    events = list(assistant.stream("web:u1", "is a hoodie good for winter?"))
+    reply = events[-1].reply
+    assert any(isinstance(e, TextReplaced) for e in events)
+    assert reply.grounding.repaired
+    assert any("$19.99" in issue for issue in reply.grounding.issues)
+    assert "$19.99" not in reply.text
+    for card in reply.products[:3]:
+        assert card.title in reply.text and f"${card.price:,.2f}" in reply.text
+    # the conversation keeps the repaired text, not the invented one
+    assert "$19.99" not in assistant.history("web:u1")[-1][1]
+
+
+def test_invented_product_is_repaired(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket"})
+    scripted_model.enqueue_text("I recommend the **Stormbreaker Pro Shell**, our best jacket.")
+    reply = assistant.reply("web:u1", "what jacket keeps me dry in rain?")
+    assert reply.grounding.repaired
+    assert "Stormbreaker" not in reply.text
+
+
+def test_reply_in_the_wrong_language_is_repaired(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("search_products", {"query": "背包 backpack"})
+    scripted_model.enqueue_text("Here are some backpacks.")
+    reply = assistant.reply("web:u1", "有适合上学用的背包吗？")
+    assert reply.language == "zh"
+    assert reply.grounding.repaired and "为您找到" in reply.text
+    assert "中文" in scripted_model.calls[0].messages[0].content  # the Chinese system prompt
+
+
+def test_tool_error_is_an_observation_the_model_recovers_from(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("get_product", {"product_id": "NOPE"})
+    scripted_model.enqueue_tool_call("get_product", {"product_id": "MH01"})
+    scripted_model.enqueue_text("The Chaz Kangeroo Hoodie costs $52.00.")
+    reply = assistant.reply("web:u1", "how much is the chaz hoodie?")
+    error = scripted_model.calls[1].messages[-1]
+    assert isinstance(error, ToolMessage) and "no product with id 'NOPE'" in error.content
+    assert [c.ok for c in reply.tool_calls] == [False, True]
+    assert reply.text == "The Chaz Kangeroo Hoodie costs $52.00." and not reply.grounding.repaired
+
+
+def test_repeated_tool_failures_end_the_turn_gracefully(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("get_product", {"product_id": "NOPE"})
+    scripted_model.enqueue_tool_call("compare_products", {"product_ids": ["X"]})
+    reply = assistant.reply("web:u1", "tell me about product nope")
+    assert reply.path == "error"
+    assert "couldn't look that up" in reply.text
+    assert len(scripted_model.calls) == 2  # no third model call
+    assert all(not c.ok for c in reply.tool_calls)
+
+
+def test_steps_are_bounded(scripted_model, demo_index):
+    assistant = Assistant(scripted_model, demo_index, max_steps=2)
+    scripted_model.enqueue_tool_call("search_products", {"query": "bag"})
+    scripted_model.enqueue_tool_call("search_products", {"query": "tote"})
+    reply = assistant.reply("web:u1", "what is good for the gym?")
+    assert len(scripted_model.calls) == 2
+    assert "too many steps" in reply.text
+    assert reply.products  # what was found is still shown
+
+
+@pytest.mark.parametrize(
+    ("error", "expected"),
+    [
+        (ModelBusyError("queue full"), "try again in a moment"),
+        (GenerationTimeoutError("deadline"), "try again in a moment"),
+        (RuntimeError("llama exploded"), "something went wrong"),
+    ],
+)
+def test_model_failures_become_polite_replies(assistant, scripted_model, error, expected):
+    scripted_model.enqueue_error(error)
+    reply = assistant.reply("web:u1", "what's good for a marathon?")
+    assert reply.path == "error" and expected in reply.text
+    assert "Traceback" not in reply.text and "llama exploded" not in reply.text
+    # the session still works afterwards
+    scripted_model.enqueue_text("Tell me more about what you need.")
+    assert assistant.reply("web:u1", "what's good for running?").text == "Tell me more about what you need."
+
+
+def test_obvious_search_skips_the_model(assistant, scripted_model, demo_index):
+    reply = assistant.reply("web:u1", "waterproof hiking backpack under $60")
+    assert scripted_model.calls == []
+    assert reply.path == "fast"
+    assert [(c.name, c.args) for c in reply.tool_calls] == [
+        ("search_products", {"query": "waterproof hiking backpack", "max_price": 60.0})
+    ]
+    assert reply.products and all(card.price <= 60 for card in reply.products)
+    assert "under $60" in reply.text
+
+
+def test_chinese_price_limit_and_reply(assistant, scripted_model):
+    reply = assistant.reply("telegram:7", "100元以下的背包")
+    assert scripted_model.calls == []
+    assert reply.language == "zh" and reply.text.startswith("为您找到")
+    assert reply.tool_calls[0].args["max_price"] == 100.0
+    assert "backpack" in reply.tool_calls[0].args["query"]
+    assert all(card.price <= 100 for card in reply.products)
+
+
+def test_follow_ups_resolve_against_what_was_shown(assistant, scripted_model):
+    first = assistant.reply("web:u1", "backpack under $60")
+    shown = [card.id for card in first.products]
+    cheaper = assistant.reply("web:u1", "cheaper?")
+    assert cheaper.tool_calls[0].name == "search_products"
+    assert cheaper.tool_calls[0].args["max_price"] < min(card.price for card in first.products)
+    assert cheaper.tool_calls[0].args["query"] == "backpack"
+    now_shown = [card.id for card in cheaper.products]
+    compare = assistant.reply("web:u1", "compare the first two")
+    assert compare.tool_calls[0].name == "compare_products"
+    assert compare.tool_calls[0].args == {"product_ids": now_shown[:2]}
+    second = assistant.reply("web:u1", "第二个")
+    assert second.tool_calls[0].args == {"product_id": now_shown[1]} and second.language == "zh"
+    reviews = assistant.reply("web:u1", "what do reviews say about the first one?")
+    assert reviews.tool_calls[0].name == "summarize_reviews"
+    assert reviews.tool_calls[0].args == {"product_id": now_shown[0]}
+    assert scripted_model.calls == [] and shown
+
+
+def test_model_sees_what_was_shown(assistant, scripted_model):
+    assistant.reply("web:u1", "hoodie under $60")
+    scripted_model.enqueue_text("It is machine washable.")
+    assistant.reply("web:u1", "is it machine washable?")
+    prompt = scripted_model.calls[0].messages
+    assert "[shown: 1." in prompt[-1].content
+    assert prompt[-1].content.endswith("is it machine washable?")
+    # earlier turns reach the model as plain text only (no old tool results)
+    assert not any(isinstance(m, ToolMessage) for m in prompt)
+    assert any(isinstance(m, AIMessage) and "Here are" in m.content for m in prompt)
+
+
+def test_shopper_asking_for_merchant_tools_is_refused(assistant, scripted_model):
+    assistant.reply("web:u1", "hoodie under $60")
+    reply = assistant.reply("web:u1", "write promo copy for the first one")
+    assert "merchant accounts only" in reply.text and scripted_model.calls == []
+    assert "merchant accounts only" in assistant.reply("web:u1", "show review analytics across products").text
+
+
+def test_merchant_gets_merchant_tools(assistant, scripted_model):
+    assistant.reply("web:shop", "hoodie under $60", role="merchant")
+    reply = assistant.reply("web:shop", "write promo copy for the first one", role="merchant")
+    assert reply.tool_calls[0].name == "write_promo_copy"
+    assert "not available" in reply.text
+    analytics = assistant.reply("web:shop", "review analytics across products", role="merchant")
+    assert analytics.tool_calls[0].name == "review_analytics" and "% negative" in analytics.text
+    scripted_model.enqueue_text("Sure.")
+    assistant.reply("web:shop", "how are my products doing?", role="merchant")
+    assert "write_promo_copy" in scripted_model.calls[0].tool_names
+
+
+def test_preferences_are_remembered_used_and_forgotten(assistant, scripted_model):
+    assert "Noted" in assistant.reply("web:u1", "my size is M").text
+    assistant.reply("web:u1", "I like orange")
+    remembered = assistant.reply("web:u1", "what do you remember?").text
+    assert "M" in remembered and "Orange" in remembered
+    search = assistant.reply("web:u1", "show me hoodies")
+    assert "comes in Orange" in search.products[0].why
+    assert "available in your size M" in search.products[0].why
+    assistant.reply("web:u1", "forget my size")
+    assert "sizes" not in assistant.memory("web:u1")["prefs"]
+    assert assistant.memory("web:u1")["prefs"]["colors"] == ["Orange"]
+    assert scripted_model.calls == []
+
+
+def test_reset_forgets_the_session(assistant, scripted_model):
+    assistant.reply("web:u1", "my size is M")
+    assert "cleared" in assistant.reply("web:u1", "/reset").text
+    assert assistant.history("web:u1") == []
+    assert assistant.memory("web:u1") == {}
+
+
+def test_async_stream_yields_the_same_events(assistant, scripted_model):
+    async def collect():
+        return [event async for event in assistant.astream("web:async", "yoga mat under $50")]
+
+    events = asyncio.run(collect())
+    assert isinstance(events[-1], Done)
+    assert any(isinstance(e, CardsEvent) for e in events)
+    assert events[-1].reply.products
+
+
+def test_bad_session_and_role_are_rejected(assistant):
+    with pytest.raises(ValueError, match="<channel>:<user>"):
+        assistant.reply("no-colon", "hi")
+    with pytest.raises(ValueError, match="role must be one of"):
+        assistant.reply("web:u1", "hi", role="admin")
