@@ -68,6 +68,16 @@ def test_restricted_search_returns_k_allowed_hits(kind: str) -> None:
             assert set(hits.tolist()) <= set(allowed.tolist())
 
 
+def test_restricted_search_with_huge_sparse_ids() -> None:
+    vectors = _vectors(300)
+    ids = np.arange(300, dtype=np.int64) * 10**12  # a bitmap over these would not fit in memory
+    index = VectorIndex.build(ids, vectors, kind="flat")
+    _, found = index.search(vectors[:2], 5, allowed_ids=ids[100:103])
+    assert sorted(found[0, :3].tolist()) == ids[100:103].tolist() and (found[:, 3:] == -1).all()
+    index.remove(ids[:1])
+    assert index.search(vectors[0], 1)[1][0, 0] != ids[0]
+
+
 def test_restricted_search_ignores_unknown_ids() -> None:
     index, ids, _ = _index("flat", n=50)
     _, found = index.search(_vectors(1)[0], 5, allowed_ids=np.array([ids[0], 999_999], dtype=np.int64))
