@@ -19,12 +19,15 @@ caller never sees a traceback. Every step leaves a record in the state (``turn``
 :class:`~assistant.assistant.Assistant` turns into a ``Reply``.
 
 The state (messages, session memory) is saved by the checkpointer given to :func:`build_graph`.
+``model`` may be a factory: it is then called on the first turn that needs the model, so
+turns answered by rules never wait for a model to load.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import threading
 import time
 import uuid
 from collections.abc import Callable
@@ -76,7 +79,7 @@ def new_turn(lang: str, role: str) -> dict[str, Any]:
 
 
 def build_graph(
-    model: BaseChatModel,
+    model: BaseChatModel | Callable[[], BaseChatModel],
     catalog: Catalog,
     *,
     checkpointer: BaseCheckpointSaver | None = None,
@@ -84,7 +87,18 @@ def build_graph(
     fast_paths: bool = True,
     max_steps: int = MAX_STEPS,
 ) -> CompiledStateGraph:
-    bound = {role: model.bind_tools(schemas(tools_for(role))) for role in ("shopper", "merchant")}
+    bound: dict[str, Any] = {}
+    bind_lock = threading.Lock()
+
+    def bound_model(role: str) -> Any:
+        """The model with the role's tools bound; a model factory is called on first need."""
+        with bind_lock:
+            if not bound:
+                chat_model = model if isinstance(model, BaseChatModel) else model()
+                bound.update(
+                    {r: chat_model.bind_tools(schemas(tools_for(r))) for r in ("shopper", "merchant")}
+                )
+            return bound[role]
 
     def context(state: AgentState) -> ToolContext:
         turn = state["turn"]
@@ -109,7 +123,7 @@ def build_graph(
         writer = get_stream_writer()
         started = time.perf_counter()
         try:
-            message = _stream(bound[turn["role"]], _model_input(state), writer)
+            message = _stream(bound_model(turn["role"]), _model_input(state), writer)
         except Exception as error:  # the user gets an apology, the log gets the details
             from assistant.models.errors import ModelBusyError
 

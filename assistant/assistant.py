@@ -62,7 +62,7 @@ _RESET = ("/reset", "reset", "重置")
 class Assistant:
     def __init__(
         self,
-        model: BaseChatModel,
+        model: BaseChatModel | Callable[[], BaseChatModel],
         catalog: Catalog,
         *,
         checkpointer: BaseCheckpointSaver[Any] | None = None,
@@ -71,7 +71,8 @@ class Assistant:
         fast_paths: bool = True,
         max_steps: int = MAX_STEPS,
     ) -> None:
-        """``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
+        """``model`` is a chat model, or a function returning one (called when first needed).
+        ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
         ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only."""
         if checkpointer is None:
             if sessions_path is not None:

@@ -125,7 +125,10 @@ def why_line(
         parts.append(f"评分{product.rating:g}" if zh else f"rated {product.rating:g}")
     parts.extend(_preference_reasons(product, prefs or {}, zh))
     if not parts:
-        parts.append("与您的搜索相关" if zh else "related to your search")
+        if query:
+            parts.append("与您的搜索相关" if zh else "related to your search")
+        else:
+            parts.append("您问到的商品" if zh else "the product you asked about")
     return "；".join(parts) if zh else "; ".join(parts)
 
 

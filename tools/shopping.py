@@ -15,6 +15,7 @@ generation (not available yet in this version; the tool says so instead of inven
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from typing import Any
 
@@ -22,6 +23,7 @@ from index.schema import Filters, Product, SearchHit
 from tools.cards import as_data, card, facts, options, why_line
 from tools.context import ToolContext
 
+log = logging.getLogger(__name__)
 RESULTS = 5
 EXCERPTS = 3
 EXCERPT_CHARS = 160
@@ -194,7 +196,13 @@ def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     ctx.memory.remember([facts(product)])
     if not reviews:
         return {"product_id": product.id, "reviews": 0, "note": "this product has no reviews yet"}
-    if ctx.analyzer_factory is None:
+    analyzer = None
+    if ctx.analyzer_factory is not None:
+        try:
+            analyzer = ctx.analyzer_factory()
+        except Exception:  # e.g. the sentiment extra is not installed: star ratings still answer
+            log.warning("review sentiment analyzer unavailable; using star ratings", exc_info=True)
+    if analyzer is None:
         labels = Counter(_star_label(r.rating) for r in reviews)
         return {
             "product_id": product.id,
@@ -206,7 +214,7 @@ def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
         }
     from tools.review_insights import review_insights
 
-    insights = review_insights(reviews, ctx.analyzer_factory())
+    insights = review_insights(reviews, analyzer)
 
     def aspects(counts: Any, side: str) -> list[dict[str, Any]]:
         return [

@@ -1,0 +1,74 @@
+"""Build a ready :class:`~assistant.assistant.Assistant` from the settings, for the channels.
+
+Loads the catalog index (``--index`` or ``Settings.effective_index_dir``), prepares the chat
+model (:func:`assistant.models.loader.load_chat_model`, loaded on the first turn that needs
+it, so rule-answered turns start instantly) and opens the session store
+(``Settings.sessions`` or ``<data_dir>/sessions.sqlite``). The review sentiment analyzer is
+loaded on the first question that needs it, once. A missing index is a
+:class:`IndexMissingError` saying how to build one.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from assistant.assistant import Assistant
+    from assistant.config import Settings
+
+
+class IndexMissingError(FileNotFoundError):
+    """There is no catalog index where the assistant looks; the message says how to build one."""
+
+
+def sessions_target(settings: Settings) -> str | Path:
+    return settings.sessions or settings.data_dir / "sessions.sqlite"
+
+
+def build_assistant(
+    settings: Settings, *, index_dir: Path | None = None, model: BaseChatModel | None = None
+) -> Assistant:
+    from assistant.assistant import Assistant
+    from index.catalog import CatalogIndex
+
+    directory = Path(index_dir or settings.effective_index_dir)
+    if not (directory / "manifest.json").is_file():
+        raise IndexMissingError(
+            f"no catalog index in {directory}. Build one with\n"
+            f"  shopbot index build CATALOG [--reviews FILE] --out {directory}\n"
+            "or prepare the demo store with `make run` (shopbot demo)."
+        )
+    catalog = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
+
+    def load_model() -> BaseChatModel:
+        from assistant.models.loader import load_chat_model
+
+        return load_chat_model(settings)
+
+    return Assistant(
+        model if model is not None else load_model,
+        catalog,
+        sessions_path=sessions_target(settings),
+        analyzer_factory=lazy_analyzer(settings.cache_dir),
+    )
+
+
+def lazy_analyzer(cache_dir: Path) -> Callable[[], Any]:
+    """A factory that loads the review sentiment analyzer on first call and then reuses it."""
+    loaded: list[Any] = []
+    lock = threading.Lock()
+
+    def factory() -> Any:
+        with lock:
+            if not loaded:
+                from tools.sentiment import load_analyzer
+
+                loaded.append(load_analyzer(cache_dir))
+            return loaded[0]
+
+    return factory
