@@ -134,6 +134,11 @@ class Settings(BaseSettings):
     )
     web_host: str = Field(default="127.0.0.1", description="Address the web chat listens on.")
     web_port: int = Field(default=7860, description="Port of the web chat.")
+    sessions: str | None = Field(
+        default=None,
+        description="Conversation store: a SQLite file, or a postgresql:// URL (pip install '.[postgres]') "
+        "for several replicas; default: <data_dir>/sessions.sqlite.",
+    )
 
     @property
     def effective_index_dir(self) -> Path:
