@@ -15,8 +15,8 @@ unless the user has set them.
 
 from __future__ import annotations
 
+import importlib.util
 import os
-from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -36,8 +36,13 @@ def _xdg(var: str, fallback: str) -> Path:
 
 
 def demo_store_dir() -> Path:
-    """The bundled demo catalog (Magento Luma sample store, AFL-3.0)."""
-    return Path(str(resources.files("index") / "demo_store"))
+    """The bundled demo catalog (Magento Luma sample store, AFL-3.0).
+
+    Found without importing ``index`` (which loads FAISS), so settings stay cheap to read.
+    """
+    spec = importlib.util.find_spec("index")
+    assert spec is not None and spec.submodule_search_locations, "the index package is not installed"
+    return Path(next(iter(spec.submodule_search_locations))) / "demo_store"
 
 
 def find_config_file() -> Path | None:
