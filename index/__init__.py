@@ -16,16 +16,29 @@ Exceptions::
     FileNotFoundError
      +-- IndexNotFoundError  no readable index in a directory
 
-Importing this package is cheap: FAISS and SQLite load with ``index.catalog``/``index.vectors``,
-which these names pull in; embedding models load only when one is requested.
+Importing this package is cheap: names are imported on first use (PEP 562), so
+``index.model_registry`` or ``index.schema`` can be used without loading FAISS or torch.
 """
 
-from index.catalog import BuildReport, CatalogIndex, IndexNotFoundError
-from index.embedders import Embedder, HashingEmbedder, load_embedder
-from index.ingest import FieldError, IngestError, parse_mapping
-from index.schema import Filters, Product, Review, RowError, SearchHit
-from index.vectors import IndexParams, VectorIndex, choose_kind
+from __future__ import annotations
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from index.catalog import BuildReport, CatalogIndex, IndexNotFoundError
+    from index.embedders import Embedder, HashingEmbedder, load_embedder
+    from index.ingest import FieldError, IngestError, parse_mapping
+    from index.schema import Filters, Product, Review, RowError, SearchHit
+    from index.vectors import IndexParams, VectorIndex, choose_kind
+
+_WHERE = {
+    **dict.fromkeys(("BuildReport", "CatalogIndex", "IndexNotFoundError"), "index.catalog"),
+    **dict.fromkeys(("Embedder", "HashingEmbedder", "load_embedder"), "index.embedders"),
+    **dict.fromkeys(("FieldError", "IngestError", "parse_mapping"), "index.ingest"),
+    **dict.fromkeys(("Filters", "Product", "Review", "RowError", "SearchHit"), "index.schema"),
+    **dict.fromkeys(("IndexParams", "VectorIndex", "choose_kind"), "index.vectors"),
+}
 __all__ = [
     "BuildReport",
     "CatalogIndex",
@@ -45,3 +58,9 @@ __all__ = [
     "load_embedder",
     "parse_mapping",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _WHERE:
+        return getattr(import_module(_WHERE[name]), name)
+    raise AttributeError(f"module 'index' has no attribute {name!r}")
