@@ -108,7 +108,7 @@ def build_graph(
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])
         ctx = context(state)
-        intent = parse(_text(state["messages"][-1]), ctx.memory)
+        intent = parse(_text(state["messages"][-1]), ctx.memory, lambda pid: catalog.get(pid) is not None)
         fast_path.remember_preferences(ctx, intent)
         answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None
         if answer is None:

@@ -80,7 +80,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
                 return None
             run("write_promo_copy", product_ids=ids)
             return templates.message("promo_unavailable", lang)
-        rows = run("review_analytics")["products"][:5]
+        rows = run("review_analytics", category=intent.query or None)["products"][:5]
         return "\n".join(
             f"{i}. {row['title']} ({row['id']}): {row['reviews']} reviews, "
             f"{row['average_rating']}/5, {round(100 * (row['negative_share'] or 0))}% negative"
@@ -94,6 +94,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             query=intent.query,
             min_price=intent.min_price,
             max_price=max_price,
+            min_rating=intent.min_rating,
             color=intent.color,
         )
         return templates.search_results(result["results"], lang, max_price=max_price)

@@ -17,6 +17,7 @@ Deliberately not here: running tools or writing replies (:mod:`assistant.fast_pa
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,24 +47,40 @@ _CHEAPER = re.compile(
     re.I,
 )
 _COMPARE = re.compile(r"\bcompare\b|\bvs\.?\b|\bversus\b|difference between|比较|对比|区别", re.I)
-_REVIEWS = re.compile(
-    r"\breviews?\b|what do (?:people|customers|buyers) (?:say|think)|评价|评论|口碑|买家", re.I
+# with two or more products named, these also ask for a comparison
+_WHICH = re.compile(r"\bwhich\b|\bor\b|side by side|better|哪个|哪款|还是", re.I)
+_ATTRIBUTE = re.compile(
+    r"price|cost|material|made of|size|colou?r|washable|waterproof|warm|价格|多少钱|材质|尺码|颜色|能不能|是否",
+    re.I,
 )
-_SENTIMENT = re.compile(r"\bsentiment\b|how many (?:positive|negative)|好评率|差评率|正面|负面", re.I)
+_REVIEWS = re.compile(
+    r"\breview(?:s|ers?)?\b|pros and cons|what do (?:people|customers|buyers) (?:say|think)|评价|评论|口碑|买家",
+    re.I,
+)
+_SENTIMENT = re.compile(
+    r"\bsentiment\b|how many\b.*\b(?:positive|negative)\b|positive or negative|negative or positive|"
+    r"mostly (?:positive|negative)|好评率|差评率|正面|负面|情感|情绪|好评.*差评|差评.*好评",
+    re.I,
+)
 _DETAILS = re.compile(
     r"tell me (?:more )?about|more about|\bdetails?\b|\bdescribe\b|what is it made of|详细|介绍|具体|详情",
     re.I,
 )
-_SIMILAR = re.compile(r"\bsimilar\b|\balternatives?\b|something like|类似|相似|差不多的", re.I)
+_SIMILAR = re.compile(
+    r"\bsimilar\b|\balternatives?\b|something like|what else|\brecommend|类似|相似|差不多的|推荐", re.I
+)
 _REMEMBER = re.compile(
     r"what do you (?:remember|know about me)|what have you remembered|你记得什么|你记住了什么|你记得我", re.I
 )
 _FORGET = re.compile(r"\bforget (?:my |about my |everything|all)|忘(?:记|掉)(?:我的)?", re.I)
 _PROMO = re.compile(
-    r"promo(?:tional)? copy|marketing copy|ad copy|product copy|促销文案|广告文案|营销文案|写文案", re.I
+    r"promo(?:tional)? (?:copy|text)|promoting|marketing (?:copy|email|blurb|text)|ad copy|product copy|\bblurb\b|"
+    r"instagram|slogan|tagline|文案|广告|标语|朋友圈",
+    re.I,
 )
 _ANALYTICS = re.compile(
-    r"review analytics|across (?:all )?products|worst[- ]reviewed|most negative reviews|差评最多|评价分析",
+    r"review (?:analytics|statistics|stats)|across (?:all )?products|worst[- ]reviewed|most negative reviews|"
+    r"差评最多|差评比例|评价分析|统计.*评价|评价数量",
     re.I,
 )
 _GREETING = re.compile(
@@ -108,6 +125,13 @@ _ORDINAL_EN = re.compile(
 _ORDINAL_NUM = re.compile(r"(?:#|number |no\.\s*|option |item )([1-5])\b", re.I)
 _ORDINAL_ZH = re.compile(r"第\s*([一二三四五1-5])\s*(?:个|款|件|种|条|双|只)?|(最后一)(?:个|款|件)")
 _FIRST_N = re.compile(r"\b(?:first|top) (two|three|2|3)\b|前\s*([两二三23])\s*(?:个|款|件)?", re.I)
+_ID_TOKEN = re.compile(r"(?<![A-Za-z0-9-])([A-Za-z0-9]+(?:-[A-Za-z0-9]+)*)(?![A-Za-z0-9-])")
+_CATEGORY = re.compile(r"(?<![A-Za-z0-9/])([A-Z][A-Za-z'-]*(?:/[A-Z][A-Za-z&' -]*?)+)(?=[\s,.;:!?，。类]|$)")
+_MIN_RATING = re.compile(
+    r"(?:rated|rating)\s*(?:of\s*|at least\s*|above\s*)?(\d(?:\.\d)?)\+?(?:\s*stars?)?(?:\s*(?:or|and) (?:more|up|higher|above))?"
+    r"|(?:at least\s*)?(\d(?:\.\d)?)\+?\s*stars?(?:\s*(?:or|and) (?:more|up|higher|above))?|(\d(?:\.\d)?)\s*(?:星|分)(?:以上|及以上)",
+    re.I,
+)
 _NOUN_REF = re.compile(r"\b(?:that|the|this) (\w+)\b", re.I)
 _SIZE = re.compile(
     r"\b(?:my size is|i wear(?: a)?(?: size)?|i'?m (?:a )?size|size)\s+(xxs|xs|s|m|l|xl|xxl|\d{1,2})\b|我穿\s*(xxs|xs|s|m|l|xl|xxl|\d{1,2})\s*码?",
@@ -127,13 +151,16 @@ class Intent:
     query: str = ""
     min_price: float | None = None
     max_price: float | None = None
+    min_rating: float | None = None
     color: str | None = None
     refs: list[str] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)
     prefs: dict[str, Any] = field(default_factory=dict)
 
 
-def parse(text: str, memory: SessionMemory) -> Intent:
+def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None) -> Intent:
+    """What the message asks for; ``is_product_id`` lets ids the user types ("compare MH01 and
+    MJ11") count as references too."""
     stripped = text.strip()
     prefs = read_preferences(stripped)
     if stripped.lower() in ("/reset", "reset", "重置"):
@@ -143,13 +170,17 @@ def parse(text: str, memory: SessionMemory) -> Intent:
     if _FORGET.search(stripped):
         return Intent("forget", forget=_forget_keys(stripped))
     if _PROMO.search(stripped):
-        return Intent("promo", refs=resolve_references(stripped, memory))
+        return Intent("promo", refs=resolve_references(stripped, memory, is_product_id))
     if _ANALYTICS.search(stripped):
-        return Intent("analytics")
+        category = _CATEGORY.search(stripped)
+        return Intent("analytics", query=category.group(1).strip() if category else "")
     if _GREETING.match(stripped):
         return Intent("greeting")
-    refs = resolve_references(stripped, memory)
-    min_price, max_price, rest = price_limits(stripped)
+    refs = resolve_references(stripped, memory, is_product_id)
+    rating = _MIN_RATING.search(stripped)
+    min_rating = float(next(g for g in rating.groups() if g)) if rating else None
+    unrated = stripped[: rating.start()] + " " + stripped[rating.end() :] if rating else stripped
+    min_price, max_price, rest = price_limits(unrated)
     if _CHEAPER.search(stripped) and memory.last_search:
         return Intent("cheaper", max_price=max_price, refs=refs)
     color_match = _IN_COLOR.match(stripped)
@@ -157,7 +188,7 @@ def parse(text: str, memory: SessionMemory) -> Intent:
         word = (color_match.group(1) or color_match.group(2) or "").lower()
         if word in _COLOR_WORDS:
             return Intent("color", color=_COLOR_WORDS[word])
-    if _COMPARE.search(stripped) and len(refs) >= 2:
+    if len(refs) >= 2 and (_COMPARE.search(stripped) or _WHICH.search(stripped)):
         return Intent("compare", refs=refs)
     if refs and _SENTIMENT.search(stripped):
         return Intent("sentiment", refs=refs[:1])
@@ -165,15 +196,18 @@ def parse(text: str, memory: SessionMemory) -> Intent:
         return Intent("reviews", refs=refs[:1])
     if refs and _SIMILAR.search(stripped):
         return Intent("similar", refs=refs[:1], max_price=max_price)
-    if refs and (_DETAILS.search(stripped) or len(_words(stripped)) <= 4):
+    typed_question = _typed_id(stripped, refs) and _ATTRIBUTE.search(stripped)
+    if refs and (_DETAILS.search(stripped) or len(_words(stripped)) <= 4 or typed_question):
         return Intent("details", refs=refs[:1])
     query = clean_query(rest)
-    if query and not refs and (max_price is not None or min_price is not None or _SEARCHY.search(stripped)):
+    limited = max_price is not None or min_price is not None or min_rating is not None
+    if query and not refs and (limited or _SEARCHY.search(stripped)):
         return Intent(
             "search",
             query=query,
             min_price=min_price,
             max_price=max_price,
+            min_rating=min_rating,
             color=_color_in(stripped),
             prefs=prefs,
         )
@@ -215,11 +249,21 @@ def clean_query(text: str) -> str:
     return re.sub(r"\s+", " ", query).strip()
 
 
-def resolve_references(text: str, memory: SessionMemory) -> list[str]:
-    """Ids of the shown products the message points at, in the order it names them."""
+def resolve_references(
+    text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None
+) -> list[str]:
+    """Ids of the products the message points at (shown ones, or typed ids that
+    ``is_product_id`` accepts), in the order it names them."""
     shown = [item["id"] for item in memory.shown]
-    if not shown:
-        return []
+    typed: list[tuple[int, str]] = []
+    if is_product_id is not None:
+        for match in _ID_TOKEN.finditer(text):
+            token = match.group(1)
+            if any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
+                for candidate in dict.fromkeys((token, token.upper())):
+                    if is_product_id(candidate):
+                        typed.append((match.start(), candidate))
+                        break
     found: list[tuple[int, int]] = []  # (position in text, index in shown)
     first_n = _FIRST_N.search(text)
     if first_n:
@@ -240,11 +284,8 @@ def resolve_references(text: str, memory: SessionMemory) -> list[str]:
             if len(noun) > 2 and re.search(rf"\b{re.escape(noun)}", item["title"].lower()):
                 found.append((match.start(), index))
                 break
-    for index, item in enumerate(memory.shown):
-        if re.search(rf"(?<![\w-]){re.escape(item['id'])}(?![\w-])", text, re.I):
-            found.append((text.lower().index(item["id"].lower()), index))
-    ordered = [shown[index] for _, index in sorted(found) if 0 <= index < len(shown)]
-    return list(dict.fromkeys(ordered))
+    located = [(position, shown[index]) for position, index in found if 0 <= index < len(shown)]
+    return list(dict.fromkeys(product_id for _, product_id in sorted(located + typed)))
 
 
 def read_preferences(text: str) -> dict[str, Any]:
@@ -302,6 +343,11 @@ def _color_in(text: str) -> str | None:
         if re.search(rf"\b{word}\b" if word.isascii() else word, text, re.I):
             return colour
     return None
+
+
+def _typed_id(text: str, refs: list[str]) -> bool:
+    """The message names a product by its id (then it is about that product)."""
+    return any(ref.lower() in text.lower() for ref in refs)
 
 
 def _words(text: str) -> list[str]:
