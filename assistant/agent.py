@@ -125,13 +125,16 @@ def build_graph(
         try:
             message = _stream(bound_model(turn["role"]), _model_input(state), writer)
         except Exception as error:  # the user gets an apology, the log gets the details
-            from assistant.models.errors import ModelBusyError
+            from assistant.models.errors import GenerationTimeoutError, ModelBusyError
 
-            log.warning(
-                "model call failed: %s", redact(repr(error)), exc_info=not isinstance(error, ModelBusyError)
-            )
+            expected = isinstance(error, ModelBusyError | GenerationTimeoutError)
+            log.warning("model call failed: %s", redact(repr(error)), exc_info=not expected)
             key = (
-                "busy" if isinstance(error, ModelBusyError) or "Timeout" in type(error).__name__ else "failed"
+                "busy"
+                if isinstance(error, ModelBusyError)
+                else "timeout"
+                if isinstance(error, GenerationTimeoutError)
+                else "failed"
             )
             text = templates.message(key, turn["lang"])
             if turn["cards"]:

@@ -174,6 +174,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "I'm handling many requests right now. Please try again in a moment.",
         "现在请求太多了，请稍后再试。",
     ),
+    "timeout": (
+        "Sorry, that took too long. Please try again, or ask in fewer words.",
+        "抱歉，处理时间太长了。请再试一次，或者说得简短一些。",
+    ),
     "failed": (
         "Sorry, something went wrong on my side. Please try again.",
         "抱歉，我这边出了点问题，请再试一次。",

@@ -112,7 +112,7 @@ def test_steps_are_bounded(scripted_model, demo_index):
     ("error", "expected"),
     [
         (ModelBusyError("queue full"), "try again in a moment"),
-        (GenerationTimeoutError("deadline"), "try again in a moment"),
+        (GenerationTimeoutError("deadline"), "took too long"),
         (RuntimeError("llama exploded"), "something went wrong"),
     ],
 )
