@@ -46,7 +46,8 @@ class ToolRefused(Exception):
 class SessionMemory:
     """What a conversation remembers between turns; plain JSON-able data.
 
-    ``shown`` are the cards of the last list shown (so "the second one" resolves), ``facts``
+    ``shown`` are the cards of the last result list (so "the second one" resolves, and a
+    channel can show them again after a reload), ``facts``
     every product a tool returned in this session (id -> compact facts, for grounding),
     ``last_search`` the arguments of the last search (so "cheaper?" can re-run it), ``prefs``
     what the user told about themselves (sizes, budget, liked/disliked brands and colours).

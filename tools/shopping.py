@@ -344,5 +344,5 @@ def _show(
     ]
     ctx.memory.remember([facts(product) for product in products])
     if products and listing:
-        ctx.memory.shown = [{"id": c["id"], "title": c["title"], "price": c["price"]} for c in cards]
+        ctx.memory.shown = [dict(c) for c in cards]
     ctx.shown_this_turn.extend(cards)
