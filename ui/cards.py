@@ -1,0 +1,32 @@
+"""How a product card's facts read in every channel: price with currency, rating, safe links.
+
+Both the web widget (HTML) and the Telegram bot (Telegram HTML) render
+:class:`~assistant.reply.ProductCard` through these helpers so a price or rating looks the same
+everywhere. Escaping is the caller's job (each channel has its own markup); this module only
+turns numbers into text and refuses links that are not ``http(s)``.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlparse
+
+from assistant.reply import ProductCard
+from assistant.templates import format_price
+
+
+def price_text(card: ProductCard) -> str:
+    """``$52.00``, ``¥39.00``, ``52.00 EUR``; empty when the catalog has no price."""
+    return format_price(card.price, card.currency) if card.price is not None else ""
+
+
+def rating_text(card: ProductCard) -> str:
+    """``★ 4.5/5``; empty when the product has no rating."""
+    return f"★ {card.rating:.1f}/5" if card.rating is not None else ""
+
+
+def safe_url(url: str | None) -> str | None:
+    """``url`` when it is an absolute http(s) link, else None (no ``javascript:``, no relative paths)."""
+    if not url:
+        return None
+    parsed = urlparse(url.strip())
+    return url.strip() if parsed.scheme in ("http", "https") and parsed.netloc else None

@@ -1,0 +1,38 @@
+"""`shopbot web`: serve the web chat (Gradio) on this machine.
+
+``shopbot web [--index DIR] [--host 127.0.0.1] [--port 7860]``. Host and port default to the
+``web_host``/``web_port`` settings. No share link, no analytics; to put the chat on a store's
+page, mount it in the store's FastAPI app or embed it in an iframe (docs/embedding.md).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--index", help="catalog index directory (default: the demo index in the data dir)")
+    parser.add_argument("--host", help="address to listen on (default: setting web_host, 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port to listen on (default: setting web_port, 7860)")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.config import load_settings
+    from assistant.loading import IndexMissingError, build_assistant
+    from ui.web import browser_secret, build_web_app, launch_options
+
+    settings = load_settings()
+    try:
+        assistant = build_assistant(settings, index_dir=args.index)
+    except IndexMissingError as error:
+        print(f"shopbot web: {error}", file=sys.stderr)
+        return 1
+    app = build_web_app(assistant, secret=browser_secret(settings.data_dir))
+    host = args.host or settings.web_host
+    port = args.port or settings.web_port
+    print(f"shopbot web: serving on http://{host}:{port} (Ctrl-C stops)")
+    app.queue().launch(
+        server_name=host, server_port=port, share=False, show_error=False, quiet=True, **launch_options()
+    )
+    return 0

@@ -1,0 +1,209 @@
+"""The web chat: a Gradio app over :class:`assistant.Assistant`, standalone or mounted in FastAPI.
+
+::
+
+    app = build_web_app(assistant, secret=browser_secret(settings.data_dir))
+    app.launch(server_name="127.0.0.1", server_port=7860, **launch_options())
+    # or, inside a store's FastAPI app (see docs/embedding.md):
+    gr.mount_gradio_app(fastapi_app, app, path="/assistant", **launch_options())
+
+What it does: streams the reply as the assistant writes it, shows product cards (image, title,
+price with currency, rating, link) as soon as a search returns and before the prose, offers
+example prompts in English and Chinese, and a "New conversation" button. Each browser keeps
+a session id in ``localStorage`` (``gr.BrowserState``, encrypted with a secret kept in the data
+dir), and the conversation lives in the assistant's session store, so a page reload or a
+server restart continues where the shopper left off. The ``/chat`` API endpoint takes the
+session id explicitly (``gradio_client``: ``predict(message, history, session, api_name="/chat")``).
+
+Everything from the catalog is HTML-escaped; links are kept only when they are http(s). The
+theme uses system fonts and analytics are off, so the page makes no request to the outside
+world. Deliberately not here: business logic (the assistant decides), the merchant tab.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import re
+import secrets
+import tempfile
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from assistant.reply import CardsEvent, Done, ProductCard, TextChunk, TextReplaced
+from ui.cards import price_text, rating_text, safe_url
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+    from assistant import Assistant
+
+STORAGE_KEY = "shopbot-session"
+MAX_CONCURRENT_TURNS = 64  # turns run in worker threads; the chat model has its own bounded queue
+EXAMPLES = [
+    "Waterproof backpack under $60",
+    "Show me men's hoodies",
+    "我想要一件100美元以下的男士夹克",
+    "推荐一个瑜伽垫",
+]
+_SESSION = re.compile(r"^[0-9a-f]{32}$")
+CSS = """
+.shopbot-cards { display: flex; flex-wrap: wrap; gap: 8px; }
+.shopbot-card { border: 1px solid #d0d0d0; border-radius: 8px; padding: 8px; width: 180px; }
+.shopbot-card img { width: 100%; height: 120px; object-fit: contain; }
+.shopbot-card .shopbot-title { font-weight: 600; display: block; }
+.shopbot-card .shopbot-why { font-size: 0.85em; opacity: 0.8; }
+"""
+
+
+def launch_options() -> dict[str, Any]:
+    """Keyword arguments for ``launch`` and ``gr.mount_gradio_app``: offline theme, our CSS, no SSR."""
+    import gradio as gr
+
+    theme = gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "sans-serif"],
+        font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
+    )
+    return {"theme": theme, "css": CSS, "ssr_mode": False}
+
+
+def browser_secret(data_dir: Path) -> str:
+    """The key that encrypts session ids in browsers; made once and kept, so ids survive restarts."""
+    path = Path(data_dir) / "web" / "browser_secret"
+    if path.is_file():
+        return path.read_text(encoding="utf-8").strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(32)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=".secret-")
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secret)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, path)
+    return secret
+
+
+def valid_session(token: Any) -> str:
+    """The browser's session token if well-formed, else a fresh one."""
+    return token if isinstance(token, str) and _SESSION.match(token) else uuid.uuid4().hex
+
+
+def cards_html(cards: list[ProductCard]) -> str:
+    """Product cards as one line of escaped HTML (a chat message)."""
+    parts = []
+    for card in cards:
+        title = html.escape(card.title)
+        url = safe_url(card.url)
+        image = safe_url(card.image_url)
+        heading = (
+            f'<a class="shopbot-title" href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
+            if url
+            else f'<span class="shopbot-title">{title}</span>'
+        )
+        pieces = [
+            f'<img src="{html.escape(image)}" alt="{title}" loading="lazy">' if image else "",
+            heading,
+            f'<span class="shopbot-price">{html.escape(price_text(card))}</span>'
+            if card.price is not None
+            else "",
+            f' <span class="shopbot-rating">{html.escape(rating_text(card))}</span>'
+            if card.rating is not None
+            else "",
+            f'<div class="shopbot-why">{html.escape(card.why)}</div>' if card.why else "",
+        ]
+        parts.append(
+            f'<div class="shopbot-card" data-product-id="{html.escape(card.id)}">{"".join(pieces)}</div>'
+        )
+    return f'<div class="shopbot-cards">{"".join(parts)}</div>'
+
+
+class WebChat:
+    """The event handlers of the page, bound to one assistant (the Gradio app calls them)."""
+
+    def __init__(self, assistant: Assistant) -> None:
+        self.assistant = assistant
+
+    def restore(self, token: Any) -> tuple[list[dict[str, Any]], str]:
+        """On page load: the browser's session (a new one if it has none) and its conversation."""
+        session = valid_session(token)
+        history: list[dict[str, Any]] = [
+            {"role": role, "content": text} for role, text in self.assistant.history(f"web:{session}")
+        ]
+        shown = self.assistant.memory(f"web:{session}").get("shown") or []
+        if shown and history:
+            # The last list shown (what "the second one" refers to) goes before the last answer.
+            last = max(i for i, message in enumerate(history) if message["role"] == "user") + 1
+            cards = {"role": "assistant", "content": cards_html([ProductCard(**item) for item in shown])}
+            history.insert(last, cards)
+        return history, session
+
+    async def respond(
+        self, message: str, history: list[dict[str, Any]] | None, token: Any
+    ) -> AsyncIterator[tuple[list[dict[str, Any]], str, str]]:
+        """One turn: yields (chat, textbox, session) as cards and text arrive."""
+        session = valid_session(token)
+        text = (message or "").strip()
+        history = list(history or [])
+        if not text:
+            yield history, "", session
+            return
+        history.append({"role": "user", "content": text})
+        cards: list[dict[str, Any]] = []
+        answer = ""
+        yield history, "", session
+        async for event in self.assistant.astream(f"web:{session}", text):
+            if isinstance(event, CardsEvent):
+                cards.append({"role": "assistant", "content": cards_html(event.products)})
+            elif isinstance(event, TextChunk):
+                answer += event.text
+            elif isinstance(event, TextReplaced):
+                answer = event.text
+            elif isinstance(event, Done):
+                answer = event.reply.text
+            else:
+                continue
+            reply = [{"role": "assistant", "content": answer}] if answer else []
+            yield [*history, *cards, *reply], "", session
+
+    def new_conversation(self, token: Any) -> tuple[list[dict[str, Any]], str]:
+        """Forget this browser's conversation and start over."""
+        session = valid_session(token)
+        self.assistant.reset(f"web:{session}")
+        return [], session
+
+
+def build_web_app(assistant: Assistant, *, secret: str, title: str = "shopbot") -> gr.Blocks:
+    """The chat page over ``assistant``; ``secret`` encrypts the session id kept in the browser."""
+    import gradio as gr
+
+    chat = WebChat(assistant)
+    with gr.Blocks(title=title, analytics_enabled=False) as app:
+        session = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=secret)
+        chatbot = gr.Chatbot(
+            label="shopbot", elem_id="shopbot-chat", height=520, sanitize_html=True, feedback_options=None
+        )
+        with gr.Row():
+            box = gr.Textbox(
+                placeholder="Ask for a product, e.g. a waterproof backpack under $60",
+                show_label=False,
+                scale=8,
+                elem_id="shopbot-input",
+                autofocus=True,
+            )
+            send = gr.Button("Send", variant="primary", scale=1, elem_id="shopbot-send")
+        new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
+        gr.Examples(EXAMPLES, inputs=box, label="Try")
+        turn: dict[str, Any] = {
+            "fn": chat.respond,
+            "inputs": [box, chatbot, session],
+            "outputs": [chatbot, box, session],
+            "concurrency_limit": MAX_CONCURRENT_TURNS,
+        }
+        box.submit(**turn, api_name="chat")
+        send.click(**turn, api_visibility="private")
+        new.click(
+            chat.new_conversation, inputs=session, outputs=[chatbot, session], api_name="new_conversation"
+        )
+        app.load(chat.restore, inputs=session, outputs=[chatbot, session], api_name="restore")
+    return app
