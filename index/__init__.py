@@ -16,13 +16,13 @@ Exceptions::
     FileNotFoundError
      +-- IndexNotFoundError  no readable index in a directory
 
-Importing this package is cheap: names are imported on first use (PEP 562), so
-``index.model_registry`` or ``index.schema`` can be used without loading FAISS or torch.
+Importing this package is cheap: the names above are resolved on first use (PEP 562), so
+``import index.model_registry`` (the CLI's ``--help``) does not load FAISS or numpy.
 """
 
 from __future__ import annotations
 
-from importlib import import_module
+import importlib
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,13 +32,15 @@ if TYPE_CHECKING:
     from index.schema import Filters, Product, Review, RowError, SearchHit
     from index.vectors import IndexParams, VectorIndex, choose_kind
 
-_WHERE = {
-    **dict.fromkeys(("BuildReport", "CatalogIndex", "IndexNotFoundError"), "index.catalog"),
-    **dict.fromkeys(("Embedder", "HashingEmbedder", "load_embedder"), "index.embedders"),
-    **dict.fromkeys(("FieldError", "IngestError", "parse_mapping"), "index.ingest"),
-    **dict.fromkeys(("Filters", "Product", "Review", "RowError", "SearchHit"), "index.schema"),
-    **dict.fromkeys(("IndexParams", "VectorIndex", "choose_kind"), "index.vectors"),
+_HOMES = {
+    "index.catalog": ("BuildReport", "CatalogIndex", "IndexNotFoundError"),
+    "index.embedders": ("Embedder", "HashingEmbedder", "load_embedder"),
+    "index.ingest": ("FieldError", "IngestError", "parse_mapping"),
+    "index.schema": ("Filters", "Product", "Review", "RowError", "SearchHit"),
+    "index.vectors": ("IndexParams", "VectorIndex", "choose_kind"),
 }
+_HOME_OF = {name: module for module, names in _HOMES.items() for name in names}
+
 __all__ = [
     "BuildReport",
     "CatalogIndex",
@@ -61,6 +63,7 @@ __all__ = [
 
 
 def __getattr__(name: str) -> Any:
-    if name in _WHERE:
-        return getattr(import_module(_WHERE[name]), name)
-    raise AttributeError(f"module 'index' has no attribute {name!r}")
+    module = _HOME_OF.get(name)
+    if module is None:
+        raise AttributeError(f"module 'index' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)
