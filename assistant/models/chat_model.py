@@ -11,7 +11,8 @@ LangGraph) can use it; it can equally be swapped for any other chat model. Per r
 
    - ``"required"`` / a tool name: the reply is opened with ``<tool_call>`` and the JSON is
      constrained to ``{"name": <tool>, "arguments": <its schema>}`` (llama.cpp grammar), so
-     the call always parses and validates.
+     the call always parses and validates (a call may use ``tool_call_max_tokens`` even when
+     ``max_tokens`` is smaller: a call cut short is useless).
    - ``"auto"``: the model starts freely; if its first characters open a call (``<tool_call>``,
      ``{``, a fence), that attempt is dropped and the call is re-generated under the grammar
      (the prompt is still in the KV cache, so this costs a few tokens). Otherwise the prose
@@ -83,6 +84,8 @@ class LocalChatModel(BaseChatModel):
     top_p: float = 0.95
     seed: int | None = None
     stop: list[str] | None = None
+    tool_call_max_tokens: int = 256
+    """Token budget of a constrained tool call, if larger than ``max_tokens``."""
     deadline_s: float | None = None
     """Per-request deadline; None uses the scheduler's."""
 
@@ -247,7 +250,7 @@ class LocalChatModel(BaseChatModel):
         stops = list(stop or self.stop or [])
         if choice is not None and choice != "auto":
             text = self._constrained_call(prompt, params, stats, check, tools, choice, stops)
-            yield parse_tool_calls(text, tools), stats
+            yield _call_reply(text, tools, stats), stats
             return
         scanner = TextScanner(stops, markers=[TOOL_CALL_OPEN] if choice else [])
         pieces = backend.generate(prompt, params, stats, check)
@@ -266,7 +269,7 @@ class LocalChatModel(BaseChatModel):
                         cached = stats.cached_prompt_tokens
                         text = self._constrained_call(prompt, params, stats, check, tools, "required", stops)
                         stats.cached_prompt_tokens = cached
-                        yield parse_tool_calls(text, tools), stats
+                        yield _call_reply(text, tools, stats), stats
                         return
                     if decision:  # no grammar here: keep the whole reply for the parser
                         scanner.capture(piece)
@@ -302,7 +305,7 @@ class LocalChatModel(BaseChatModel):
         only = None if choice == "required" else choice
         schema = tool_call_schema(tools, only) if self.backend.supports_json_schema else None
         constrained = GenerationParams(
-            max_tokens=params.max_tokens,
+            max_tokens=max(params.max_tokens, self.tool_call_max_tokens),
             temperature=params.temperature,
             top_p=params.top_p,
             seed=params.seed,
@@ -369,6 +372,14 @@ def _common_prefix_chars(one: str, two: str) -> int:
             break
         end += 1
     return end
+
+
+def _call_reply(text: str, tools: list[dict[str, Any]], stats: GenerationStats) -> ParsedReply:
+    reply = parse_tool_calls(text, tools)
+    if stats.finish_reason == "length":
+        for bad in reply.invalid_tool_calls:
+            bad["error"] = f"the call was cut off at the token limit; {bad['error']}"
+    return reply
 
 
 def _usage(stats: GenerationStats) -> UsageMetadata:
