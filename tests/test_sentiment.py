@@ -211,3 +211,55 @@ def test_shared_sets_load_and_sample_is_seeded(shared_data: Path) -> None:
     assert sample(rows, None, seed=1) is rows
     zh = read_labeled(shared_data / "eval" / "sentiment" / "online_shopping_zh_dev.jsonl")
     assert {row.lang for row in zh[:100]} == {"zh"} and not zh[0].text.startswith("\ufeff")
+
+
+def _cli(argv: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    out, err = capsys.readouterr()
+    return int(exit_info.value.code or 0), out, err
+
+
+def test_cli_texts_json(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = _cli(["sentiment", "--json", "质量不错，就是物流太慢了", "Great value for money"], capsys)
+    lines = [json.loads(line) for line in out.splitlines()]
+    assert code == 0 and len(lines) == 2
+    assert lines[0]["label"] == "mixed" and {t["aspect"] for t in lines[0]["topics"]} == {
+        "quality",
+        "shipping",
+    }
+    assert lines[1]["label"] == "positive" and set(lines[1]) == {"label", "score", "topics"}
+    code, out, _ = _cli(["sentiment", "Received it on Tuesday.", "--rating", "1"], capsys)
+    assert code == 0 and out.startswith("negative")
+
+
+def test_cli_file_reports_bad_lines_and_continues(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    path = tmp_path / "in.jsonl"
+    lines = [
+        json.dumps({"text": "Terrible, it broke on day one."}),
+        "{not json",
+        json.dumps({"review": "no text field"}),
+        "",
+        json.dumps({"text": "Love it", "rating": 11}),
+        json.dumps({"text": "物流很快，包装很好", "rating": 5}),
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    code, out, err = _cli(["sentiment", "--file", str(path), "--json"], capsys)
+    results = [json.loads(line) for line in out.splitlines()]
+    assert code == 1
+    assert [r.get("line") for r in results] == [None, 2, 3, 5, None]  # input order kept
+    assert results[0]["label"] == "negative" and results[4]["label"] == "positive"
+    assert (
+        "in.jsonl:2: not valid JSON" in err and "in.jsonl:3:" in err and "in.jsonl:5: field 'rating'" in err
+    )
+
+
+def test_cli_usage_errors(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code, _, err = _cli(["sentiment"], capsys)
+    assert code == 2 and "TEXT" in err
+    code, _, err = _cli(["sentiment", "ok", "--rating", "0"], capsys)
+    assert code == 2 and "--rating" in err
+    code, _, err = _cli(["sentiment", "--file", str(tmp_path / "missing.jsonl")], capsys)
+    assert code == 1 and "missing.jsonl" in err and "Traceback" not in err
