@@ -56,6 +56,7 @@ from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
+from tqdm import tqdm
 
 from index.embedders import Embedder, embed_in_batches, load_embedder
 from index.ingest import (
@@ -74,6 +75,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE = "catalog.sqlite"
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+INSERT_BATCH = 2000  # products per progress step when storing
 CANDIDATES = 100  # hits taken from each retriever before fusion
 COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
 Mode = Literal["hybrid", "dense", "lexical"]
@@ -555,8 +557,14 @@ def _write_index(
 ) -> None:
     store = CatalogStore(work / DATABASE)
     try:
-        with store.transaction():
-            vids = store.insert_products(products)
+        vids: list[int] = []
+        with (
+            store.transaction(),
+            tqdm(total=len(products), desc="storing products", disable=not progress) as bar,
+        ):
+            for start in range(0, len(products), INSERT_BATCH):
+                vids += store.insert_products(products[start : start + INSERT_BATCH])
+                bar.update(min(INSERT_BATCH, len(products) - start))
             store.insert_reviews(reviews)
             store.set_meta("vectors", "vectors-000001.faiss")
         texts = [document_text(product) for product in products]
