@@ -50,10 +50,10 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 
 from assistant import fast_path, templates
-from assistant.grounding import numbers_in, verify
+from assistant.grounding import numbers_in, search_limits, verify
 from assistant.guards import redact
 from assistant.intents import parse
-from assistant.language import detect_language
+from assistant.language import reply_language
 from assistant.prompts import system_prompt
 from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
 from tools.registry import call_tool, schemas
@@ -200,7 +200,7 @@ def build_graph(
         memory = SessionMemory.from_dict(state.get("memory"))
         user_numbers = [
             n for m in state["messages"] if isinstance(m, HumanMessage) for n in numbers_in(_text(m))
-        ]
+        ] + search_limits(memory.last_search)
         result = verify(
             text,
             memory.facts,
@@ -210,7 +210,7 @@ def build_graph(
         issues = list(result.issues)
         if not text:
             issues.append("empty reply")
-        elif turn["lang"] != detect_language(text, turn["lang"]):
+        elif turn["lang"] != reply_language(text, turn["lang"], [f["title"] for f in memory.facts.values()]):
             issues.append(f"reply is not in the user's language ({turn['lang']})")
         turn["grounding"] = {"checked": True, "issues": issues, "repaired": bool(issues)}
         if not issues:

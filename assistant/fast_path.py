@@ -81,11 +81,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             run("write_promo_copy", product_ids=ids)
             return templates.message("promo_unavailable", lang)
         rows = run("review_analytics", category=intent.query or None)["products"][:5]
-        return "\n".join(
-            f"{i}. {row['title']} ({row['id']}): {row['reviews']} reviews, "
-            f"{row['average_rating']}/5, {round(100 * (row['negative_share'] or 0))}% negative"
-            for i, row in enumerate(rows, start=1)
-        )
+        return templates.analytics(rows, lang)
     if kind == "search":
         budget = memory.prefs.get("budget")
         max_price = intent.max_price if intent.max_price is not None else budget

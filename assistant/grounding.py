@@ -37,11 +37,11 @@ _LIMIT_WORDS = re.compile(
     r"(?:under|below|less than|up to|within|at most|budget(?: of)?|limit(?: of)?|以下|以内|不超过|低于|预算)\s*$",
     re.IGNORECASE,
 )
-_HIGHLIGHT = re.compile(
-    r"\*\*([^*]{3,80})\*\*|\"([^\"]{3,80})\"|“([^”]{3,80})”|《([^》]{2,80})》|「([^」]{2,80})」"
-)
+_HIGHLIGHT = re.compile(r"\*\*([^*]{3,80})\*\*|《([^》]{2,80})》|「([^」]{2,80})」")
+# "1. Name - $52.00": the name heading a list item that states a price
 _LIST_HEAD = re.compile(
-    r"^\s*(?:\d+[.)]|[-*•])\s+([^\n:–—$¥(]{3,80}?)\s*(?:[:–—(]|\s-\s|\$|¥|$)", re.MULTILINE
+    r"^\s*(?:\d+[.)]|[-*•])\s+(?:\*\*)?([^\n:–—$¥(*]{3,80}?)(?:\*\*)?\s*(?:[:–—(]|\s-\s)[^\n]*?(?:[$¥￥€£₹]\s?\d|\d\s?(?:元|美元))",
+    re.MULTILINE,
 )
 _ID_LIKE = re.compile(r"(?<![\w-])([A-Z0-9]{1,6}(?:-[A-Z0-9]{1,8}){0,3})(?![\w-])")
 _TITLE_WORD = re.compile(r"[a-z0-9]{3,}|[\u4e00-\u9fff]", re.IGNORECASE)
@@ -83,7 +83,12 @@ def verify(
                 result.issues.append(f"price {match.group(0).strip()} does not match {whose}")
         for match in _RATING.finditer(sentence):
             value = _number(next(g for g in match.groups() if g))
-            ratings = [float(p["rating"]) for p in candidates if p.get("rating") is not None]
+            ratings = [
+                float(p[key])
+                for p in candidates
+                for key in ("rating", "review_average")
+                if p.get(key) is not None
+            ]
             if not any(
                 abs(value - rating) < 0.051 or (value.is_integer() and value == round(rating))
                 for rating in ratings
@@ -146,3 +151,10 @@ def _number(raw: str) -> float:
 def numbers_in(text: str) -> list[float]:
     """Every number in a user's message (budgets and limits a reply may repeat)."""
     return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+
+
+def search_limits(last_search: dict[str, Any] | None) -> list[float]:
+    """The price limits of the last search: a reply may repeat them ("under $32.99")."""
+    if not last_search:
+        return []
+    return [float(last_search[key]) for key in ("min_price", "max_price") if last_search.get(key) is not None]

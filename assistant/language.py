@@ -9,6 +9,7 @@ language. Deliberately only these two: they are the languages the prompts and te
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 
 _HAN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _LATIN_WORD = re.compile(r"[A-Za-z]+")
@@ -21,3 +22,16 @@ def detect_language(text: str, previous: str = "en") -> str:
     if han == 0 and latin == 0:
         return previous
     return "zh" if han / (han + latin) >= 0.2 else "en"
+
+
+_QUOTED = re.compile(r"“[^”]*”|\"[^\"]*\"|「[^」]*」")
+
+
+def reply_language(text: str, previous: str, catalog_text: Iterable[str] = ()) -> str:
+    """The language of the assistant's own words in a reply: product titles (``catalog_text``)
+    and quoted review excerpts are the catalog's language, not the reply's, so they are left out."""
+    own = _QUOTED.sub(" ", text)
+    for fragment in sorted(catalog_text, key=len, reverse=True):
+        if fragment:
+            own = own.replace(fragment, " ")
+    return detect_language(own, previous)

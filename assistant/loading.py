@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from assistant.assistant import Assistant
     from assistant.config import Settings
+    from index.catalog import CatalogIndex
 
 
 class IndexMissingError(FileNotFoundError):
@@ -30,10 +31,8 @@ def sessions_target(settings: Settings) -> str | Path:
     return settings.sessions or settings.data_dir / "sessions.sqlite"
 
 
-def build_assistant(
-    settings: Settings, *, index_dir: Path | None = None, model: BaseChatModel | None = None
-) -> Assistant:
-    from assistant.assistant import Assistant
+def load_catalog(settings: Settings, index_dir: Path | str | None = None) -> CatalogIndex:
+    """The catalog index in ``index_dir`` (default: the settings' index directory)."""
     from index.catalog import CatalogIndex
 
     directory = Path(index_dir or settings.effective_index_dir)
@@ -43,7 +42,15 @@ def build_assistant(
             f"  shopbot index build CATALOG [--reviews FILE] --out {directory}\n"
             "or prepare the demo store with `make run` (shopbot demo)."
         )
-    catalog = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
+    return CatalogIndex.load(directory, cache_dir=settings.cache_dir)
+
+
+def build_assistant(
+    settings: Settings, *, index_dir: Path | str | None = None, model: BaseChatModel | None = None
+) -> Assistant:
+    from assistant.assistant import Assistant
+
+    catalog = load_catalog(settings, index_dir)
 
     def load_model() -> BaseChatModel:
         from assistant.models.loader import load_chat_model

@@ -13,6 +13,14 @@ from typing import Any
 from tools.cards import format_price
 
 SHOWN_IN_TEXT = 3
+OPTION_LABELS = {
+    "size": "尺码",
+    "color": "颜色",
+    "material": "材质",
+    "climate": "适用气候",
+    "activity": "适用运动",
+}
+SENTIMENT_LABELS = {"positive": "正面", "neutral": "中性", "negative": "负面", "unrated": "无评分"}
 
 
 def _price(item: dict[str, Any]) -> str:
@@ -54,10 +62,15 @@ def details(item: dict[str, Any], lang: str) -> str:
     line = product_line(1, item, lang)[3:]
     extra = []
     for name, values in (item.get("options") or {}).items():
-        extra.append(f"{name}: {', '.join(values)}")
+        label = OPTION_LABELS.get(name, name) if zh else name
+        extra.append(f"{label}: {', '.join(values)}")
+    for name, value in (item.get("attrs") or {}).items():
+        if name not in (item.get("options") or {}):
+            label = OPTION_LABELS.get(name, name) if zh else name
+            extra.append(f"{label}: {value}")
     text = line + ("\n" + "; ".join(extra) if extra else "")
     description = item.get("description")
-    if description:
+    if description and not zh:  # the catalog's own words; a Chinese reply leaves them to the card
         text += "\n" + description
     if item.get("reviews"):
         text += f"\n（{item['reviews']}条评价）" if zh else f"\n({item['reviews']} reviews)"
@@ -111,7 +124,11 @@ def sentiment(result: dict[str, Any], title: str, lang: str) -> str:
     labels = result.get("labels") or {}
     if not result.get("reviews"):
         return f"{title} 还没有评价。" if zh else f"{title} has no reviews yet."
-    counts = ", ".join(f"{name} {count}" for name, count in labels.items() if count)
+    counts = ("，" if zh else ", ").join(
+        f"{SENTIMENT_LABELS.get(name, name) if zh else name} {count}"
+        for name, count in labels.items()
+        if count
+    )
     text = (
         f"{title}：{counts}（共{result['reviews']}条）"
         if zh
@@ -125,6 +142,24 @@ def sentiment(result: dict[str, Any], title: str, lang: str) -> str:
         if aspects:
             text += f"\n{label_zh}：{'、'.join(aspects)}" if zh else f"\n{label_en}: {', '.join(aspects)}"
     return text
+
+
+def analytics(rows: list[dict[str, Any]], lang: str) -> str:
+    """Products with the most negative reviews first (merchant review analytics)."""
+    zh = lang == "zh"
+    if not rows:
+        return "这些商品还没有评价。" if zh else "None of these products has reviews yet."
+    lines = []
+    for i, row in enumerate(rows, start=1):
+        average = "-" if row["average_rating"] is None else f"{row['average_rating']:g}/5"
+        negative = round(100 * (row["negative_share"] or 0))
+        lines.append(
+            f"{i}. {row['title']} ({row['id']})：{row['reviews']}条评价，平均{average}，差评{negative}%"
+            if zh
+            else f"{i}. {row['title']} ({row['id']}): {row['reviews']} reviews, {average}, {negative}% negative"
+        )
+    head = "差评比例最高的商品：" if zh else "Products with the most negative reviews:"
+    return "\n".join([head, *lines])
 
 
 def memory(prefs: dict[str, Any], lang: str) -> str:

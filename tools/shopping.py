@@ -181,6 +181,7 @@ def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     }
     if rated:
         result["average_rating"] = round(sum(rated) / len(rated), 1)
+        ctx.memory.remember([{**facts(product), "review_average": result["average_rating"]}])
         result["stars"] = {str(star): distribution.get(star, 0) for star in range(5, 0, -1)}
     return result
 
@@ -247,12 +248,14 @@ def review_analytics(ctx: ToolContext, category: str | None = None) -> dict[str,
         if not reviews:
             continue
         negative = sum(1 for rating in rated if rating <= 2)
+        average = round(sum(rated) / len(rated), 1) if rated else None
+        ctx.memory.remember([{**facts(hit.product), "review_average": average}])
         rows.append(
             {
                 "id": hit.id,
                 "title": as_data(hit.product.title, 80),
                 "reviews": len(reviews),
-                "average_rating": round(sum(rated) / len(rated), 1) if rated else None,
+                "average_rating": average,
                 "negative_share": round(negative / len(rated), 2) if rated else None,
             }
         )

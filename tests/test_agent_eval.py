@@ -1,0 +1,75 @@
+"""`shopbot eval assistant` machinery: sets load, metrics are computed and can fail."""
+
+from __future__ import annotations
+
+from langchain_core.messages import AIMessage, ToolMessage
+
+from assistant import Assistant
+from assistant.evaluation import (
+    Turn,
+    conversations,
+    evaluate,
+    routing_turns,
+    run_turns,
+    summarize,
+    table,
+    webshop_turns,
+)
+from assistant.testing import ScriptedChatModel
+
+
+def test_sets_load(shared_data):
+    convs = conversations()
+    assert len(convs) >= 8 and all(turns for turns in convs)
+    assert {turn.lang for turns in convs for turn in turns} == {"en", "zh"}
+    routing = routing_turns()
+    assert len(routing) >= 40
+    webshop = webshop_turns(shared_data / "eval" / "agent" / "webshop_requests_dev.jsonl", 5)
+    assert len(webshop) == 5 and all(turns[0].tool == "search_products" for turns in webshop)
+    assert webshop == webshop_turns(
+        shared_data / "eval" / "agent" / "webshop_requests_dev.jsonl", 5
+    )  # seeded
+
+
+def _search_then_answer(messages, call):
+    if isinstance(messages[-1], ToolMessage):
+        return "Here you go."
+    return AIMessage("", tool_calls=[{"name": "search_products", "args": {"query": "bag"}, "id": "c1"}])
+
+
+def test_conversations_through_the_rules_and_a_scripted_model(demo_index):
+    model = ScriptedChatModel(function=_search_then_answer)
+    outcomes = run_turns(Assistant(model, demo_index), conversations())
+    metrics = summarize(outcomes)
+    assert metrics["turns"] == sum(len(turns) for turns in conversations())
+    assert metrics["no_error"] == 100 and metrics["grounded"] == 100 and metrics["language"] == 100
+    assert metrics["right_tool"] >= 90
+    assert 0 < metrics["by_model"] < 50
+
+
+def test_metrics_catch_a_wrong_tool(demo_index):
+    model = ScriptedChatModel(function=lambda messages, call: "Sure, here is something.")
+    turns = [[Turn("eval:x", "夏天跑步穿什么好？", "zh", tool="search_products")]]
+    metrics = summarize(run_turns(Assistant(model, demo_index), turns))
+    assert metrics["right_tool"] == 0
+    assert metrics["by_model"] == 100
+    assert metrics["language"] == 100  # the English reply was repaired, in Chinese
+
+
+def test_baseline_rows_use_the_same_turns(demo_index):
+    model = ScriptedChatModel(function=_search_then_answer)
+    rows = list(
+        evaluate(
+            lambda fast: Assistant(model, demo_index, fast_paths=fast),
+            {"routing": routing_turns()},
+            baseline_turns=3,
+        )
+    )
+    assert [config for _, config, _ in rows] == [
+        "shipped: rules, then model",
+        "shipped, first 3 turns",
+        "baseline: model only, first 3 turns",
+    ]
+    assert rows[2][2]["by_model"] == 100 and rows[1][2]["turns"] == rows[2][2]["turns"] == 3
+    markdown = table(rows)
+    assert markdown.count("\n") == 4 and "| routing | baseline: model only, first 3 turns | 3 |" in markdown
