@@ -78,7 +78,8 @@ class LocalChatModel(BaseChatModel):
     """The loaded :class:`~assistant.models.backend.ChatBackend`."""
     scheduler: GenerationScheduler = Field(default_factory=GenerationScheduler, exclude=True)
     """Serialises generations on the backend; shared by everything that uses this model."""
-    model_name: str = "local"
+    model_name: str | None = None
+    """Name reported in ``response_metadata``; default: the backend's."""
     max_tokens: int = 512
     temperature: float = 0.0
     top_p: float = 0.95
@@ -95,7 +96,11 @@ class LocalChatModel(BaseChatModel):
 
     @property
     def _identifying_params(self) -> dict[str, Any]:
-        return {"model_name": self.model_name, "backend": self.backend.name, "temperature": self.temperature}
+        return {
+            "model_name": self.model_name or self.backend.model_name,
+            "backend": self.backend.name,
+            "temperature": self.temperature,
+        }
 
     def bind_tools(
         self,
@@ -166,7 +171,7 @@ class LocalChatModel(BaseChatModel):
 
     def _response_metadata(self, stats: GenerationStats) -> dict[str, Any]:
         return {
-            "model_name": self.model_name,
+            "model_name": self.model_name or self.backend.model_name,
             "backend": self.backend.name,
             "finish_reason": stats.finish_reason,
             "time_to_first_token_s": stats.time_to_first_token_s,
