@@ -62,7 +62,11 @@ def search_products(
         min_price=min_price, max_price=max_price, category=category, brand=brand, min_rating=min_rating
     )
     hits = _ranked(
-        ctx, ctx.catalog.search(query, k=40 if color or ctx.memory.prefs else RESULTS, filters=filters), color
+        ctx,
+        ctx.catalog.search(
+            query, k=40 if color else 2 * RESULTS if ctx.memory.prefs else RESULTS, filters=filters
+        ),
+        color,
     )
     products = [hit.product for hit in hits[:RESULTS]]
     ctx.memory.last_search = {
@@ -308,7 +312,8 @@ def _star_label(rating: float | None) -> str:
 
 
 def _ranked(ctx: ToolContext, hits: list[SearchHit], color: str | None) -> list[SearchHit]:
-    """Drop products in a required colour's absence or a disliked brand/colour; liked ones first."""
+    """Drop products lacking a required colour or of a disliked brand/colour; products that
+    meet more remembered preferences (liked colour or brand, the user's size) come first."""
     prefs = ctx.memory.prefs
     disliked_brands = {b.lower() for b in prefs.get("disliked_brands", [])}
     disliked_colors = {c.lower() for c in prefs.get("disliked_colors", [])}
@@ -324,11 +329,15 @@ def _ranked(ctx: ToolContext, hits: list[SearchHit], color: str | None) -> list[
             continue
         kept.append(hit)
 
-    def fits(hit: SearchHit) -> bool:
-        colours = {c.lower() for c in options(hit.product).get("color", [])}
-        return bool(liked & (colours | {(hit.product.brand or "").lower()}))
+    sizes = {size.lower() for size in prefs.get("sizes", [])}
 
-    return sorted(kept, key=lambda hit: (not fits(hit), hit.rank))
+    def fits(hit: SearchHit) -> int:
+        """How many remembered preferences the product meets (liked colour or brand, size)."""
+        colours = {c.lower() for c in options(hit.product).get("color", [])}
+        offered = {s.lower() for s in options(hit.product).get("size", [])}
+        return bool(liked & (colours | {(hit.product.brand or "").lower()})) + bool(sizes & offered)
+
+    return sorted(kept, key=lambda hit: (-fits(hit), hit.rank))
 
 
 def _show(
