@@ -229,3 +229,14 @@ def test_bench_command_on_the_small_model(tmp_path: Path, capsys: pytest.Capture
     assert decode_row.count("tokens/s") == 2 and "of raw:" in decode_row
     assert "| all | 2 |" in report
     assert "--limit 2" in report.splitlines()[2]
+
+
+def test_report_without_any_tool_call_does_not_claim_validity() -> None:
+    cases = load_routing_set(tool_names=TOOL_NAMES)[:3]
+    model = ScriptedChatModel(function=lambda messages, scripted: "I can help with that.")
+    outcomes = run_routing(model, cases, TOOLS, max_tokens=16, progress=False)
+    wrapper = measure_wrapper(model, TOOLS, load_s=0.1, decode_tokens=8)
+    report = render(ModelBench("m", "scripted", "box", wrapper, outcomes=outcomes), "cmd", "now")
+    assert "JSON valid 100%: not measured (no tool calls); right tool >= 95%: MISSED" in report
+    assert "| all | 3 | 0 | - | 0/3 (0%) |" in report
+    assert ">= 90% of raw: not measured" in report

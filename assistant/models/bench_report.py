@@ -101,7 +101,7 @@ def _routing(bench: ModelBench) -> list[str]:
         )
     rows += [
         "",
-        f"Targets: JSON valid {TARGET_VALID:.0%}: {'met' if total.valid_rate >= TARGET_VALID else 'MISSED'}; "
+        f"Targets: JSON valid {TARGET_VALID:.0%}: {_valid_verdict(total)}; "
         f"right tool >= {TARGET_RIGHT_TOOL:.0%}: {'met' if total.right_rate >= TARGET_RIGHT_TOOL else 'MISSED'}. "
         f"Per request: {per_request:.1f} s on average, time to first token median "
         f"{_s(ttfts[len(ttfts) // 2] if ttfts else None)}; {bench.routing_s:.0f} s in all.",
@@ -111,6 +111,12 @@ def _routing(bench: ModelBench) -> list[str]:
         rows += ["", "| id | request | expected | got | problem |", "|---|---|---|---|---|"]
         rows += [_miss(o) for o in misses]
     return rows
+
+
+def _valid_verdict(total: RoutingTally) -> str:
+    if not total.attempted:
+        return "not measured (no tool calls)"
+    return "met" if total.valid_rate >= TARGET_VALID else "MISSED"
 
 
 def _miss(outcome: RoutingOutcome) -> str:

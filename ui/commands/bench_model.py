@@ -14,7 +14,9 @@ Prints a markdown report and writes it to ``--out``. The measurements are in
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime as dt
+import importlib
 import os
 import shlex
 import sys
@@ -22,6 +24,7 @@ import time
 from pathlib import Path
 
 DEFAULT_OUT = Path("docs/results/model_bench.md")
+BENCH_DEADLINE_S = 1800.0  # a measurement waits for the model as long as it takes, unlike a chat
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
         return 2
     openai = args.backend == "openai"
     settings = load_settings(
+        chat_deadline_s=BENCH_DEADLINE_S,
         chat_backend=args.backend,
         chat_model=None if openai else args.model,
         openai_model=args.model if openai else None,
@@ -82,6 +86,9 @@ def run(args: argparse.Namespace) -> int:
     tools = tools_for("merchant")
     cases = evenly_spaced(load_routing_set(args.routing_set, [tool.__name__ for tool in tools]), args.limit)
 
+    if not openai:
+        with contextlib.suppress(ImportError):  # time the model load, not the first import of the library
+            importlib.import_module("llama_cpp")
     load_at_start = load_average()
     print(f"loading {args.model or settings.chat_model} ({settings.chat_backend}) ...", file=sys.stderr)
     start = time.perf_counter()
@@ -128,7 +135,7 @@ def run(args: argparse.Namespace) -> int:
     bench.load_averages = (load_at_start, load_average())
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = render(bench, _command(args), when)
-    print(report)
+    print(report, end="")
     write_atomically(args.out, report)
     print(f"written to {args.out}", file=sys.stderr)
     return 0
