@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from typing import Any
 
+import jinja2
 import pytest
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
 from langchain_core.tools import tool
@@ -185,6 +188,22 @@ HISTORY = [
 ]
 
 
+def _jinja(template: str) -> Callable[[list[dict[str, Any]], list[dict[str, Any]] | None], str]:
+    compiled = jinja2.Environment().from_string(template)
+    return lambda messages, tools: compiled.render(messages=messages, tools=tools)
+
+
+def test_template_features_are_probed_by_rendering() -> None:
+    plain = _jinja("{% for m in messages %}{{ m['role'] }}: {{ m['content'] }} (tools help){% endfor %}")
+    assert TemplateFeatures.probe(plain) == TemplateFeatures(tools=False, tool_calls=False, tool_role=True)
+    strict = _jinja(
+        "{% for t in tools or [] %}{{ t.function.name }}{% endfor %}"
+        "{% for m in messages %}{% if m.role == 'tool' %}{{ raise('no tool role') }}{% endif %}"
+        "{% for c in m.tool_calls or [] %}{{ c.function.name }}{% endfor %}{{ m.content }}{% endfor %}"
+    )
+    assert TemplateFeatures.probe(strict) == TemplateFeatures(tools=True, tool_calls=True, tool_role=False)
+
+
 def test_prepare_messages_for_a_template_with_tool_support() -> None:
     features = TemplateFeatures(tools=True, tool_calls=True, tool_role=True)
     messages, tools = prepare_messages(HISTORY, TOOLS, features)
@@ -198,7 +217,7 @@ def test_prepare_messages_for_a_template_with_tool_support() -> None:
 
 
 def test_prepare_messages_folds_tools_into_text_for_other_templates() -> None:
-    features = TemplateFeatures.of("{% for message in messages %}{{ message['content'] }}{% endfor %}")
+    features = TemplateFeatures(tools=False, tool_calls=False, tool_role=False)
     messages, tools = prepare_messages(HISTORY, TOOLS, features)
     assert tools is None
     assert messages[0]["content"].startswith("You are a shop assistant.")

@@ -44,7 +44,7 @@ from langchain_core.messages.ai import UsageMetadata
 from langchain_core.messages.tool import tool_call_chunk
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
-from pydantic import ConfigDict, Field
+from pydantic import ConfigDict, Field, PrivateAttr
 
 from assistant.models.backend import ChatBackend, GenerationParams, GenerationStats
 from assistant.models.chat_template import TemplateFeatures, prepare_messages
@@ -87,6 +87,7 @@ class LocalChatModel(BaseChatModel):
     stop: list[str] | None = None
     tool_call_max_tokens: int = 256
     """Token budget of a constrained tool call, if larger than ``max_tokens``."""
+    _features: TemplateFeatures | None = PrivateAttr(default=None)
     deadline_s: float | None = None
     """Per-request deadline; None uses the scheduler's."""
 
@@ -169,6 +170,11 @@ class LocalChatModel(BaseChatModel):
 
     # ---- the work
 
+    def _template_features(self) -> TemplateFeatures:
+        if self._features is None:
+            self._features = TemplateFeatures.probe(self.backend.render)
+        return self._features
+
     def _response_metadata(self, stats: GenerationStats) -> dict[str, Any]:
         return {
             "model_name": self.model_name or self.backend.model_name,
@@ -223,7 +229,7 @@ class LocalChatModel(BaseChatModel):
         same messages and tools reuse that state instead of reading it again.
         """
         formatted = format_tools(tools) if tools else []
-        features = TemplateFeatures.of(self.backend.chat_template)
+        features = self._template_features()
         rendered, template_tools = prepare_messages(messages, formatted or None, features)
         one = self.backend.render([*rendered, {"role": "user", "content": "a"}], template_tools)
         two = self.backend.render([*rendered, {"role": "user", "content": "b"}], template_tools)
@@ -242,7 +248,7 @@ class LocalChatModel(BaseChatModel):
         backend: ChatBackend = self.backend
         tools = format_tools(kwargs.get("tools") or [])
         choice = resolve_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
-        features = TemplateFeatures.of(backend.chat_template)
+        features = self._template_features()
         rendered, template_tools = prepare_messages(messages, tools if choice else None, features)
         prompt = backend.render(rendered, template_tools)
         params = GenerationParams(

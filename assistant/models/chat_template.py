@@ -20,7 +20,7 @@ It does not truncate histories to fit a context window; the caller keeps histori
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -44,11 +44,26 @@ class TemplateFeatures:
     tool_role: bool
 
     @classmethod
-    def of(cls, template: str) -> TemplateFeatures:
+    def probe(
+        cls, render: Callable[[list[dict[str, Any]], list[dict[str, Any]] | None], str]
+    ) -> TemplateFeatures:
+        """Render probe conversations through ``render`` and see what comes out."""
+        user = {"role": "user", "content": "hi"}
+        tool = {"type": "function", "function": {"name": "zz_probe_tool", "parameters": {"type": "object"}}}
+        calls = [{"type": "function", "id": "c1", "function": {"name": "zz_probe_call", "arguments": {}}}]
+        call = {"role": "assistant", "content": "", "tool_calls": calls}
+        result = {"role": "tool", "content": "zz_probe_result", "tool_call_id": "c1", "name": "zz_probe_call"}
+
+        def shows(messages: list[dict[str, Any]], tools: list[dict[str, Any]] | None, needle: str) -> bool:
+            try:
+                return needle in render(messages, tools)
+            except Exception:  # a template may reject what it does not support
+                return False
+
         return cls(
-            tools="tools" in template,
-            tool_calls="tool_calls" in template,
-            tool_role="'tool'" in template or '"tool"' in template,
+            tools=shows([user], [tool], "zz_probe_tool"),
+            tool_calls=shows([user, call], None, "zz_probe_call"),
+            tool_role=shows([user, call, result], None, "zz_probe_result"),
         )
 
 

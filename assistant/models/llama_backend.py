@@ -208,5 +208,12 @@ class LlamaCppBackend:
             stream.close()
             self._save()
 
+    def reset(self) -> None:
+        """Forget the live context and the saved states: the next prompt is read from scratch."""
+        self.llm.reset()
+        self.llm._ctx.kv_cache_clear()
+        if self._cache is not None:
+            self._cache = PrefixStateCache(self._cache.capacity_bytes)
+
     def close(self) -> None:
         self.llm.close()
