@@ -18,6 +18,11 @@ failing model call (busy, timeout, any exception) ends the turn with a short apo
 caller never sees a traceback. Every step leaves a record in the state (``turn``) that the
 :class:`~assistant.assistant.Assistant` turns into a ``Reply``.
 
+``tool_first`` (default) makes the first model step of a turn call a tool (``tool_choice=
+"required"``): small local models otherwise often answer shopping questions from memory, which
+the grounding check would then have to throw away; a constrained first call keeps every reply
+on catalog facts. Later steps choose freely (answer, or call another tool).
+
 The state (messages, session memory) is saved by the checkpointer given to :func:`build_graph`.
 ``model`` may be a factory: it is then called on the first turn that needs the model, so
 turns answered by rules never wait for a model to load.
@@ -86,19 +91,22 @@ def build_graph(
     analyzer_factory: Callable[[], Any] | None = None,
     fast_paths: bool = True,
     max_steps: int = MAX_STEPS,
+    tool_first: bool = True,
 ) -> CompiledStateGraph:
-    bound: dict[str, Any] = {}
+    bound: dict[tuple[str, bool], Any] = {}
     bind_lock = threading.Lock()
 
-    def bound_model(role: str) -> Any:
-        """The model with the role's tools bound; a model factory is called on first need."""
+    def bound_model(role: str, forced: bool) -> Any:
+        """The model with the role's tools bound (``forced``: it must call one); a model
+        factory is called on first need."""
         with bind_lock:
             if not bound:
                 chat_model = model if isinstance(model, BaseChatModel) else model()
-                bound.update(
-                    {r: chat_model.bind_tools(schemas(tools_for(r))) for r in ("shopper", "merchant")}
-                )
-            return bound[role]
+                for r in ("shopper", "merchant"):
+                    tools = schemas(tools_for(r))
+                    bound[r, False] = chat_model.bind_tools(tools)
+                    bound[r, True] = chat_model.bind_tools(tools, tool_choice="required")
+            return bound[role, forced]
 
     def context(state: AgentState) -> ToolContext:
         turn = state["turn"]
@@ -123,7 +131,8 @@ def build_graph(
         writer = get_stream_writer()
         started = time.perf_counter()
         try:
-            message = _stream(bound_model(turn["role"]), _model_input(state), writer)
+            forced = tool_first and turn["steps"] == 1
+            message = _stream(bound_model(turn["role"], forced), _model_input(state), writer)
         except Exception as error:  # the user gets an apology, the log gets the details
             from assistant.models.errors import GenerationTimeoutError, ModelBusyError
 

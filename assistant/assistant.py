@@ -70,10 +70,12 @@ class Assistant:
         analyzer_factory: Callable[[], Any] | None = None,
         fast_paths: bool = True,
         max_steps: int = MAX_STEPS,
+        tool_first: bool = True,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
-        ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only."""
+        ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only.
+        ``tool_first``: the model's first step in a turn must call a tool (see :mod:`assistant.agent`)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -90,6 +92,7 @@ class Assistant:
             analyzer_factory=analyzer_factory,
             fast_paths=fast_paths,
             max_steps=max_steps,
+            tool_first=tool_first,
         )
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

@@ -48,7 +48,12 @@ def test_conversations_through_the_rules_and_a_scripted_model(demo_index):
 
 
 def test_metrics_catch_a_wrong_tool(demo_index):
-    model = ScriptedChatModel(function=lambda messages, call: "Sure, here is something.")
+    def wrong_tool(messages, call):
+        if isinstance(messages[-1], ToolMessage):
+            return "Sure, here is something."
+        return AIMessage("", tool_calls=[{"name": "get_product", "args": {"product_id": "MH01"}, "id": "c1"}])
+
+    model = ScriptedChatModel(function=wrong_tool)
     turns = [[Turn("eval:x", "夏天跑步穿什么好？", "zh", tool="search_products")]]
     metrics = summarize(run_turns(Assistant(model, demo_index), turns))
     assert metrics["right_tool"] == 0

@@ -122,6 +122,7 @@ def test_model_failures_become_polite_replies(assistant, scripted_model, error, 
     assert reply.path == "error" and expected in reply.text
     assert "Traceback" not in reply.text and "llama exploded" not in reply.text
     # the session still works afterwards
+    scripted_model.enqueue_tool_call("search_products", {"query": "running"})
     scripted_model.enqueue_text("Tell me more about what you need.")
     assert assistant.reply("web:u1", "what's good for running?").text == "Tell me more about what you need."
 
@@ -167,8 +168,10 @@ def test_follow_ups_resolve_against_what_was_shown(assistant, scripted_model):
 
 def test_model_sees_what_was_shown(assistant, scripted_model):
     assistant.reply("web:u1", "hoodie under $60")
-    scripted_model.enqueue_text("It is machine washable.")
-    assistant.reply("web:u1", "is it machine washable?")
+    scripted_model.enqueue_tool_call("get_product", {"product_id": "MH01"})
+    scripted_model.enqueue_text("The Chaz Kangeroo Hoodie is machine washable.")
+    reply = assistant.reply("web:u1", "is it machine washable?")
+    assert reply.text == "The Chaz Kangeroo Hoodie is machine washable."
     prompt = scripted_model.calls[0].messages
     assert "[shown: 1." in prompt[-1].content
     assert prompt[-1].content.endswith("is it machine washable?")
@@ -191,6 +194,7 @@ def test_merchant_gets_merchant_tools(assistant, scripted_model):
     assert "not available" in reply.text
     analytics = assistant.reply("web:shop", "review analytics across products", role="merchant")
     assert analytics.tool_calls[0].name == "review_analytics" and "% negative" in analytics.text
+    scripted_model.enqueue_tool_call("review_analytics", {})
     scripted_model.enqueue_text("Sure.")
     assistant.reply("web:shop", "how are my products doing?", role="merchant")
     assert "write_promo_copy" in scripted_model.calls[0].tool_names
@@ -232,3 +236,19 @@ def test_bad_session_and_role_are_rejected(assistant):
         assistant.reply("no-colon", "hi")
     with pytest.raises(ValueError, match="role must be one of"):
         assistant.reply("web:u1", "hi", role="admin")
+
+
+def test_first_model_step_must_call_a_tool(scripted_model, demo_index):
+    scripted_model.enqueue_tool_call("search_products", {"query": "tee"})
+    scripted_model.enqueue_text("Here you go.")
+    Assistant(scripted_model, demo_index).reply("web:u1", "what should I wear for a summer run?")
+    assert [call.tool_choice for call in scripted_model.calls] == ["required", None]
+
+
+def test_tool_first_can_be_turned_off(scripted_model, demo_index):
+    scripted_model.enqueue_text("Do you run on roads or trails?")
+    reply = Assistant(scripted_model, demo_index, tool_first=False).reply(
+        "web:u1", "what should I wear for a run?"
+    )
+    assert reply.text == "Do you run on roads or trails?" and reply.tool_calls == []
+    assert scripted_model.calls[0].tool_choice is None

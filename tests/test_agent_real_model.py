@@ -1,0 +1,44 @@
+"""The assistant with the real default chat model (Qwen2.5 1.5B, llama.cpp) on the demo store.
+
+Two requests the rules leave to the model, one English and one Chinese: the model must call a
+search tool, the cards must come from the catalog and the final reply must be grounded and in
+the user's language. Slow (tens of seconds on two cores); deselect with -m 'not real_model'.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant import Assistant
+from assistant.config import load_settings
+from assistant.grounding import verify
+
+pytestmark = pytest.mark.real_model
+
+
+@pytest.fixture(scope="module")
+def qwen():
+    from assistant.models.loader import load_chat_model
+
+    # a generous deadline: on a busy two-core machine one turn can take a minute
+    return load_chat_model(load_settings(chat_deadline_s=600.0), progress=False)
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [("I'm going hiking in the rain, what jacket should I get?", "en"), ("夏天跑步穿什么好？", "zh")],
+)
+def test_real_model_searches_and_answers_grounded(qwen, demo_index, text, lang):
+    assistant = Assistant(qwen, demo_index)
+    reply = assistant.reply(f"test:{lang}", text)
+    assert reply.path == "model", reply.text
+    assert reply.tool_calls and reply.tool_calls[0].name in ("search_products", "recommend"), reply.tool_calls
+    assert reply.tool_calls[0].ok
+    assert reply.products
+    for card in reply.products:
+        product = demo_index.get(card.id)
+        assert product is not None and card.price == product.price
+    assert reply.language == lang
+    facts = assistant.memory(f"test:{lang}")["facts"]
+    assert verify(reply.text, facts, is_catalog_id=lambda pid: demo_index.get(pid) is not None).ok, reply.text
+    assert reply.timings["first_card"] < reply.timings["total"]
