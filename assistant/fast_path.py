@@ -60,8 +60,8 @@ def answer(intent: Intent, ctx: ToolContext, emit: Emit) -> FastAnswer | None:
 def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any]], lang: str) -> str | None:
     memory = ctx.memory
     kind = intent.kind
-    if kind == "greeting":
-        return templates.message("greeting", lang)
+    if kind in ("greeting", "thanks"):
+        return templates.message(kind, lang)
     if kind == "remember":
         return templates.memory(memory.prefs, lang)
     if kind == "forget":

@@ -86,6 +86,11 @@ _ANALYTICS = re.compile(
 _GREETING = re.compile(
     r"^\s*(?:hi|hello|hey|good (?:morning|evening|afternoon)|你好|您好|嗨|在吗)[\s!.,！。？?]*$", re.I
 )
+_THANKS = re.compile(
+    r"^\s*(?:thanks?(?: you)?(?: so much| a lot)?|thx|ok(?:ay)?|great|cool|perfect|got it|bye|goodbye|谢谢(?:你|您)?|多谢|好的|好|再见|拜拜)"
+    r"[\s!.,！。~]*$",
+    re.I,
+)
 _SEARCHY = re.compile(
     r"^\s*(?:i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|looking for|show me|find(?: me)?|"
     r"search(?: for)?|do you have|any|get me|recommend(?: me)?|我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买)\b",
@@ -147,7 +152,7 @@ _DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜�
 @dataclass
 class Intent:
     kind: str  # search | cheaper | color | details | compare | reviews | sentiment | similar | remember
-    #            | forget | reset | promo | analytics | greeting | prefs | chat
+    #            | forget | reset | promo | analytics | greeting | thanks | prefs | chat
     query: str = ""
     min_price: float | None = None
     max_price: float | None = None
@@ -176,6 +181,8 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         return Intent("analytics", query=category.group(1).strip() if category else "")
     if _GREETING.match(stripped):
         return Intent("greeting")
+    if _THANKS.match(stripped):
+        return Intent("thanks")
     refs = resolve_references(stripped, memory, is_product_id)
     rating = _MIN_RATING.search(stripped)
     min_rating = float(next(g for g in rating.groups() if g)) if rating else None

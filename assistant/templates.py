@@ -195,6 +195,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
         'Hi! Tell me what you\'re looking for, e.g. "running shorts under $40".',
         "您好！告诉我您想找什么，比如“40美元以下的跑步短裤”。",
     ),
+    "thanks": ("You're welcome! Anything else you're looking for?", "不客气！还想找点什么吗？"),
     "reset": (
         "Done: I've cleared this conversation and everything I remembered.",
         "好的，已清除本次对话和我记住的偏好。",

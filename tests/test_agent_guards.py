@@ -145,6 +145,9 @@ SHOWN = SessionMemory(
         ("forget my size", "forget", []),
         ("my size is M", "prefs", []),
         ("is it warm enough for winter?", "chat", []),
+        ("thanks!", "thanks", []),
+        ("谢谢", "thanks", []),
+        ("hello", "greeting", []),
     ],
 )
 def test_parse(text, kind, refs):
