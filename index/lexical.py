@@ -13,6 +13,13 @@ segmented with jieba's search mode (words and their sub-words). Codes keep a joi
 to their parts, so ``24-MB01`` is indexed as ``24 mb01 24mb01`` and a search for the exact
 code ranks that product first.
 
+Large catalogs: FTS5 scores every row that matches any query word, so a query with a word
+found in half the catalog ("in", "x", "women") costs as much as that half. From
+:data:`PRUNE_FROM_DOCS` products on, words found in more than :data:`COMMON_SHARE` of the
+products are left out of the query (their BM25 weight is small anyway; the dense side still
+sees the whole query); when every word is that common, the rarest one is kept. Document
+frequencies come from the ``lexicon`` table, kept exact on every insert and delete.
+
 Not here: the product table and filters' SQL (:mod:`index.store`), fusion (:mod:`index.catalog`).
 """
 
@@ -21,10 +28,13 @@ from __future__ import annotations
 import logging
 import re
 import sqlite3
+from collections import Counter
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 TITLE_WEIGHT = 3.0
+PRUNE_FROM_DOCS = 20_000
+COMMON_SHARE = 0.05
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+")
 _CODE = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)+")
@@ -33,7 +43,8 @@ _RANK = f"bm25(products_fts, {TITLE_WEIGHT}, 1.0)"
 CREATE_SQL = """
 CREATE VIRTUAL TABLE IF NOT EXISTS products_fts USING fts5(
     title, body, tokenize = 'porter unicode61 remove_diacritics 2'
-)
+);
+CREATE TABLE IF NOT EXISTS lexicon (term TEXT PRIMARY KEY, df INTEGER NOT NULL) WITHOUT ROWID;
 """
 
 
@@ -71,29 +82,54 @@ def document(title_parts: Iterable[str | None], body_parts: Iterable[str | None]
     )
 
 
-def match_expression(query: str) -> str | None:
-    """An FTS5 query matching any of the query's tokens, or None when it has none."""
-    unique = dict.fromkeys(tokens(query))
-    if not unique:
+def query_terms(conn: sqlite3.Connection, query: str, total: int) -> list[str]:
+    """The query's distinct tokens, without very common ones in a large catalog (see above)."""
+    unique = list(dict.fromkeys(tokens(query)))
+    if total < PRUNE_FROM_DOCS or len(unique) < 2:
+        return unique
+    marks = ", ".join("?" * len(unique))
+    df = dict(conn.execute(f"SELECT term, df FROM lexicon WHERE term IN ({marks})", unique).fetchall())
+    kept = [term for term in unique if df.get(term, 0) <= COMMON_SHARE * total]
+    return kept or [min(unique, key=lambda term: df.get(term, 0))]
+
+
+def match_expression(terms: Sequence[str]) -> str | None:
+    """An FTS5 query matching any of ``terms``, or None when there are none."""
+    if not terms:
         return None
-    return " OR ".join('"' + token.replace('"', '""') + '"' for token in unique)
+    return " OR ".join('"' + term.replace('"', '""') + '"' for term in terms)
 
 
 def insert(conn: sqlite3.Connection, rows: Iterable[tuple[int, str, str]]) -> None:
     """Add ``(rowid, title, body)`` rows (rowid = the product's vector id)."""
+    rows = list(rows)
     conn.executemany("INSERT INTO products_fts(rowid, title, body) VALUES (?, ?, ?)", rows)
+    counts = Counter(term for _, title, body in rows for term in {*title.split(), *body.split()})
+    conn.executemany(
+        "INSERT INTO lexicon(term, df) VALUES (?, ?) ON CONFLICT(term) DO UPDATE SET df = df + excluded.df",
+        counts.items(),
+    )
 
 
 def delete(conn: sqlite3.Connection, rowids: Sequence[int]) -> None:
+    counts: Counter[str] = Counter()
+    for rowid in rowids:
+        row = conn.execute("SELECT title, body FROM products_fts WHERE rowid = ?", (rowid,)).fetchone()
+        if row is not None:
+            counts.update({*row[0].split(), *row[1].split()})
     conn.executemany("DELETE FROM products_fts WHERE rowid = ?", [(rowid,) for rowid in rowids])
+    conn.executemany(
+        "UPDATE lexicon SET df = df - ? WHERE term = ?", [(n, term) for term, n in counts.items()]
+    )
+    conn.executemany("DELETE FROM lexicon WHERE term = ? AND df <= 0", [(term,) for term in counts])
 
 
 def search(
-    conn: sqlite3.Connection, query: str, k: int, where: str = "", params: Sequence[Any] = ()
+    conn: sqlite3.Connection, query: str, k: int, total: int, where: str = "", params: Sequence[Any] = ()
 ) -> list[tuple[int, float]]:
     """Top-k ``(rowid, bm25 score)`` (higher is better) among products satisfying ``where``
-    (SQL over the product table aliased ``p``; empty for no filter)."""
-    expression = match_expression(query)
+    (SQL over the product table aliased ``p``; empty for no filter); ``total`` = products."""
+    expression = match_expression(query_terms(conn, query, total))
     if expression is None or k <= 0:
         return []
     if where:

@@ -20,6 +20,7 @@ import json
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -109,7 +110,8 @@ class CatalogStore:
         self.conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
         self.conn.execute("PRAGMA synchronous = NORMAL")
         self.conn.executescript(SCHEMA)
-        self.conn.execute(lexical.CREATE_SQL)
+        self.conn.executescript(lexical.CREATE_SQL)
+        self._count: int | None = None  # products, cached between writes
 
     def close(self) -> None:
         self.conn.close()
@@ -121,6 +123,7 @@ class CatalogStore:
             yield
         except BaseException:
             self.conn.execute("ROLLBACK")
+            self._count = None
             raise
         self.conn.execute("COMMIT")
 
@@ -137,6 +140,7 @@ class CatalogStore:
 
     def insert_products(self, products: Sequence[Product]) -> list[int]:
         """Insert (ids must be new); returns their vids in order."""
+        self._count = None
         vids: list[int] = []
         for product in products:
             cursor = self.conn.execute(
@@ -180,6 +184,7 @@ class CatalogStore:
 
     def delete_products(self, vids: Sequence[int]) -> None:
         """Remove products (not their reviews) by vid."""
+        self._count = None
         rows = [(vid,) for vid in vids]
         self.conn.executemany("DELETE FROM products WHERE vid = ?", rows)
         self.conn.executemany("DELETE FROM product_categories WHERE vid = ?", rows)
@@ -207,7 +212,9 @@ class CatalogStore:
         return {int(row[0]): _product(row[1:]) for row in rows}
 
     def count_products(self) -> int:
-        return int(self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0])
+        if self._count is None:
+            self._count = int(self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0])
+        return self._count
 
     def all_vids(self) -> np.ndarray:
         return np.fromiter((row[0] for row in self.conn.execute("SELECT vid FROM products")), dtype=np.int64)
@@ -215,10 +222,17 @@ class CatalogStore:
     # -- filters and lexical search -----------------------------------------------------------
 
     def allowed_vids(self, filters: Filters) -> np.ndarray:
-        where, params = filter_sql(filters)
+        key = category_key(filters.category or "")
+        where, params = filter_sql(replace(filters, category=None))
+        if key:  # driven by the category index; a product listed twice is deduplicated by numpy
+            join = "" if where == "1" else f"JOIN products p ON p.vid = c.vid WHERE {where} AND "
+            sql = f"SELECT group_concat(c.vid, ' ') FROM product_categories c {join or 'WHERE '}{_CATEGORY_MATCH}"
+            params = [*(params if join else []), key, key + "0", key, len(key) + 1]
+        else:
+            sql = f"SELECT group_concat(p.vid, ' ') FROM products p WHERE {where}"
         # one string parsed by numpy: 5x faster than a Python loop over rows
-        row = self.conn.execute(f"SELECT group_concat(p.vid, ' ') FROM products p WHERE {where}", params)
-        return np.fromstring(row.fetchone()[0] or "", dtype=np.int64, sep=" ")
+        vids = np.fromstring(self.conn.execute(sql, params).fetchone()[0] or "", dtype=np.int64, sep=" ")
+        return np.unique(vids) if key else vids
 
     def vids_by_code(self, codes: Sequence[str], filters: Filters | None = None) -> list[int]:
         """Vids of products whose id equals one of ``codes`` (case-insensitive) and pass ``filters``."""
@@ -233,10 +247,11 @@ class CatalogStore:
         return [int(row[0]) for row in rows]
 
     def lexical_search(self, query: str, k: int, filters: Filters | None = None) -> list[tuple[int, float]]:
+        total = self.count_products()
         if filters is None or filters.is_empty():
-            return lexical.search(self.conn, query, k)
+            return lexical.search(self.conn, query, k, total)
         where, params = filter_sql(filters)
-        return lexical.search(self.conn, query, k, where, params)
+        return lexical.search(self.conn, query, k, total, where, params)
 
     # -- reviews ------------------------------------------------------------------------------
 
@@ -302,6 +317,10 @@ class CatalogStore:
         )
 
 
+# The path itself or a descendant: an index range ("0" sorts right after "/"), then whole segments.
+_CATEGORY_MATCH = "c.path_key >= ? AND c.path_key < ? AND (c.path_key = ? OR substr(c.path_key, ?, 1) = '/')"
+
+
 def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
     """(WHERE clause over ``products p``, parameters); ``1`` when there is no constraint."""
     clauses: list[str] = []
@@ -323,10 +342,8 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.lang.strip().lower())
     key = category_key(filters.category or "")
     if key:
-        clauses.append(
-            "p.vid IN (SELECT vid FROM product_categories WHERE path_key = ? OR (path_key >= ? AND path_key < ?))"
-        )
-        params.extend([key, key + "/", key + "0"])  # "0" sorts right after "/"
+        clauses.append(f"p.vid IN (SELECT c.vid FROM product_categories c WHERE {_CATEGORY_MATCH})")
+        params.extend([key, key + "0", key, len(key) + 1])
     return (" AND ".join(clauses) or "1"), params
 
 

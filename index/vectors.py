@@ -48,8 +48,8 @@ Kind = Literal["flat", "hnsw", "ivfpq"]
 KINDS: tuple[Kind, ...] = ("flat", "hnsw", "ivfpq")
 
 FLAT_MAX = 50_000  # up to this many vectors, exact search is fast enough (a few ms on 2 cores)
-EXACT_SUBSET_MAX = 20_000  # allowed sets up to this size are searched exactly over their vectors
-EXACT_SUBSET_FRACTION = 0.02  # ... and so are sets below this share of the index (HNSW filters badly)
+EXACT_SUBSET_MAX = 5_000  # allowed sets up to this size are searched exactly over their vectors
+EXACT_SUBSET_FRACTION = 0.005  # ... and so are sets below this share of the index (HNSW filters badly)
 # Batches smaller than this run on one OpenMP thread: fanning one query out over shared cores
 # costs more than it saves (27k x 256 flat, loaded 2-core machine: 58 ms on 2 threads, 6 ms on 1).
 SINGLE_THREAD_BELOW = 8
