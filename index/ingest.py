@@ -200,6 +200,24 @@ def apply_mapping(
     return out
 
 
+def _check_required(
+    record: Mapping[str, Any],
+    mapping: Mapping[str, str],
+    fields: tuple[str, ...],
+    required: tuple[str, ...],
+    name: str,
+) -> None:
+    """Name the missing columns when a file (judged by its first row) has none for a required field."""
+    present = apply_mapping(record, mapping, fields)
+    missing = [field for field in required if field not in present]
+    if missing:
+        hint = ",".join(f"{field}=COLUMN" for field in missing)
+        raise IngestError(
+            f"{name}: no column for required field(s) {', '.join(missing)}; columns: {', '.join(record)}. "
+            f"Name them with --map {hint}"
+        )
+
+
 def check_mapping(columns: set[str], mapping: Mapping[str, str], name: str) -> None:
     missing = [part for source in mapping.values() for part in source.split("+") if part not in columns]
     if missing:
@@ -377,7 +395,7 @@ def load_products(
         seen.add(product.id)
         return product
 
-    return _load(path, convert, mapping or {}, strict)
+    return _load(path, convert, mapping or {}, strict, PRODUCT_FIELDS, ("id", "title"))
 
 
 def load_reviews(
@@ -395,18 +413,25 @@ def load_reviews(
         seen.add(review.review_id)
         return review
 
-    return _load(path, convert, mapping or {}, strict)
+    return _load(path, convert, mapping or {}, strict, REVIEW_FIELDS, ("review_id", "product_id"))
 
 
 def _load(
-    path: Path, convert: Callable[[Mapping[str, Any]], T], mapping: Mapping[str, str], strict: bool
+    path: Path,
+    convert: Callable[[Mapping[str, Any]], T],
+    mapping: Mapping[str, str],
+    strict: bool,
+    fields: tuple[str, ...],
+    required: tuple[str, ...],
 ) -> LoadResult:
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     result = LoadResult(records=[])
+    first: Mapping[str, Any] = {}
     for line, record in read_rows(path):
-        if result.rows == 0 and mapping:
+        if result.rows == 0:
             check_mapping(set(record), mapping, path.name)
+            first = record
         result.rows += 1
         try:
             result.records.append(convert(record))
@@ -415,4 +440,9 @@ def _load(
             if strict:
                 raise IngestError(f"{row_error} (--strict: build stopped)", [row_error]) from None
             result.errors.append(row_error)
+    if result.rows and not result.records:
+        _check_required(first, mapping, fields, required, path.name)
+        raise IngestError(
+            f"{path.name}: none of its {result.rows} rows is valid; the first: {result.errors[0]}"
+        )
     return result

@@ -167,8 +167,12 @@ def test_mapping_errors_are_clear(tmp_path: Path) -> None:
     path = _write(tmp_path / "p.csv", "sku,name\n1,x\n")
     with pytest.raises(IngestError, match=r"p\.csv: --map names column\(s\) \['product_name'\]"):
         load_products(path, parse_mapping(["id=sku,title=product_name"]))
-    result = load_products(path)  # no title column, no mapping: every row says so
-    assert str(result.errors[0]) == "p.csv:2: id: missing"
+    with pytest.raises(
+        IngestError, match=r"p\.csv: no column for required field\(s\) id, title; columns: sku, name"
+    ):
+        load_products(path)  # not one usable row: fail, naming the columns to map
+    mixed = _write(tmp_path / "m.jsonl", '{"id": "1"}\n{"id": "2", "title": "ok"}\n')
+    assert [str(e) for e in load_products(mixed).errors] == ["m.jsonl:1: title: empty"]
 
 
 def test_category_shapes_and_extras(tmp_path: Path) -> None:
