@@ -75,6 +75,7 @@ FORMAT_VERSION = 1
 MANIFEST = "manifest.json"
 DATABASE = "catalog.sqlite"
 RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
+DENSE_WEIGHT = 1.0  # weight of the dense ranking in the fusion (lexical: 1)
 INSERT_BATCH = 2000  # products per progress step when storing
 CANDIDATES = 50  # hits taken from each retriever before fusion
 COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
@@ -485,13 +486,13 @@ def _fuse(
     k: int,
     pinned: Sequence[int] = (),
 ) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: score = sum over rankings of 1 / (RRF_K + rank), ties by dense rank.
-    ``pinned`` (exact product-code matches) come first, scored above any fused score."""
+    """Reciprocal rank fusion: score = sum over rankings of weight / (RRF_K + rank), ties by dense
+    rank. ``pinned`` (exact product-code matches) come first, scored above any fused score."""
     scores: dict[int, float] = {}
-    for ranking in (dense, lexical):
+    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0)):
         for rank, (vid, _) in enumerate(ranking, start=1):
-            scores[vid] = scores.get(vid, 0.0) + 1.0 / (RRF_K + rank)
-    top = 2.0 / (RRF_K + 1)  # the best possible fused score
+            scores[vid] = scores.get(vid, 0.0) + weight / (RRF_K + rank)
+    top = (DENSE_WEIGHT + 1.0) / (RRF_K + 1)  # the best possible fused score
     for position, vid in enumerate(pinned):
         scores[vid] = top + (len(pinned) - position) / (RRF_K + 1)
     return sorted(scores.items(), key=lambda item: -item[1])[:k]
