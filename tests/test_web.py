@@ -79,8 +79,8 @@ def test_search_shows_escaped_cards_before_the_reply(serve, scripted_model, demo
 
 def test_reply_streams_in_pieces(serve, scripted_model, demo_index, tmp_path):
     words = "For a rainy hike pick something light that packs small and dries fast."
-    scripted_model.enqueue_text(words)
-    url = serve(Assistant(scripted_model, demo_index, sessions_path=tmp_path / "s.sqlite"))
+    scripted_model.enqueue_text(words)  # plain prose: the model may answer without a tool here
+    url = serve(Assistant(scripted_model, demo_index, sessions_path=tmp_path / "s.sqlite", tool_first=False))
     job = Client(url, verbose=False).submit("what matters on a rainy hike?", [], SESSION, api_name="/chat")
     answers = [_texts(update[0])[-1][1] for update in job if len(update[0]) > 1]
     assert answers[-1] == words

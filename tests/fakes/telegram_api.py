@@ -1,0 +1,460 @@
+"""A fake Telegram Bot API server: real HTTP on 127.0.0.1, for tests of the real PTB Application.
+
+::
+
+    with FakeTelegram() as telegram:
+        app = ApplicationBuilder().token(telegram.token).base_url(telegram.url + "/bot").build()
+        ...                                     # start polling in the test
+        telegram.user_says(chat_id=42, text="hi")
+        telegram.wait_for(lambda: telegram.messages(42))
+        telegram.fail("editMessageText", retry_after=1)      # the next edit gets a 429
+
+It implements the methods the bot uses (getMe, getUpdates with long polling, deleteWebhook,
+setWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText, editMessageReplyMarkup,
+sendChatAction, answerCallbackQuery) and checks parameters as Telegram does: text and
+caption limits counted in UTF-16 units after entity parsing, ``parse_mode=HTML`` parsed with
+Telegram's tag set (unbalanced or unknown tags and unknown entities are rejected with
+"Bad Request: can't parse entities: ..."), inline keyboards with 1-64 byte callback data,
+"message is not modified" for edits that change nothing, "message to edit not found".
+Tests inject updates (messages, button presses), read what the bot sent (each message's
+current text and its edit history) and queue errors (429 with ``retry_after``, any
+description). Deliberately not modelled: files, groups' permissions, flood limits by itself
+(a test queues the 429 it wants).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import socket
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import uvicorn
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route
+
+TOKEN = "123456:TEST-token"
+BOT = {"id": 123456, "is_bot": True, "first_name": "shopbot", "username": "shopbot_test_bot"}
+_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
+         "tg-spoiler", "tg-emoji", "blockquote"}  # fmt: skip
+_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*(/?)>")
+_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
+_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
+
+
+class ApiError(Exception):
+    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
+        super().__init__(description)
+        self.code, self.description, self.parameters = code, description, parameters
+
+
+def utf16_len(text: str) -> int:
+    return len(text.encode("utf-16-le")) // 2
+
+
+def parse_html(text: str) -> str:
+    """The visible text of Telegram HTML; raises :class:`ApiError` where Telegram would."""
+    visible: list[str] = []
+    stack: list[str] = []
+    position = 0
+    while position < len(text):
+        char = text[position]
+        offset = len(text[:position].encode("utf-8"))
+        if char == "<":
+            match = _TAG.match(text, position)
+            if not match:
+                raise _entities(f'Unsupported start tag "" at byte offset {offset}')
+            closing, name, _, _ = match.groups()
+            name = name.lower()
+            if closing:
+                if not stack or stack[-1] != name:
+                    raise _entities(f"Unexpected end tag at byte offset {offset}")
+                stack.pop()
+            elif name not in _TAGS:
+                raise _entities(f'Unsupported start tag "{name}" at byte offset {offset}')
+            else:
+                stack.append(name)
+            position = match.end()
+        elif char == "&":
+            match = _ENTITY.match(text, position)
+            if not match:
+                raise _entities(f"Character entity expected at byte offset {offset}")
+            name = match.group(1)
+            visible.append(_NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:])))
+            position = match.end()
+        elif char == ">":
+            raise _entities(f"Unexpected end of name token at byte offset {offset}")
+        else:
+            visible.append(char)
+            position += 1
+    if stack:
+        raise _entities(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
+    return "".join(visible)
+
+
+def _entities(detail: str) -> ApiError:
+    return ApiError(400, f"Bad Request: can't parse entities: {detail}")
+
+
+@dataclass
+class Sent:
+    """A message the bot sent, as it is now, with every text it had before."""
+
+    chat_id: int
+    message_id: int
+    text: str  # visible text (caption for photos)
+    raw: str  # as sent (with markup)
+    parse_mode: str | None
+    reply_markup: dict[str, Any] | None
+    photo: str | None = None
+    edits: list[str] = field(default_factory=list)
+
+    def buttons(self) -> list[tuple[str, str]]:
+        """(label, callback_data) of every inline button."""
+        rows = (self.reply_markup or {}).get("inline_keyboard", [])
+        return [(button["text"], button.get("callback_data", "")) for row in rows for button in row]
+
+
+class FakeTelegram:
+    def __init__(self) -> None:
+        self.token = TOKEN
+        self._lock = threading.RLock()
+        self._updates: list[dict[str, Any]] = []
+        self._next_update = 1
+        self._next_message = 1
+        self._next_callback = 1
+        self.sent: list[Sent] = []
+        self.calls: list[tuple[str, dict[str, Any]]] = []
+        self.answered_callbacks: list[dict[str, Any]] = []
+        self.rejected: list[tuple[str, str]] = []  # (method, description) of every error returned
+        self.webhook: dict[str, Any] = {}
+        self._failures: dict[str, list[ApiError]] = {}
+        self._pending_callbacks: set[str] = set()
+        self._server: uvicorn.Server | None = None
+        self._thread: threading.Thread | None = None
+        self.port = 0
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    @property
+    def url(self) -> str:
+        """The server's root URL, as for a self-hosted Bot API server (the bot adds ``/bot<token>``)."""
+        return f"http://127.0.0.1:{self.port}"
+
+    def __enter__(self) -> FakeTelegram:
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            self.port = sock.getsockname()[1]
+        app = Starlette(routes=[Route("/bot{token}/{method}", self._endpoint, methods=["GET", "POST"])])
+        config = uvicorn.Config(app, host="127.0.0.1", port=self.port, log_level="warning", lifespan="off")
+        self._server = uvicorn.Server(config)
+        self._thread = threading.Thread(target=self._server.run, name="fake-telegram", daemon=True)
+        self._thread.start()
+        deadline = time.monotonic() + 10
+        while not self._server.started:
+            if time.monotonic() > deadline or not self._thread.is_alive():
+                raise RuntimeError("the fake Telegram server did not start")
+            time.sleep(0.01)
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        assert self._server is not None and self._thread is not None
+        self._server.should_exit = True
+        self._thread.join(timeout=10)
+
+    # -- what tests do ----------------------------------------------------------------------
+
+    def user_says(
+        self, chat_id: int, text: str, *, user_id: int | None = None, first_name: str = "Ann"
+    ) -> int:
+        """Queue a private-chat message from a user; returns its update id."""
+        user = {"id": user_id or chat_id, "is_bot": False, "first_name": first_name}
+        with self._lock:
+            message = {
+                "message_id": self._new_message_id(),
+                "date": int(time.time()),
+                "chat": {"id": chat_id, "type": "private", "first_name": first_name},
+                "from": user,
+                "text": text,
+            }
+            if text.startswith("/"):
+                command = text.split()[0]
+                message["entities"] = [{"type": "bot_command", "offset": 0, "length": len(command)}]
+            return self._add_update({"message": message})
+
+    def press(self, sent: Sent, data: str, *, user_id: int | None = None) -> str:
+        """Queue a press of an inline button with ``data`` on ``sent``; returns the query id."""
+        with self._lock:
+            query_id = str(self._next_callback)
+            self._next_callback += 1
+            self._pending_callbacks.add(query_id)
+            self._add_update(
+                {
+                    "callback_query": {
+                        "id": query_id,
+                        "from": {"id": user_id or sent.chat_id, "is_bot": False, "first_name": "Ann"},
+                        "chat_instance": "1",
+                        "data": data,
+                        "message": {
+                            "message_id": sent.message_id,
+                            "date": int(time.time()),
+                            "chat": {"id": sent.chat_id, "type": "private"},
+                            "from": BOT,
+                            "text": sent.text,
+                        },
+                    }
+                }
+            )
+            return query_id
+
+    def fail(
+        self, method: str, *, retry_after: int | None = None, description: str = "", times: int = 1
+    ) -> None:
+        """The next ``times`` calls of ``method`` fail: a 429 with ``retry_after``, or a 400."""
+        error = (
+            ApiError(429, f"Too Many Requests: retry after {retry_after}", {"retry_after": retry_after})
+            if retry_after is not None
+            else ApiError(400, description or "Bad Request: injected failure")
+        )
+        with self._lock:
+            self._failures.setdefault(method, []).extend([error] * times)
+
+    def messages(self, chat_id: int) -> list[Sent]:
+        with self._lock:
+            return [sent for sent in self.sent if sent.chat_id == chat_id]
+
+    def calls_of(self, method: str) -> list[dict[str, Any]]:
+        with self._lock:
+            return [params for name, params in self.calls if name == method]
+
+    def wait_for(self, condition: Callable[[], Any], timeout: float = 20.0) -> Any:
+        """Poll ``condition`` until it is truthy (returns it) or fail after ``timeout`` seconds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            result = condition()
+            if result:
+                return result
+            time.sleep(0.02)
+        raise AssertionError(
+            f"condition not met within {timeout}s; bot sent {[s.text[:60] for s in self.sent]}"
+        )
+
+    # -- the HTTP side ----------------------------------------------------------------------
+
+    async def _endpoint(self, request: Request) -> JSONResponse:
+        if request.path_params["token"] != self.token:
+            return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
+        method = request.path_params["method"]
+        form = await request.form()
+        params = {key: _decode(str(value)) for key, value in form.items()}
+        try:
+            with self._lock:
+                self.calls.append((method, params))
+                queued = self._failures.get(method)
+                if queued:
+                    raise queued.pop(0)
+            if method == "getUpdates":
+                result = await self._get_updates(params)
+            else:
+                handler = getattr(self, f"_m_{method}", None)
+                if handler is None:
+                    raise ApiError(404, "Not Found: method not found")
+                with self._lock:
+                    result = handler(params)
+        except ApiError as error:
+            with self._lock:
+                self.rejected.append((method, error.description))
+            body: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.parameters:
+                body["parameters"] = error.parameters
+            return JSONResponse(body, error.code)
+        return JSONResponse({"ok": True, "result": result})
+
+    async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
+        import asyncio
+
+        offset = int(params.get("offset") or 0)
+        deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
+        while True:
+            with self._lock:
+                self._updates = [u for u in self._updates if u["update_id"] >= offset]
+                if self._updates or time.monotonic() >= deadline:
+                    return list(self._updates[: int(params.get("limit") or 100)])
+            await asyncio.sleep(0.02)
+
+    def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
+        return BOT
+
+    def _m_deleteWebhook(self, params: dict[str, Any]) -> bool:
+        self.webhook = {}
+        return True
+
+    def _m_setWebhook(self, params: dict[str, Any]) -> bool:
+        if not str(params.get("url", "")).startswith("https://"):
+            raise ApiError(400, "Bad Request: bad webhook: An HTTPS URL must be provided for webhook")
+        secret = params.get("secret_token")
+        if secret is not None and not re.fullmatch(r"[A-Za-z0-9_-]{1,256}", str(secret)):
+            raise ApiError(400, "Bad Request: secret token contains unallowed characters")
+        self.webhook = params
+        return True
+
+    def _m_setMyCommands(self, params: dict[str, Any]) -> bool:
+        for command in params.get("commands") or []:
+            if not re.fullmatch(r"[a-z0-9_]{1,32}", command.get("command", "")):
+                raise ApiError(400, "Bad Request: BOT_COMMAND_INVALID")
+        return True
+
+    def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
+        _chat(params)
+        if params.get("action") not in {"typing", "upload_photo", "record_video", "upload_document"}:
+            raise ApiError(400, "Bad Request: wrong parameter action in request")
+        return True
+
+    def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat(params)
+        raw = str(params.get("text") or "")
+        text = _visible(raw, params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        sent = Sent(chat_id, self._new_message_id(), text, raw, params.get("parse_mode"), _markup(params))
+        self.sent.append(sent)
+        return _message_json(sent)
+
+    def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = _chat(params)
+        photo = str(params.get("photo") or "")
+        if not photo.startswith(("http://", "https://")):
+            raise ApiError(400, "Bad Request: wrong remote file identifier specified")
+        raw = str(params.get("caption") or "")
+        caption = _visible(raw, params.get("parse_mode"))
+        if utf16_len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        sent = Sent(
+            chat_id, self._new_message_id(), caption, raw, params.get("parse_mode"), _markup(params), photo
+        )
+        self.sent.append(sent)
+        return _message_json(sent)
+
+    def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
+        sent = self._find(params)
+        raw = str(params.get("text") or "")
+        text = _visible(raw, params.get("parse_mode"))
+        if not text.strip():
+            raise ApiError(400, "Bad Request: message text is empty")
+        if utf16_len(text) > 4096:
+            raise ApiError(400, "Bad Request: message is too long")
+        markup = _markup(params)
+        if raw == sent.raw and markup == sent.reply_markup:
+            raise ApiError(
+                400,
+                "Bad Request: message is not modified: specified new message content and reply markup "
+                "are exactly the same as a content and reply markup of the current message",
+            )
+        sent.edits.append(sent.text)
+        sent.text, sent.raw, sent.parse_mode, sent.reply_markup = text, raw, params.get("parse_mode"), markup
+        return _message_json(sent)
+
+    def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
+        sent = self._find(params)
+        sent.reply_markup = _markup(params)
+        return _message_json(sent)
+
+    def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
+        query_id = str(params.get("callback_query_id"))
+        if query_id not in self._pending_callbacks:
+            raise ApiError(
+                400, "Bad Request: query is too old and response timeout expired or query ID is invalid"
+            )
+        self._pending_callbacks.discard(query_id)
+        self.answered_callbacks.append(params)
+        return True
+
+    # -- helpers ----------------------------------------------------------------------------
+
+    def _find(self, params: dict[str, Any]) -> Sent:
+        chat_id, message_id = _chat(params), int(params.get("message_id") or 0)
+        for sent in self.sent:
+            if sent.chat_id == chat_id and sent.message_id == message_id:
+                return sent
+        raise ApiError(400, "Bad Request: message to edit not found")
+
+    def _new_message_id(self) -> int:
+        self._next_message += 1
+        return self._next_message
+
+    def _add_update(self, body: dict[str, Any]) -> int:
+        update_id = self._next_update
+        self._next_update += 1
+        self._updates.append({"update_id": update_id, **body})
+        return update_id
+
+
+def _decode(value: str) -> Any:
+    """PTB sends nested values JSON-encoded and scalars as plain strings."""
+    if value[:1] in "[{":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _chat(params: dict[str, Any]) -> int:
+    try:
+        return int(params["chat_id"])
+    except (KeyError, ValueError):
+        raise ApiError(400, "Bad Request: chat not found") from None
+
+
+def _visible(raw: str, parse_mode: Any) -> str:
+    if parse_mode in (None, ""):
+        return raw
+    if parse_mode != "HTML":
+        raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in the fake")
+    return parse_html(raw)
+
+
+def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
+    markup = params.get("reply_markup")
+    if markup is None:
+        return None
+    if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
+        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
+    for row in markup["inline_keyboard"]:
+        for button in row:
+            if not str(button.get("text") or "").strip():
+                raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
+            data = button.get("callback_data")
+            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
+                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            if data is None and not button.get("url"):
+                raise ApiError(
+                    400,
+                    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
+                )
+    return markup
+
+
+def _message_json(sent: Sent) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "message_id": sent.message_id,
+        "date": int(time.time()),
+        "chat": {"id": sent.chat_id, "type": "private"},
+        "from": BOT,
+    }
+    if sent.photo:
+        body["photo"] = [{"file_id": "p1", "file_unique_id": "p1", "width": 320, "height": 320}]
+        body["caption"] = sent.text
+    else:
+        body["text"] = sent.text
+    if sent.reply_markup:
+        body["reply_markup"] = sent.reply_markup
+    return body
