@@ -144,6 +144,11 @@ class Settings(BaseSettings):
         description="Conversation store: a SQLite file, or a postgresql:// URL (pip install '.[postgres]') "
         "for several replicas; default: <data_dir>/sessions.sqlite.",
     )
+    telegram_merchants: list[int] = Field(
+        default_factory=list,
+        description="Telegram user ids allowed to use the merchant commands /copy and /insights "
+        "(environment: SHOPBOT_TELEGRAM_MERCHANTS='[123, 456]'); default: nobody.",
+    )
 
     @property
     def effective_index_dir(self) -> Path:
