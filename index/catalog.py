@@ -286,10 +286,10 @@ class CatalogIndex:
         _recover(directory)
         manifest = _read_manifest(directory)
         recorded = manifest["embedder"]
-        if embedder is not None and embedder.dim != recorded["dim"]:
+        if embedder is not None and (embedder.name, embedder.dim) != (recorded["name"], recorded["dim"]):
             raise ValueError(
-                f"{directory}: built with {recorded['name']} ({recorded['dim']}-d); "
-                f"the embedder given, {embedder.name}, is {embedder.dim}-d"
+                f"{directory}: built with {recorded['name']} ({recorded['dim']}-d), not with "
+                f"{embedder.name} ({embedder.dim}-d); rebuild it or load it with its own embedder"
             )
         store = CatalogStore(directory / DATABASE)
         current = store.get_meta("vectors")

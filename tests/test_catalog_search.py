@@ -56,6 +56,12 @@ def test_codes_and_titles_rank_their_product_first(index: CatalogIndex, query: s
     assert "lexical" in hits[0].matched
 
 
+def test_an_exact_code_obeys_the_filters(index: CatalogIndex) -> None:
+    price = index.get("24-MB01").price  # type: ignore[union-attr]
+    hits = index.search("24-MB01", k=5, filters={"max_price": price - 1})
+    assert hits and all(h.id != "24-MB01" and "id" not in h.matched for h in hits)
+
+
 def test_codes_are_found_by_plain_bm25_too(index: CatalogIndex) -> None:
     assert index.search("24-MB01", k=3, mode="lexical")[0].id == "24-MB01"
 
@@ -242,7 +248,11 @@ def test_load_errors(tmp_path: Path) -> None:
     with pytest.raises(IndexNotFoundError, match="no catalog index here"):
         CatalogIndex.load(tmp_path)
     _small(tmp_path).close()
-    with pytest.raises(ValueError, match="64-d"):
+    with pytest.raises(ValueError, match=r"built with hashing-64 \(64-d\), not with hashing-32"):
         CatalogIndex.load(tmp_path / "small", embedder=HashingEmbedder(32))
+    renamed = HashingEmbedder(64)
+    renamed.name = "another-model"
+    with pytest.raises(ValueError, match="not with another-model"):
+        CatalogIndex.load(tmp_path / "small", embedder=renamed)
     loaded = CatalogIndex.load(tmp_path / "small")  # embedder named in the manifest
     assert loaded.search("teapot", k=1)[0].id == "p1" and loaded.embedder.name == "hashing-64"
