@@ -42,6 +42,16 @@ class ModeResult:
     queries: int  # scored queries
     skipped: int  # queries without a relevant product
     ms_per_query: float  # search time, query embedding excluded
+    per_query_ndcg: tuple[float, ...]  # in query order, for paired comparisons between modes
+
+
+def paired_difference(a: ModeResult, b: ModeResult) -> tuple[float, float]:
+    """Mean per-query nDCG difference ``a - b`` and the half-width of its 95 % confidence
+    interval (normal approximation over the queries both scored)."""
+    differences = np.subtract(a.per_query_ndcg, b.per_query_ndcg)
+    if len(differences) < 2:
+        return float(differences.mean()) if len(differences) else 0.0, float("nan")
+    return float(differences.mean()), float(1.96 * differences.std(ddof=1) / np.sqrt(len(differences)))
 
 
 def index_dir(eval_set: EvalSet, embedder: Embedder, cache_dir: Path) -> Path:
@@ -104,6 +114,7 @@ def evaluate(
                 queries=len(queries),
                 skipped=skipped,
                 ms_per_query=1000 * elapsed / max(len(queries), 1),
+                per_query_ndcg=tuple(ndcgs),
             )
         )
     return results

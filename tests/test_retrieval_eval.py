@@ -176,3 +176,17 @@ def test_eval_command_missing_data_names_the_file(tmp_path: Path, capsys: pytest
         main(["eval", "retrieval", "--sets", "homedepot", "--data", str(tmp_path), "--embedder", "hashing-8"])
     assert exit_info.value.code == 1
     assert "homedepot_corpus.jsonl: cannot read" in capsys.readouterr().err
+
+
+def test_paired_difference_hand_computed() -> None:
+    from index.eval_runner import ModeResult, paired_difference
+
+    def result(mode: str, ndcgs: tuple[float, ...]) -> ModeResult:
+        return ModeResult("s", "e", mode, sum(ndcgs) / len(ndcgs), 0.0, len(ndcgs), 0, 0.0, ndcgs)
+
+    difference, half_width = paired_difference(
+        result("hybrid", (1.0, 0.5, 0.5)), result("lexical", (0.5, 0.5, 0.0))
+    )
+    # differences 0.5, 0, 0.5: mean 1/3, sample sd sqrt(1/12), 95 % half-width 1.96 * sd / sqrt(3)
+    assert difference == pytest.approx(1 / 3)
+    assert half_width == pytest.approx(1.96 * math.sqrt(1 / 12) / math.sqrt(3))

@@ -165,11 +165,13 @@ def run(args: argparse.Namespace) -> int:
         embed_table = markdown_table(
             ["embedder", "dim", "load s"]
             + [f"query p50/p95 ms ({lang})" for lang in languages]
-            + [f"docs/s ({lang})" for lang in languages],
+            + [f"docs/s ({lang})" for lang in languages]
+            + [f"docs per CPU-s ({lang})" for lang in languages],
             [
                 [timing.name, timing.dim, round(timing.load_s, 2)]
                 + [f"{timing.query_p50_ms[lang]:.1f} / {timing.query_p95_ms[lang]:.1f}" for lang in languages]
                 + [round(timing.docs_per_s[lang], 1) for lang in languages]
+                + [round(timing.docs_per_cpu_s[lang], 1) for lang in languages]
                 for timing in timings
             ],
         )

@@ -56,7 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
     from index.embedders import load_embedder
-    from index.eval_runner import evaluate, open_index
+    from index.eval_runner import evaluate, open_index, paired_difference
     from index.retrieval_eval import SETS, load_eval_set, subsample
     from ui.report import markdown_table, write_section
 
@@ -86,9 +86,12 @@ def run(args: argparse.Namespace) -> int:
         for eval_set in eval_sets:
             index = open_index(eval_set, embedder, cache_dir, progress=progress)
             results = evaluate(index, eval_set, embedder, k=args.k, progress=progress)
-            best_baseline = max(r.ndcg for r in results if r.mode != "hybrid")
+            best_baseline = max((r for r in results if r.mode != "hybrid"), key=lambda r: r.ndcg)
             for result in results:
-                gain = f"{result.ndcg - best_baseline:+.3f}" if result.mode == "hybrid" else ""
+                gain = ""
+                if result.mode == "hybrid":
+                    difference, half_width = paired_difference(result, best_baseline)
+                    gain = f"{difference:+.3f} ± {half_width:.3f} (vs {best_baseline.mode})"
                 rows.append(
                     [
                         eval_set.name,
@@ -107,7 +110,7 @@ def run(args: argparse.Namespace) -> int:
         "embedder",
         "mode",
         f"nDCG@{args.k}",
-        "hybrid vs best baseline",
+        "hybrid - best baseline (95% CI)",
         f"recall@{args.k}",
         "queries",
         "products",
