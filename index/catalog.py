@@ -170,6 +170,8 @@ class CatalogIndex:
             raise IngestError(f"review {unknown[0].review_id!r}: unknown product {unknown[0].product_id!r}")
         owned = tempfile.TemporaryDirectory(prefix="shopbot-index-") if out_dir is None else None
         final = Path(owned.name) / "index" if owned else Path(out_dir)  # type: ignore[arg-type]
+        if final.is_dir() and any(final.iterdir()) and not (final / MANIFEST).is_file():
+            raise IngestError(f"{final} exists and is not a catalog index; refusing to replace it")
         final.parent.mkdir(parents=True, exist_ok=True)
         work = final.parent / f".{final.name}.building-{os.getpid()}"
         shutil.rmtree(work, ignore_errors=True)

@@ -215,6 +215,14 @@ def test_build_rejects_bad_records(tmp_path: Path) -> None:
     assert not (tmp_path / "i").exists()
 
 
+def test_build_never_replaces_a_directory_that_is_not_an_index(tmp_path: Path) -> None:
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "thesis.txt").write_text("years of work")
+    with pytest.raises(IngestError, match="is not a catalog index; refusing to replace it"):
+        CatalogIndex.build([{"id": "1", "title": "x"}], tmp_path / "docs", embedder=EMBEDDER)
+    assert (tmp_path / "docs" / "thesis.txt").read_text() == "years of work"
+
+
 def test_in_memory_build_lives_in_a_temporary_directory() -> None:
     index = CatalogIndex.build([{"id": "1", "title": "cordless drill"}], None, embedder=EMBEDDER)
     directory = index.directory
