@@ -300,10 +300,6 @@ class CatalogIndex:
             raise IndexNotFoundError(
                 f"{directory}: the catalog database names no vector file; rebuild the index"
             )
-        for stale in directory.glob("vectors-*.faiss"):
-            if stale.name != current:  # left by an update interrupted before its commit
-                stale.unlink(missing_ok=True)
-                stale.with_name(stale.name + ".json").unlink(missing_ok=True)
         vectors = VectorIndex.load(directory / current)
         return cls(directory, store, vectors, manifest, embedder, cache_dir)
 
@@ -451,6 +447,10 @@ class CatalogIndex:
         vectors = embed_in_batches(self.embedder, [document_text(p) for p in inserts]) if inserts else None
         old_file = self._store.get_meta("vectors")
         assert old_file is not None
+        for stale in self.directory.glob("vectors-*.faiss"):
+            if stale.name != old_file:  # left by an update interrupted before its commit
+                stale.unlink(missing_ok=True)
+                stale.with_name(stale.name + ".json").unlink(missing_ok=True)
         new_file = f"vectors-{int(old_file.split('-')[1].split('.')[0]) + 1:06d}.faiss"
         try:
             with self._store.transaction():
