@@ -22,7 +22,8 @@ LangGraph) can use it; it can equally be swapped for any other chat model. Per r
 
 4. Stop strings, ``max_tokens``, ``temperature``, ``seed`` apply; the reply carries
    ``usage_metadata`` and ``response_metadata`` (``time_to_first_token_s``,
-   ``prompt_tokens_cached``, ``tokens_per_s``, ``finish_reason``).
+   ``prompt_tokens_cached``, ``tokens_per_s``, ``finish_reason``); ``replies.py`` builds
+   the chunks and messages.
 
 Async calls wait for the slot on the event loop and run the backend in a worker thread,
 passing pieces through a queue, so the loop is never blocked. It deliberately does not
@@ -32,22 +33,20 @@ trim histories to the context window or retry failed calls (the agent decides th
 from __future__ import annotations
 
 import asyncio
-import json
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, AIMessageChunk, BaseMessage
-from langchain_core.messages.ai import UsageMetadata
-from langchain_core.messages.tool import tool_call_chunk
+from langchain_core.messages import AIMessage, BaseMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, PrivateAttr
 
 from assistant.models.backend import ChatBackend, GenerationParams, GenerationStats
 from assistant.models.chat_template import TemplateFeatures, prepare_messages
+from assistant.models.replies import Item, final_message, to_chunk
 from assistant.models.scheduler import GenerationScheduler, Ticket
 from assistant.models.text_scanner import TextScanner
 from assistant.models.tool_calls import (
@@ -128,7 +127,9 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
-            message = self._final_message(self._run(messages, stop, kwargs, ticket.raise_if_cancelled))
+            message = final_message(
+                self._run(messages, stop, kwargs, ticket.raise_if_cancelled), *self._names()
+            )
         return ChatResult(generations=[ChatGeneration(message=message)])
 
     def _stream(
@@ -140,7 +141,7 @@ class LocalChatModel(BaseChatModel):
     ) -> Iterator[ChatGenerationChunk]:
         with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
             for item in self._run(messages, stop, kwargs, ticket.raise_if_cancelled):
-                chunk = self._to_chunk(item)
+                chunk = to_chunk(item, *self._names())
                 if run_manager and isinstance(item, str):
                     run_manager.on_llm_new_token(item, chunk=chunk)
                 yield chunk
@@ -153,7 +154,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> ChatResult:
         items = [item async for item in self._arun(messages, stop, kwargs)]
-        return ChatResult(generations=[ChatGeneration(message=self._final_message(iter(items)))])
+        return ChatResult(generations=[ChatGeneration(message=final_message(iter(items), *self._names()))])
 
     async def _astream(
         self,
@@ -163,7 +164,7 @@ class LocalChatModel(BaseChatModel):
         **kwargs: Any,
     ) -> AsyncIterator[ChatGenerationChunk]:
         async for item in self._arun(messages, stop, kwargs):
-            chunk = self._to_chunk(item)
+            chunk = to_chunk(item, *self._names())
             if run_manager and isinstance(item, str):
                 await run_manager.on_llm_new_token(item, chunk=chunk)
             yield chunk
@@ -175,52 +176,8 @@ class LocalChatModel(BaseChatModel):
             self._features = TemplateFeatures.probe(self.backend.render)
         return self._features
 
-    def _response_metadata(self, stats: GenerationStats) -> dict[str, Any]:
-        return {
-            "model_name": self.model_name or self.backend.model_name,
-            "backend": self.backend.name,
-            "finish_reason": stats.finish_reason,
-            "time_to_first_token_s": stats.time_to_first_token_s,
-            "prompt_tokens_cached": stats.cached_prompt_tokens,
-            "tokens_per_s": stats.tokens_per_s,
-        }
-
-    def _to_chunk(self, item: str | tuple[ParsedReply, GenerationStats]) -> ChatGenerationChunk:
-        if isinstance(item, str):
-            return ChatGenerationChunk(message=AIMessageChunk(content=item))
-        reply, stats = item
-        calls: list[tuple[str | None, str | None, str | None]] = [
-            (call["name"], json.dumps(call["args"], ensure_ascii=False), call["id"])
-            for call in reply.tool_calls
-        ]
-        calls += [(bad["name"], bad["args"], bad["id"]) for bad in reply.invalid_tool_calls]
-        message = AIMessageChunk(
-            content=reply.content,
-            tool_call_chunks=[
-                tool_call_chunk(name=name, args=args, id=call_id, index=i)
-                for i, (name, args, call_id) in enumerate(calls)
-            ],
-            usage_metadata=_usage(stats),
-            response_metadata=self._response_metadata(stats),
-            chunk_position="last",
-        )
-        return ChatGenerationChunk(message=message)
-
-    def _final_message(self, items: Iterator[str | tuple[ParsedReply, GenerationStats]]) -> AIMessage:
-        prose = []
-        for item in items:
-            if isinstance(item, str):
-                prose.append(item)
-                continue
-            reply, stats = item
-            return AIMessage(
-                content=("".join(prose) + reply.content).strip(),
-                tool_calls=reply.tool_calls,
-                invalid_tool_calls=reply.invalid_tool_calls,
-                usage_metadata=_usage(stats),
-                response_metadata=self._response_metadata(stats),
-            )
-        raise RuntimeError("generation ended without a result")  # _run always ends with one
+    def _names(self) -> tuple[str, str]:
+        return self.model_name or self.backend.model_name, self.backend.name
 
     def warm_up(self, messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
         """Evaluate the fixed start of future prompts (system prompt, tool schemas) ahead of time.
@@ -243,7 +200,7 @@ class LocalChatModel(BaseChatModel):
         stop: list[str] | None,
         kwargs: dict[str, Any],
         check: Callable[[], None],
-    ) -> Iterator[str | tuple[ParsedReply, GenerationStats]]:
+    ) -> Iterator[Item]:
         """Prose pieces as they are generated, then (parsed reply, stats). Caller holds the slot."""
         backend: ChatBackend = self.backend
         tools = format_tools(kwargs.get("tools") or [])
@@ -300,6 +257,8 @@ class LocalChatModel(BaseChatModel):
         reply = parse_tool_calls(scanner.tail, tools) if scanner.tail else ParsedReply(content="")
         if not reply.tool_calls and not reply.invalid_tool_calls:
             reply.content = scanner.tail  # a marker that led to no call is prose after all
+        if reply.tool_calls:
+            stats.finish_reason = "tool_calls"
         yield reply, stats
 
     def _constrained_call(
@@ -340,7 +299,7 @@ class LocalChatModel(BaseChatModel):
 
     async def _arun(
         self, messages: Sequence[BaseMessage], stop: list[str] | None, kwargs: dict[str, Any]
-    ) -> AsyncIterator[str | tuple[ParsedReply, GenerationStats]]:
+    ) -> AsyncIterator[Item]:
         """:meth:`_run` in a worker thread, its items passed to the event loop through a queue."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -391,11 +350,3 @@ def _call_reply(text: str, tools: list[dict[str, Any]], stats: GenerationStats) 
         for bad in reply.invalid_tool_calls:
             bad["error"] = f"the call was cut off at the token limit; {bad['error']}"
     return reply
-
-
-def _usage(stats: GenerationStats) -> UsageMetadata:
-    return UsageMetadata(
-        input_tokens=stats.prompt_tokens,
-        output_tokens=stats.completion_tokens,
-        total_tokens=stats.prompt_tokens + stats.completion_tokens,
-    )

@@ -57,7 +57,7 @@ def measure(model_ref: str) -> list[tuple[str, int, int, float]]:
     backend = LlamaCppBackend(
         path, model_name=model_ref, n_ctx=settings.chat_n_ctx, n_threads=settings.chat_n_threads
     )
-    model = LocalChatModel(backend=backend)
+    model = LocalChatModel(backend=backend, deadline_s=3600)  # a busy machine must not cut the cold runs
     tools = schemas(tools_for("shopper"))
     system = SystemMessage(system_prompt("en"))
     rows: list[tuple[str, int, int, float]] = []
