@@ -242,8 +242,9 @@ def run_routing(
 ) -> list[RoutingOutcome]:
     """Each case behind the system prompt of its language, all tools bound, scored."""
     bound = model.bind_tools(schemas(tools)).bind(max_tokens=max_tokens)
-    outcomes = []
-    for case in tqdm(cases, desc="routing set", unit="request", disable=not progress):
+    outcomes: list[RoutingOutcome] = []
+    bar = tqdm(cases, desc="routing set", unit="request", disable=not progress)
+    for case in bar:
         start = time.perf_counter()
         try:
             run = timed_invoke(bound, [SystemMessage(system_prompt(case.lang)), HumanMessage(case.request)])
@@ -255,6 +256,7 @@ def run_routing(
         else:
             outcome = score(case, run.reply, tools, ttft_s=run.ttft_s, seconds=run.seconds)
         outcomes.append(outcome)
+        bar.set_postfix(right=sum(o.right_tool for o in outcomes), valid=sum(o.valid for o in outcomes))
         if on_outcome:
             on_outcome(outcome)
     return outcomes

@@ -51,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--max-tokens", type=int, default=128, help="most tokens per routing reply (default: 128)"
     )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        help="CPU threads for llama.cpp, chat model and raw baseline alike (default: the chat_n_threads "
+        "setting, else all cores; on a machine busy with other work, fewer threads than cores is faster)",
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the raw llama.cpp baseline")
 
 
@@ -70,15 +76,20 @@ def run(args: argparse.Namespace) -> int:
     from assistant.models.routing import load_routing_set
     from tools.shopping import tools_for
 
-    if args.decode_tokens < 2 or args.max_tokens < 1 or (args.limit is not None and args.limit < 1):
+    if (
+        args.decode_tokens < 2
+        or args.max_tokens < 1
+        or any(v is not None and v < 1 for v in (args.limit, args.threads))
+    ):
         print(
-            "shopbot bench model: --decode-tokens must be >= 2, --max-tokens and --limit >= 1",
+            "shopbot bench model: --decode-tokens must be >= 2; --max-tokens, --limit and --threads >= 1",
             file=sys.stderr,
         )
         return 2
     openai = args.backend == "openai"
     settings = load_settings(
         chat_deadline_s=BENCH_DEADLINE_S,
+        chat_n_threads=args.threads,
         chat_backend=args.backend,
         chat_model=None if openai else args.model,
         openai_model=args.model if openai else None,
@@ -98,6 +109,11 @@ def run(args: argparse.Namespace) -> int:
     model_name = settings.chat_model if not openai else str(getattr(model, "model_name", args.model))
     print("measuring first token and decode speed ...", file=sys.stderr)
     wrapper = measure_wrapper(model, tools, load_s, args.decode_tokens)
+    print(
+        f"load {load_s:.1f} s, first token cold {wrapper.ttft_cold_s or 0:.2f} s / cached "
+        f"{wrapper.ttft_cached_s or 0:.2f} s, decode {wrapper.decode_tps or 0:.1f} tokens/s",
+        file=sys.stderr,
+    )
     start = time.perf_counter()
     outcomes = run_routing(model, cases, tools, max_tokens=args.max_tokens)
     routing_s = time.perf_counter() - start
@@ -151,6 +167,7 @@ def _command(args: argparse.Namespace) -> str:
         ("--routing-set", args.routing_set, None),
         ("--decode-tokens", args.decode_tokens, 64),
         ("--max-tokens", args.max_tokens, 128),
+        ("--threads", args.threads, None),
     ):
         if value != default:
             parts += [option, str(value)]
