@@ -156,3 +156,37 @@ def test_browser_secret_is_kept(tmp_path):
     secret = browser_secret(tmp_path)
     assert browser_secret(tmp_path) == secret and len(secret) >= 32
     assert (tmp_path / "web" / "browser_secret").stat().st_mode & 0o077 == 0
+
+
+def test_mounted_in_a_fastapi_app(scripted_model, demo_index, tmp_path):
+    """The embedding recipe of docs/embedding.md: the chat under /assistant of a store's app."""
+    import threading
+    import time
+
+    import gradio as gr
+    import uvicorn
+    from fastapi import FastAPI
+
+    store = FastAPI()
+
+    @store.get("/")
+    def home() -> dict[str, str]:
+        return {"shop": "ok"}
+
+    chat = build_web_app(Assistant(scripted_model, demo_index), secret=browser_secret(tmp_path))
+    store = gr.mount_gradio_app(store, chat, path="/assistant", **launch_options())
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(store, host="127.0.0.1", port=port, log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    try:
+        while not server.started:
+            time.sleep(0.05)
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/") as response:
+            assert b'"shop"' in response.read()
+        client = Client(f"http://127.0.0.1:{port}/assistant/", verbose=False)
+        chat_value, _, _ = client.predict("backpack under $60", [], SESSION, api_name="/chat")
+        assert "shopbot-card" in _texts(chat_value)[1][1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)

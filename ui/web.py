@@ -59,14 +59,17 @@ CSS = """
 
 
 def launch_options() -> dict[str, Any]:
-    """Keyword arguments for ``launch`` and ``gr.mount_gradio_app``: offline theme, our CSS, no SSR."""
+    """Keyword arguments for ``launch`` and ``gr.mount_gradio_app``: offline theme, our CSS, no SSR,
+    no run history, no footer."""
     import gradio as gr
 
     theme = gr.themes.Default(
         font=["ui-sans-serif", "system-ui", "sans-serif"],
         font_mono=["ui-monospace", "SFMono-Regular", "monospace"],
     )
-    return {"theme": theme, "css": CSS, "ssr_mode": False}
+    # No run history (it keeps conversations in the browser and offers uploads to a Hugging Face
+    # bucket) and no footer links: the page is a widget on a store's site.
+    return {"theme": theme, "css": CSS, "ssr_mode": False, "run_history": False, "footer_links": []}
 
 
 def browser_secret(data_dir: Path) -> str:
@@ -181,7 +184,12 @@ def build_web_app(assistant: Assistant, *, secret: str, title: str = "shopbot") 
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         session = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=secret)
         chatbot = gr.Chatbot(
-            label="shopbot", elem_id="shopbot-chat", height=520, sanitize_html=True, feedback_options=None
+            label="shopbot",
+            elem_id="shopbot-chat",
+            height=520,
+            sanitize_html=True,
+            feedback_options=None,
+            buttons=["copy", "copy_all"],  # no "share" (it posts to Hugging Face)
         )
         with gr.Row():
             box = gr.Textbox(
@@ -204,6 +212,10 @@ def build_web_app(assistant: Assistant, *, secret: str, title: str = "shopbot") 
         send.click(**turn, api_visibility="private")
         new.click(
             chat.new_conversation, inputs=session, outputs=[chatbot, session], api_name="new_conversation"
+        )
+        # the chat's own trash button forgets the conversation too (else a reload brings it back)
+        chatbot.clear(
+            chat.new_conversation, inputs=session, outputs=[chatbot, session], api_visibility="private"
         )
         app.load(chat.restore, inputs=session, outputs=[chatbot, session], api_name="restore")
     return app

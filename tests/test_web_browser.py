@@ -1,0 +1,122 @@
+"""The web chat in a real headless Chromium (Debian's /usr/bin/chromium, driven by Playwright).
+
+Types a message, watches the reply stream in and a product card appear, reloads the page
+(the conversation comes back), starts a new conversation, and checks the page asked nothing
+of any host but the local server. A screenshot is saved to test-artifacts/web_chat.png.
+Never runs `playwright install`: without /usr/bin/chromium the test is skipped.
+"""
+
+from __future__ import annotations
+
+import socket
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+import pytest
+
+from assistant import Assistant
+from assistant.testing import ScriptedChatModel
+from ui.web import browser_secret, build_web_app, launch_options
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+pytestmark = pytest.mark.skipif(
+    not CHROMIUM.exists(), reason="needs Debian's chromium: apt-get install -y chromium"
+)
+
+
+class SlowScriptedModel(ScriptedChatModel):
+    """Streams its scripted words with a pause between them, so streaming is visible in the page."""
+
+    def _stream(self, *args: Any, **kwargs: Any) -> Iterator[Any]:
+        for chunk in super()._stream(*args, **kwargs):
+            time.sleep(0.08)
+            yield chunk
+
+
+@pytest.fixture
+def server(demo_index, tmp_path) -> Iterator[tuple[str, SlowScriptedModel]]:
+    model = SlowScriptedModel()
+    assistant = Assistant(model, demo_index, sessions_path=tmp_path / "sessions.sqlite", tool_first=False)
+    app = build_web_app(assistant, secret=browser_secret(tmp_path))
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options()
+    )
+    yield f"http://127.0.0.1:{port}/", model
+    app.close()
+    model.assert_complete()
+
+
+def test_chat_in_headless_chromium(server):
+    from playwright.sync_api import expect, sync_playwright
+
+    url, model = server
+    advice = "Pick a light shell with taped seams and a hood that stays put in the wind."
+    model.enqueue_text(advice)
+    hosts: set[str] = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1100, "height": 1000})
+            page.on("request", lambda request: hosts.add(urlparse(request.url).hostname or request.url))
+            page.goto(url)
+            box = page.locator("#shopbot-input textarea")
+            chat = page.locator("#shopbot-chat")
+
+            box.fill("waterproof backpack under $60")
+            box.press("Enter")
+            expect(chat.locator(".shopbot-card").first).to_be_visible(timeout=30_000)
+            expect(chat).to_contain_text("under $60", timeout=30_000)
+            expect(chat.locator(".shopbot-card .shopbot-price").first).to_contain_text("$")
+
+            # a model turn: record the reply's text as it grows
+            page.evaluate(
+                """() => {
+                    window.seen = [];
+                    const chat = document.querySelector('#shopbot-chat');
+                    new MutationObserver(() => window.seen.push(chat.innerText.length))
+                        .observe(chat, {subtree: true, childList: true, characterData: true});
+                }"""
+            )
+            box.fill("what matters in a rain jacket?")
+            box.press("Enter")
+            expect(chat).to_contain_text(advice, timeout=30_000)
+            lengths = sorted(set(page.evaluate("window.seen")))
+            assert len(lengths) >= 5, f"the reply did not stream: lengths seen {lengths}"
+
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "web_chat.png"), full_page=True)
+
+            # a reload brings the conversation back (session id in localStorage, state on the server)
+            page.reload()
+            expect(chat).to_contain_text(advice, timeout=30_000)
+            expect(chat.locator(".shopbot-card").first).to_be_visible()
+
+            page.locator("#shopbot-new").click()
+            expect(chat.locator(".shopbot-card")).to_have_count(0, timeout=30_000)
+            expect(chat).not_to_contain_text(advice)
+            page.reload()  # forgotten on the server too, not just cleared on the screen
+            box.fill("hello")
+            box.press("Enter")
+            expect(chat).to_contain_text("what you're looking for", timeout=30_000)  # the greeting
+            expect(chat).not_to_contain_text("under $60")
+        finally:
+            browser.close()
+    assert hosts == {"127.0.0.1"}, f"the page contacted other hosts: {sorted(hosts)}"
