@@ -35,56 +35,50 @@ leaves the previous index). An update writes a new vector generation file, then 
 SQLite transaction that points at it, then deletes the old file; a crash at any point leaves
 a consistent index. One writer at a time; readers in other processes see updates on reload.
 
-Not here: parsing files (:mod:`index.ingest`), SQL (:mod:`index.store`), tokenization and
-BM25 (:mod:`index.lexical`), FAISS details (:mod:`index.vectors`), embedding models
-(:mod:`index.embedders`).
+Not here: parsing files (:mod:`index.ingest`), writing a new index directory
+(:mod:`index.building`), the directory's files and manifest (:mod:`index.layout`), SQL
+(:mod:`index.store`), tokenization and BM25 (:mod:`index.lexical`), rank fusion
+(:mod:`index.fusion`), FAISS (:mod:`index.vectors`), embedding models (:mod:`index.embedders`).
 """
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import shutil
 import tempfile
 import threading
 import time
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
 import numpy as np
-from tqdm import tqdm
 
+from index.building import document_text, validate_records, validated_products, validated_reviews, write_index
 from index.embedders import Embedder, embed_in_batches, load_embedder
+from index.fusion import fuse, product_codes
 from index.ingest import (
-    FieldError,
-    IngestError,
     load_products,
     load_reviews,
-    product_from_record,
-    review_from_record,
+)
+from index.layout import (
+    DATABASE,
+    MANIFEST,
+    IndexNotFoundError,
+    input_fingerprint,
+    read_manifest,
+    recover,
+    write_json,
 )
 from index.schema import Filters, Product, Review, RowError, SearchHit
 from index.store import CatalogStore
-from index.vectors import IndexParams, Kind, VectorIndex, choose_kind
+from index.vectors import IndexParams, Kind, VectorIndex
 
-FORMAT_VERSION = 1
-MANIFEST = "manifest.json"
-DATABASE = "catalog.sqlite"
-RRF_K = 60  # reciprocal rank fusion constant (Cormack et al. 2009)
-DENSE_WEIGHT = 1.0  # weight of the dense ranking in the fusion (lexical: 1)
-INSERT_BATCH = 2000  # products per progress step when storing
 CANDIDATES = 50  # hits taken from each retriever before fusion
 COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
-
-
-class IndexNotFoundError(FileNotFoundError):
-    """The directory holds no (readable) catalog index."""
 
 
 @dataclass
@@ -100,18 +94,6 @@ class BuildReport:
     skipped_rows: int = 0
     kind: str = "flat"
     seconds: float = 0.0
-
-
-def document_text(product: Product) -> str:
-    """What the embedder sees of a product: title, brand, category path, start of description."""
-    parts = [product.title]
-    if product.brand and product.brand.casefold() not in product.title.casefold():
-        parts.append(product.brand)
-    if product.category:
-        parts.append(product.category.replace("/", " > "))
-    if product.description:
-        parts.append(product.description[:300])
-    return ". ".join(parts)
 
 
 def default_cache_dir() -> Path:
@@ -159,40 +141,12 @@ class CatalogIndex:
         """Index in-memory records (dicts are validated like file rows; a bad one raises
         :class:`IngestError`). ``out_dir`` None builds into a temporary directory removed on
         :meth:`close`. An existing ``out_dir`` is replaced only once the new index is complete."""
-        started = time.perf_counter()
-        product_list = _validated(products, _as_product, "product")
-        review_list = _validated(reviews, _as_review, "review")
-        _check_unique([p.id for p in product_list], "product id")
-        _check_unique([r.review_id for r in review_list], "review id")
-        known = {p.id for p in product_list}
-        unknown = [r for r in review_list if r.product_id not in known]
-        if unknown:
-            raise IngestError(f"review {unknown[0].review_id!r}: unknown product {unknown[0].product_id!r}")
+        product_list, review_list = validate_records(products, reviews)
         owned = tempfile.TemporaryDirectory(prefix="shopbot-index-") if out_dir is None else None
         final = Path(owned.name) / "index" if owned else Path(out_dir)  # type: ignore[arg-type]
-        if final.is_dir() and any(final.iterdir()) and not (final / MANIFEST).is_file():
-            raise IngestError(f"{final} exists and is not a catalog index; refusing to replace it")
-        final.parent.mkdir(parents=True, exist_ok=True)
-        work = final.parent / f".{final.name}.building-{os.getpid()}"
-        shutil.rmtree(work, ignore_errors=True)
-        work.mkdir()
         try:
-            chosen = choose_kind(len(product_list)) if kind == "auto" else kind
-            vector_params = params or IndexParams()
-            _write_index(work, product_list, review_list, embedder, chosen, vector_params, progress)
-            manifest = {
-                "format": FORMAT_VERSION,
-                "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-                "embedder": {"name": embedder.name, "dim": embedder.dim},
-                "vectors": {"kind": chosen, "params": vector_params.for_kind(chosen)},
-                "counts": {"products": len(product_list), "reviews": len(review_list)},
-                **(manifest_extra or {}),
-            }
-            manifest["build_seconds"] = round(time.perf_counter() - started, 3)
-            _write_json(work / MANIFEST, manifest)
-            _swap_into_place(work, final)
+            write_index(final, product_list, review_list, embedder, kind, params, progress, manifest_extra)
         except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
             if owned:
                 owned.cleanup()
             raise
@@ -232,9 +186,9 @@ class CatalogIndex:
             "kind": kind,
             "params": asdict(params or IndexParams()),
         }
-        fingerprint = _fingerprint(catalog, reviews_path, embedder_name, options)
-        existing = _read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else None
-        if not force and existing is not None and existing.get("fingerprint") == fingerprint:
+        input_hash = input_fingerprint(catalog, reviews_path, embedder_name, options)
+        existing = read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else None
+        if not force and existing is not None and existing.get("fingerprint") == input_hash:
             index = cls.load(out_dir, None if isinstance(embedder, str) else embedder, cache_dir=cache_dir)
             counts = existing["counts"]
             return BuildReport(
@@ -257,7 +211,7 @@ class CatalogIndex:
             else embedder
         )
         extra = {
-            "fingerprint": fingerprint,
+            "fingerprint": input_hash,
             "inputs": {
                 "catalog": catalog.name,
                 "reviews": reviews_path.name if reviews_path else None,
@@ -270,7 +224,7 @@ class CatalogIndex:
         )  # fmt: skip
         counts = index.manifest["counts"]
         counts.update(rows=rows, skipped_rows=len(errors))
-        _write_json(out_dir / MANIFEST, index.manifest)
+        write_json(out_dir / MANIFEST, index.manifest)
         return BuildReport(
             index, False, counts["products"], counts["reviews"], rows, errors, len(errors),
             index.manifest["vectors"]["kind"], time.perf_counter() - started,
@@ -285,8 +239,8 @@ class CatalogIndex:
         """Open an index. Without ``embedder``, the one named in the manifest is loaded on the
         first search that needs it (from ``cache_dir``, default :func:`default_cache_dir`)."""
         directory = Path(directory)
-        _recover(directory)
-        manifest = _read_manifest(directory)
+        recover(directory)
+        manifest = read_manifest(directory)
         recorded = manifest["embedder"]
         if embedder is not None and (embedder.name, embedder.dim) != (recorded["name"], recorded["dim"]):
             raise ValueError(
@@ -367,8 +321,8 @@ class CatalogIndex:
                     dense = [(int(i), float(s)) for i, s in zip(ids[0], scores[0], strict=True) if i >= 0]
             if mode != "dense":
                 lexical = self._store.lexical_search(query, depth, constraints)
-            pinned = self._store.vids_by_code(_codes(query), constraints) if mode == "hybrid" else []
-            ranked = _fuse(dense, lexical, k, pinned) if mode == "hybrid" else (dense or lexical)[:k]
+            pinned = self._store.vids_by_code(product_codes(query), constraints) if mode == "hybrid" else []
+            ranked = fuse(dense, lexical, k, pinned) if mode == "hybrid" else (dense or lexical)[:k]
             products = self._store.by_vids([vid for vid, _ in ranked])
         sources = (
             ("id", set(pinned)),
@@ -393,8 +347,7 @@ class CatalogIndex:
 
     def add(self, products: Iterable[Product | Mapping[str, Any]]) -> None:
         """Add new products (an existing id raises ``ValueError``); searchable on return."""
-        items = _validated(products, _as_product, "product")
-        _check_unique([p.id for p in items], "product id")
+        items = validated_products(products)
         with self._lock:
             existing = self._store.vids_of(p.id for p in items)
             if existing:
@@ -403,8 +356,7 @@ class CatalogIndex:
 
     def update(self, products: Iterable[Product | Mapping[str, Any]]) -> None:
         """Replace existing products (a missing id raises ``KeyError``); reviews are kept."""
-        items = _validated(products, _as_product, "product")
-        _check_unique([p.id for p in items], "product id")
+        items = validated_products(products)
         with self._lock:
             existing = self._store.vids_of(p.id for p in items)
             missing = [p.id for p in items if p.id not in existing]
@@ -422,8 +374,7 @@ class CatalogIndex:
 
     def add_reviews(self, reviews: Iterable[Review | Mapping[str, Any]]) -> None:
         """Add reviews of products in the index (unknown product or existing review id raises)."""
-        items = _validated(reviews, _as_review, "review")
-        _check_unique([r.review_id for r in items], "review id")
+        items = validated_reviews(reviews)
         with self._lock:
             known = self._store.vids_of({r.product_id for r in items})
             unknown = [r.product_id for r in items if r.product_id not in known]
@@ -479,36 +430,7 @@ class CatalogIndex:
             products=self._store.count_products(), reviews=self._store.count_reviews()
         )
         self.manifest["updated_at"] = datetime.now(UTC).isoformat(timespec="seconds")
-        _write_json(self.directory / MANIFEST, self.manifest)
-
-
-def _fuse(
-    dense: Sequence[tuple[int, float]],
-    lexical: Sequence[tuple[int, float]],
-    k: int,
-    pinned: Sequence[int] = (),
-) -> list[tuple[int, float]]:
-    """Reciprocal rank fusion: score = sum over rankings of weight / (RRF_K + rank), ties by dense
-    rank. ``pinned`` (exact product-code matches) come first, scored above any fused score."""
-    scores: dict[int, float] = {}
-    for ranking, weight in ((dense, DENSE_WEIGHT), (lexical, 1.0)):
-        for rank, (vid, _) in enumerate(ranking, start=1):
-            scores[vid] = scores.get(vid, 0.0) + weight / (RRF_K + rank)
-    top = (DENSE_WEIGHT + 1.0) / (RRF_K + 1)  # the best possible fused score
-    for position, vid in enumerate(pinned):
-        scores[vid] = top + (len(pinned) - position) / (RRF_K + 1)
-    return sorted(scores.items(), key=lambda item: -item[1])[:k]
-
-
-def _codes(query: str) -> list[str]:
-    """Parts of a query that may be a product id: the whole query when it has a digit, and
-    tokens mixing letters and digits (``MH01``, ``24-MB01``); plain numbers and words are not."""
-    candidates = [query.strip()] if any(char.isdigit() for char in query) else []
-    for token in query.split():
-        token = token.strip(".,;:!?()[]{}\"'")
-        if len(token) >= 3 and any(c.isdigit() for c in token) and any(c.isalpha() for c in token):
-            candidates.append(token)
-    return list(dict.fromkeys(candidates))
+        write_json(self.directory / MANIFEST, self.manifest)
 
 
 def _as_filters(filters: Filters | Mapping[str, Any] | None) -> Filters:
@@ -521,124 +443,3 @@ def _as_filters(filters: Filters | Mapping[str, Any] | None) -> Filters:
     except TypeError:
         known = ", ".join(vars(Filters()))
         raise ValueError(f"unknown filter in {sorted(filters)}; filters: {known}") from None
-
-
-def _as_product(record: Product | Mapping[str, Any]) -> Product:
-    return record if isinstance(record, Product) else product_from_record(record)
-
-
-def _as_review(record: Review | Mapping[str, Any]) -> Review:
-    return record if isinstance(record, Review) else review_from_record(record)
-
-
-def _validated(records: Iterable[Any], convert: Any, what: str) -> list[Any]:
-    out = []
-    for number, record in enumerate(records, start=1):
-        try:
-            out.append(convert(record))
-        except FieldError as error:
-            raise IngestError(f"{what} #{number}: {error}") from None
-    return out
-
-
-def _check_unique(ids: list[str], what: str) -> None:
-    seen: set[str] = set()
-    for value in ids:
-        if value in seen:
-            raise IngestError(f"duplicate {what} {value!r}")
-        seen.add(value)
-
-
-def _write_index(
-    work: Path,
-    products: list[Product],
-    reviews: list[Review],
-    embedder: Embedder,
-    kind: Kind,
-    params: IndexParams,
-    progress: bool,
-) -> None:
-    store = CatalogStore(work / DATABASE)
-    try:
-        vids: list[int] = []
-        with (
-            store.transaction(),
-            tqdm(total=len(products), desc="storing products", disable=not progress) as bar,
-        ):
-            for start in range(0, len(products), INSERT_BATCH):
-                vids += store.insert_products(products[start : start + INSERT_BATCH])
-                bar.update(min(INSERT_BATCH, len(products) - start))
-            store.insert_reviews(reviews)
-            store.set_meta("vectors", "vectors-000001.faiss")
-        texts = [document_text(product) for product in products]
-        embedded = embed_in_batches(embedder, texts, progress=progress, desc="embedding products")
-        vectors = VectorIndex.create(embedder.dim, kind, params)
-        vectors.add(np.asarray(vids, dtype=np.int64), embedded)
-        vectors.save(work / "vectors-000001.faiss")
-    finally:
-        store.close()
-
-
-def _fingerprint(catalog: Path, reviews: Path | None, embedder: str, options: Mapping[str, Any]) -> str:
-    digest = hashlib.sha256(json.dumps([FORMAT_VERSION, embedder, options], sort_keys=True).encode())
-    for path in (catalog, reviews):
-        if path is None:
-            continue
-        if not path.is_file():
-            raise IngestError(f"{path}: no such file")
-        with open(path, "rb") as handle:
-            while chunk := handle.read(1 << 20):
-                digest.update(chunk)
-        digest.update(b"\0")
-    return digest.hexdigest()
-
-
-def _read_manifest(directory: Path) -> dict[str, Any]:
-    path = directory / MANIFEST
-    if not path.is_file():
-        raise IndexNotFoundError(
-            f"{directory}: no catalog index here (no {MANIFEST}); build one with `shopbot index build`"
-        )
-    try:
-        manifest: dict[str, Any] = json.loads(path.read_text())
-    except ValueError as error:
-        raise IndexNotFoundError(f"{path}: unreadable ({error}); rebuild the index") from None
-    if manifest.get("format") != FORMAT_VERSION:
-        raise IndexNotFoundError(
-            f"{directory}: index format {manifest.get('format')}, this version reads {FORMAT_VERSION}; rebuild it"
-        )
-    return manifest
-
-
-def _write_json(path: Path, data: Mapping[str, Any]) -> None:
-    partial = path.with_name(f".{path.name}.{os.getpid()}.partial")
-    try:
-        partial.write_text(json.dumps(data, indent=2, ensure_ascii=False))
-        os.replace(partial, path)
-    finally:
-        partial.unlink(missing_ok=True)
-
-
-def _swap_into_place(work: Path, final: Path) -> None:
-    """Replace ``final`` by ``work``: two renames; :func:`_recover` undoes a crash between them."""
-    old = final.parent / f".{final.name}.old"
-    shutil.rmtree(old, ignore_errors=True)
-    if final.exists():
-        os.rename(final, old)
-    os.rename(work, final)
-    _fsync_dir(final.parent)
-    shutil.rmtree(old, ignore_errors=True)
-
-
-def _recover(final: Path) -> None:
-    old = final.parent / f".{final.name}.old"
-    if not final.exists() and (old / MANIFEST).is_file():
-        os.rename(old, final)
-
-
-def _fsync_dir(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

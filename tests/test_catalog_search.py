@@ -14,8 +14,9 @@ import pytest
 from filter_cases import matches, random_filters
 
 from index import CatalogIndex, HashingEmbedder, IndexNotFoundError, IngestError, Product
-from index.catalog import MANIFEST, _fuse
+from index.fusion import fuse
 from index.ingest import load_products, load_reviews
+from index.layout import MANIFEST
 from index.vectors import VectorIndex
 
 EMBEDDER = HashingEmbedder(64)
@@ -57,7 +58,9 @@ def test_codes_and_titles_rank_their_product_first(index: CatalogIndex, query: s
 
 
 def test_an_exact_code_obeys_the_filters(index: CatalogIndex) -> None:
-    price = index.get("24-MB01").price  # type: ignore[union-attr]
+    product = index.get("24-MB01")
+    assert product is not None and product.price is not None
+    price = product.price
     hits = index.search("24-MB01", k=5, filters={"max_price": price - 1})
     assert hits and all(h.id != "24-MB01" and "id" not in h.matched for h in hits)
 
@@ -122,9 +125,9 @@ def test_reviews_and_get(index: CatalogIndex) -> None:
 
 
 def test_fusion_rewards_agreement() -> None:
-    fused = _fuse([(1, 0.9), (2, 0.8), (3, 0.7)], [(3, 9.0), (4, 8.0)], k=3)
+    fused = fuse([(1, 0.9), (2, 0.8), (3, 0.7)], [(3, 9.0), (4, 8.0)], k=3)
     assert [vid for vid, _ in fused] == [3, 1, 2]
-    assert [vid for vid, _ in _fuse([(1, 0.9)], [(2, 1.0)], k=3, pinned=[7])][:1] == [7]
+    assert [vid for vid, _ in fuse([(1, 0.9)], [(2, 1.0)], k=3, pinned=[7])][:1] == [7]
 
 
 def _small(tmp_path: Path, kind: str = "auto") -> CatalogIndex:
