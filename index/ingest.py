@@ -1,51 +1,35 @@
 """Reading catalogs and reviews: JSONL, JSON arrays and CSV, in whatever shape merchants have.
 
-:func:`read_rows` yields ``(line, record)`` with the line a user finds the row at (JSONL: its
-line; CSV: the physical line where the row starts, quoted newlines counted; JSON array: the
-line where the object starts). Files that are not UTF-8 are decoded as GB18030 (Chinese) or
-Windows-1252 (Western) with a warning; a file that is none of these fails with a clear error.
+Rows come from :func:`index.readers.read_rows` (formats, encodings, line numbers).
 
 :func:`product_from_record` / :func:`review_from_record` validate one record (after the
 ``--map`` column mapping) and raise :class:`FieldError` naming the field;
 :func:`load_products` / :func:`load_reviews` run them over a file, skipping bad rows (or failing
 on the first with ``strict``) and reporting each as ``file:line: field: problem``.
 
-Not here: storing (:mod:`index.store`) and embedding (:mod:`index.catalog`).
+Not here: storing (:mod:`index.store`) and embedding (:mod:`index.building`).
 """
 
 from __future__ import annotations
 
 import ast
-import codecs
 import contextlib
-import csv
-import io
 import json
-import logging
 import re
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
 from index.prices import PriceError, parse_price
+from index.readers import IngestError, read_rows
 from index.schema import PRODUCT_FIELDS, REVIEW_FIELDS, Product, Review, RowError
-
-log = logging.getLogger(__name__)
 
 NULLS = {"", "null", "none", "nan", "n/a", "na", "-", "no rating available"}
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff\u3040-\u30ff]")
 _LETTER = re.compile(r"[^\W\d_]")
 _CATEGORY_SEPARATORS = re.compile(r"\s*(?:>>|>|\|)\s*")
 T = TypeVar("T")
-
-
-class IngestError(ValueError):
-    """Bad input; ``errors`` lists the rows at fault (the message names the first ones)."""
-
-    def __init__(self, message: str, errors: list[RowError] | None = None) -> None:
-        super().__init__(message)
-        self.errors = errors or []
 
 
 @dataclass
@@ -72,96 +56,6 @@ def parse_mapping(specs: list[str] | None, allowed: tuple[str, ...] = PRODUCT_FI
                 raise IngestError(f"--map {item!r}: unknown field {target!r}; fields: {', '.join(allowed)}")
             mapping[target] = source
     return mapping
-
-
-def decode(data: bytes, name: str) -> str:
-    """Text of a file: UTF-8 (with or without BOM), UTF-16 with BOM, else a guessed legacy encoding."""
-    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
-        return data.decode("utf-16")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as error:
-        position = error.start
-    if b"\x00" in data[:4096]:
-        raise IngestError(f"{name}: not a text file (NUL bytes); save it as UTF-8")
-    for encoding, looks_right in (("gb18030", _mostly_cjk), ("cp1252", lambda _: True)):
-        try:
-            text = data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-        if looks_right(text):
-            line = data.count(b"\n", 0, position) + 1
-            log.warning("%s: not UTF-8 (first bad byte on line %d); read as %s", name, line, encoding.upper())
-            return text
-    raise IngestError(f"{name}: not UTF-8, GB18030 or Windows-1252 text; save it as UTF-8")
-
-
-def _mostly_cjk(text: str) -> bool:
-    non_ascii = [char for char in text if ord(char) > 127]
-    return bool(non_ascii) and sum(1 for char in non_ascii if _CJK.match(char)) / len(non_ascii) > 0.8
-
-
-def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
-    """``(line, record)`` for each row of a JSONL, JSON-array or CSV file (by content, not name)."""
-    text = decode(path.read_bytes(), path.name)
-    stripped = text.lstrip()
-    if path.suffix.lower() == ".csv" or not stripped.startswith(("{", "[")):
-        yield from _csv_rows(text, path.name)
-    elif stripped.startswith("["):
-        yield from _json_array_rows(text, path.name)
-    else:
-        yield from _jsonl_rows(text, path.name)
-
-
-def _jsonl_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
-        if not line.strip():
-            continue
-        try:
-            record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise IngestError(f"{name}:{number}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise IngestError(f"{name}:{number}: expected a JSON object, got {type(record).__name__}")
-        yield number, record
-
-
-def _json_array_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    decoder = json.JSONDecoder()
-    position = text.index("[") + 1
-    while True:
-        while position < len(text) and text[position] in " \t\r\n,":
-            position += 1
-        if position >= len(text):
-            raise IngestError(f"{name}: JSON array is not closed")
-        if text[position] == "]":
-            return
-        line = text.count("\n", 0, position) + 1
-        try:
-            record, position = decoder.raw_decode(text, position)
-        except json.JSONDecodeError as error:
-            raise IngestError(f"{name}:{error.lineno}: not valid JSON ({error.msg})") from None
-        if not isinstance(record, dict):
-            raise IngestError(f"{name}:{line}: expected a JSON object, got {type(record).__name__}")
-        yield line, record
-
-
-def _csv_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    reader = csv.reader(io.StringIO(text, newline=""))
-    try:
-        header = next(reader)
-    except StopIteration:
-        return
-    columns = [column.strip() or f"column_{index + 1}" for index, column in enumerate(header)]
-    start = reader.line_num + 1
-    for row in reader:
-        line, start = start, reader.line_num + 1
-        if not any(cell.strip() for cell in row):
-            continue
-        record = {column: cell for column, cell in zip(columns, row, strict=False)}
-        for index in range(len(columns), len(row)):
-            record[f"column_{index + 1}"] = row[index]
-        yield line, record
 
 
 # Other names for a field, tried (case-insensitively) after the field's own name.
