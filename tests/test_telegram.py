@@ -1,13 +1,12 @@
 """The Telegram bot end to end: the real PTB Application polling a fake Bot API server over HTTP.
 
 The assistant runs the scripted model over the real demo-store index (or a small index built
-here for escaping); the fake server (tests/fakes/telegram_api.py) validates every request as
-Telegram would, so a badly escaped or too long message fails the test.
+here for escaping); the fake server (ui/telegram_fake.py) validates every request as Telegram
+would, so a badly escaped or too long message fails the test.
 """
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import random
@@ -15,7 +14,6 @@ import signal
 import socket
 import subprocess
 import sys
-import threading
 import time
 import urllib.error
 import urllib.request
@@ -24,11 +22,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from fakes.telegram_api import TOKEN, FakeTelegram, Sent, parse_html, utf16_len
 
 from assistant import Assistant
 from assistant.reply import ProductCard
 from ui.telegram_bot import TelegramBot
+from ui.telegram_fake import TOKEN, BackgroundBot, FakeTelegram, Sent, parse_html, utf16_len
 from ui.telegram_render import (
     callback_data,
     card_html,
@@ -41,46 +39,14 @@ CHAT = 1001
 MERCHANT = 4242
 
 
-class RunningBot:
-    """A PTB Application polling in a background event loop (as `run_polling` would, minus signals)."""
-
-    def __init__(self, bot: TelegramBot, telegram: FakeTelegram) -> None:
-        self.app = bot.application(telegram.token, api_url=telegram.url)
-        self.loop = asyncio.new_event_loop()
-        self.thread = threading.Thread(target=self.loop.run_forever, daemon=True)
-
-    def __enter__(self) -> RunningBot:
-        self.thread.start()
-        self._run(self._start())
-        return self
-
-    def __exit__(self, *exc: object) -> None:
-        self._run(self._stop())
-        self.loop.call_soon_threadsafe(self.loop.stop)
-        self.thread.join(timeout=10)
-
-    def _run(self, coroutine: Any) -> Any:
-        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=30)
-
-    async def _start(self) -> None:
-        await self.app.initialize()
-        if self.app.post_init:
-            await self.app.post_init(self.app)
-        assert self.app.updater is not None
-        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
-        await self.app.start()
-
-    async def _stop(self) -> None:
-        assert self.app.updater is not None
-        await self.app.updater.stop()
-        await self.app.stop()
-        await self.app.shutdown()
-
-
 @pytest.fixture
 def telegram() -> Iterator[FakeTelegram]:
     with FakeTelegram() as fake:
         yield fake
+
+
+def running(bot: TelegramBot, telegram: FakeTelegram) -> BackgroundBot:
+    return BackgroundBot(bot.application(telegram.token, api_url=telegram.url))
 
 
 def make_bot(assistant: Assistant, tmp_path: Path, **options: Any) -> TelegramBot:
@@ -137,7 +103,7 @@ def chatty(scripted_model, demo_index, tmp_path) -> Assistant:
 
 
 def test_full_conversation(telegram, assistant, scripted_model, demo_index, tmp_path):
-    with RunningBot(make_bot(assistant, tmp_path), telegram):
+    with running(make_bot(assistant, tmp_path), telegram):
         welcome = say(telegram, "/start")
         assert "shopbot" in welcome[0].text and "/reset" in welcome[0].text
         assert [c["command"] for c in telegram.calls_of("setMyCommands")[0]["commands"]][:2] == [
@@ -167,7 +133,7 @@ def test_full_conversation(telegram, assistant, scripted_model, demo_index, tmp_
 def test_product_buttons_ask_the_assistant(
     telegram, assistant, scripted_model, demo_index, tmp_path, button, expect
 ):
-    with RunningBot(make_bot(assistant, tmp_path), telegram):
+    with running(make_bot(assistant, tmp_path), telegram):
         cards = cards_of(say(telegram, "backpack under $60", count=2))
         data = dict((d[0], d) for _, d in cards[0].buttons())[button]
         reply = press(telegram, cards[0], data)
@@ -189,7 +155,7 @@ def test_product_buttons_ask_the_assistant(
 def test_reply_streams_as_edits_of_one_message(telegram, chatty, scripted_model, tmp_path):
     words = " ".join(f"word{i}" for i in range(40)) + "."
     scripted_model.enqueue_text(words)
-    with RunningBot(make_bot(chatty, tmp_path, edit_interval=0.0), telegram):
+    with running(make_bot(chatty, tmp_path, edit_interval=0.0), telegram):
         reply = say(telegram, "what should I think about before a long hike?")
     assert len(reply) == 1 and reply[0].text == words
     assert len(reply[0].edits) >= 3, "the reply was not streamed as edits"
@@ -201,7 +167,7 @@ def test_long_replies_are_split_and_escaped(telegram, chatty, scripted_model, tm
     paragraph = 'Tips & tricks <for> "hikers": pack light_*[]; ' * 40
     text = "\n\n".join(f"{i}. {paragraph.strip()}" for i in range(6))  # ~ 12,000 characters
     scripted_model.enqueue_text(text)
-    with RunningBot(make_bot(chatty, tmp_path), telegram):
+    with running(make_bot(chatty, tmp_path), telegram):
         reply = say(telegram, "give me all your hiking advice", count=3)
     assert len(reply) >= 3
     assert all(utf16_len(message.text) <= 4096 for message in reply)
@@ -224,7 +190,7 @@ def test_catalog_titles_with_markup_characters(telegram, scripted_model, tmp_pat
     index = CatalogIndex.build(products, tmp_path / "index", embedder=HashingEmbedder())
     try:
         assistant = Assistant(scripted_model, index)
-        with RunningBot(make_bot(assistant, tmp_path), telegram):
+        with running(make_bot(assistant, tmp_path), telegram):
             sent = say(telegram, "backpack under $60", count=3)
         cards = cards_of(sent)
         assert telegram.rejected == []
@@ -243,7 +209,7 @@ def test_rate_limits_are_waited_out(telegram, chatty, scripted_model, tmp_path):
     scripted_model.enqueue_text(words)
     telegram.fail("sendMessage", retry_after=1)
     telegram.fail("editMessageText", retry_after=1)
-    with RunningBot(make_bot(chatty, tmp_path), telegram):
+    with running(make_bot(chatty, tmp_path), telegram):
         telegram.user_says(CHAT, "how do I choose trail shoes?")
         # the 429s pause the bot for retry_after seconds; the whole reply still arrives
         telegram.wait_for(lambda: telegram.messages(CHAT) and telegram.messages(CHAT)[-1].text == words)
@@ -259,14 +225,14 @@ def test_message_not_modified_is_harmless(telegram, chatty, scripted_model, tmp_
         description="Bad Request: message is not modified: specified new message content and reply markup "
         "are exactly the same as a content and reply markup of the current message",
     )
-    with RunningBot(make_bot(chatty, tmp_path, edit_interval=0.0), telegram):
+    with running(make_bot(chatty, tmp_path, edit_interval=0.0), telegram):
         reply = say(telegram, "how do I choose trail shoes?")
     assert reply[-1].text == words  # the bot carried on streaming after the refused edit
     assert [m for m, d in telegram.rejected] == ["editMessageText"]
 
 
 def test_merchant_commands_only_for_allowlisted_users(telegram, assistant, scripted_model, tmp_path):
-    with RunningBot(make_bot(assistant, tmp_path), telegram):
+    with running(make_bot(assistant, tmp_path), telegram):
         refused = say(telegram, "/insights")
         assert refused[-1].text == "This command is for merchants only."
         assert say(telegram, "/copy MH01")[-1].text == "This command is for merchants only."
@@ -283,16 +249,12 @@ def test_merchant_commands_only_for_allowlisted_users(telegram, assistant, scrip
 
 def test_restart_mid_conversation(telegram, scripted_model, demo_index, tmp_path):
     sessions = tmp_path / "sessions.sqlite"
-    with RunningBot(
-        make_bot(Assistant(scripted_model, demo_index, sessions_path=sessions), tmp_path), telegram
-    ):
+    with running(make_bot(Assistant(scripted_model, demo_index, sessions_path=sessions), tmp_path), telegram):
         say(telegram, "/lang zh")
         cards = cards_of(say(telegram, "backpack under $60", count=2))
     assert [label for label, _ in cards[0].buttons()] == ["评价", "类似", "比较", "详情"]
     # a new process: new assistant over the same session store, new bot over the same state dir
-    with RunningBot(
-        make_bot(Assistant(scripted_model, demo_index, sessions_path=sessions), tmp_path), telegram
-    ):
+    with running(make_bot(Assistant(scripted_model, demo_index, sessions_path=sessions), tmp_path), telegram):
         product = parse_callback(cards[1].buttons()[3][1]).ids[0]
         details = press(telegram, cards[1], cards[1].buttons()[3][1])
         assert demo_index.get(product).title[:12] in details[-1].text

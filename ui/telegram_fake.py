@@ -1,10 +1,9 @@
-"""A fake Telegram Bot API server: real HTTP on 127.0.0.1, for tests of the real PTB Application.
+"""A fake Telegram Bot API server: real HTTP on 127.0.0.1, for tests of the real PTB Application
+and for ``shopbot bench channels``.
 
 ::
 
-    with FakeTelegram() as telegram:
-        app = ApplicationBuilder().token(telegram.token).base_url(telegram.url + "/bot").build()
-        ...                                     # start polling in the test
+    with FakeTelegram() as telegram, BackgroundBot(bot.application(telegram.token, api_url=telegram.url)):
         telegram.user_says(chat_id=42, text="hi")
         telegram.wait_for(lambda: telegram.messages(42))
         telegram.fail("editMessageText", retry_after=1)      # the next edit gets a 429
@@ -18,12 +17,14 @@ Telegram's tag set (unbalanced or unknown tags and unknown entities are rejected
 "message is not modified" for edits that change nothing, "message to edit not found".
 Tests inject updates (messages, button presses), read what the bot sent (each message's
 current text and its edit history) and queue errors (429 with ``retry_after``, any
-description). Deliberately not modelled: files, groups' permissions, flood limits by itself
-(a test queues the 429 it wants).
+description). :class:`BackgroundBot` polls it with a PTB Application in a background event
+loop, as ``run_polling`` would, without taking over signals. Deliberately not modelled: files,
+groups' permissions, flood limits by itself (a test queues the 429 it wants).
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import socket
@@ -38,6 +39,7 @@ from starlette.applications import Starlette
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
+from telegram.ext import Application
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "shopbot", "username": "shopbot_test_bot"}
@@ -277,8 +279,6 @@ class FakeTelegram:
         return JSONResponse({"ok": True, "result": result})
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        import asyncio
-
         offset = int(params.get("offset") or 0)
         deadline = time.monotonic() + min(float(params.get("timeout") or 0), 5.0)
         while True:
@@ -286,7 +286,7 @@ class FakeTelegram:
                 self._updates = [u for u in self._updates if u["update_id"] >= offset]
                 if self._updates or time.monotonic() >= deadline:
                     return list(self._updates[: int(params.get("limit") or 100)])
-            await asyncio.sleep(0.02)
+            await asyncio.sleep(0.005)
 
     def _m_getMe(self, params: dict[str, Any]) -> dict[str, Any]:
         return BOT
@@ -458,3 +458,39 @@ def _message_json(sent: Sent) -> dict[str, Any]:
     if sent.reply_markup:
         body["reply_markup"] = sent.reply_markup
     return body
+
+
+class BackgroundBot:
+    """Run a PTB Application (polling) in a background event loop for the ``with`` block."""
+
+    def __init__(self, app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        self.app = app
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self.loop.run_forever, name="bot-loop", daemon=True)
+
+    def __enter__(self) -> BackgroundBot:
+        self.thread.start()
+        self._run(self._start())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._run(self._stop())
+        self.loop.call_soon_threadsafe(self.loop.stop)
+        self.thread.join(timeout=10)
+
+    def _run(self, coroutine: Any) -> Any:
+        return asyncio.run_coroutine_threadsafe(coroutine, self.loop).result(timeout=60)
+
+    async def _start(self) -> None:
+        await self.app.initialize()
+        if self.app.post_init:
+            await self.app.post_init(self.app)
+        assert self.app.updater is not None
+        await self.app.updater.start_polling(poll_interval=0.0, timeout=1)
+        await self.app.start()
+
+    async def _stop(self) -> None:
+        assert self.app.updater is not None
+        await self.app.updater.stop()
+        await self.app.stop()
+        await self.app.shutdown()
