@@ -135,7 +135,11 @@ class Settings(BaseSettings):
     )
     embedder: str = Field(
         default="multilingual-e5-small",
-        description="Embedding model for new indexes: a registry name or a sentence-transformers directory.",
+        description=(
+            "Embedding model for new indexes: a registry name, hashing-<dim> or a sentence-transformers "
+            "directory. Default chosen by measurement (best on English and Chinese; docs/results/retrieval.md); "
+            "use-multilingual-v3 matches better across languages but poorly on English titles."
+        ),
     )
     web_host: str = Field(default="127.0.0.1", description="Address the web chat listens on.")
     web_port: int = Field(default=7860, description="Port of the web chat.")
