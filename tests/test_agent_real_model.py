@@ -31,6 +31,7 @@ def qwen():
 def test_real_model_searches_and_answers_grounded(qwen, demo_index, text, lang):
     assistant = Assistant(qwen, demo_index)
     reply = assistant.reply(f"test:{lang}", text)
+    print(reply.model_dump_json(indent=1))  # shown with -s or on failure
     assert reply.path == "model", reply.text
     assert reply.tool_calls and reply.tool_calls[0].name in ("search_products", "recommend"), reply.tool_calls
     assert reply.tool_calls[0].ok

@@ -83,6 +83,14 @@ def test_search_category_rating_and_colour(ctx):
     assert all("Orange" in ctx.catalog.get(row["id"]).extras["options"]["color"] for row in rows)
 
 
+def test_a_guessed_category_is_dropped_rather_than_hiding_everything(ctx):
+    result = search_products(ctx, "rain jacket", category="Hiking", max_price=80)
+    assert result["results"] and all(row["price"] <= 80 for row in result["results"])
+    assert result["note"] == "nothing matched category 'Hiking'; these results ignore it"
+    assert ctx.memory.last_search["category"] is None  # "cheaper?" re-runs what was really searched
+    assert search_products(ctx, "jacket", category="Women/Tops/Jackets").get("note") is None
+
+
 def test_search_with_no_match_says_so(ctx):
     result = search_products(ctx, "backpack", min_price=5000)
     assert result["results"] == []

@@ -61,13 +61,15 @@ def search_products(
     filters = Filters(
         min_price=min_price, max_price=max_price, category=category, brand=brand, min_rating=min_rating
     )
-    hits = _ranked(
-        ctx,
-        ctx.catalog.search(
-            query, k=40 if color else 2 * RESULTS if ctx.memory.prefs else RESULTS, filters=filters
-        ),
-        color,
-    )
+    depth = 40 if color else 2 * RESULTS if ctx.memory.prefs else RESULTS
+    hits = _ranked(ctx, ctx.catalog.search(query, k=depth, filters=filters), color)
+    relaxed = []
+    if not hits and (category or brand):
+        # a guessed category or brand ("Hiking") must not hide everything: drop it and say so
+        relaxed = [f"{name} {value!r}" for name, value in (("category", category), ("brand", brand)) if value]
+        filters = Filters(min_price=min_price, max_price=max_price, min_rating=min_rating)
+        category = brand = None
+        hits = _ranked(ctx, ctx.catalog.search(query, k=depth, filters=filters), color)
     products = [hit.product for hit in hits[:RESULTS]]
     ctx.memory.last_search = {
         "query": query,
@@ -80,6 +82,8 @@ def search_products(
     }
     _show(ctx, products, query=query, filters=filters)
     result: dict[str, Any] = {"results": [facts(product) for product in products]}
+    if relaxed:
+        result["note"] = f"nothing matched {' and '.join(relaxed)}; these results ignore it"
     if not products:
         result["note"] = "no product matches; suggest removing a filter or other words"
     return result
