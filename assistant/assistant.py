@@ -37,7 +37,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from assistant import templates
 from assistant.agent import MAX_STEPS, build_graph, new_turn
-from assistant.guards import RedactingFilter, check_message, truncation_notice
+from assistant.guards import RedactingFilter, check_message, redact, truncation_notice
 from assistant.language import detect_language
 from assistant.reply import (
     CardsEvent,
@@ -156,6 +156,10 @@ class Assistant:
             elif isinstance(message, AIMessage) and not message.tool_calls and message.content:
                 pairs.append(("assistant", str(message.content)))
         return pairs
+
+    def transcript(self, session_id: str) -> str:
+        """The conversation as text for logs and exports, personal data redacted."""
+        return "\n".join(f"{role}: {redact(text)}" for role, text in self.history(session_id))
 
     def memory(self, session_id: str) -> dict[str, Any]:
         """What the session remembers (shown products, last search, preferences)."""

@@ -164,3 +164,11 @@ def test_parse_obvious_search():
         zh.kind == "search" and zh.max_price == 100.0 and "backpack" in zh.query and "waterproof" in zh.query
     )
     assert parse("shoes", SessionMemory()).kind == "chat"  # too vague for a rule: the model may ask
+
+
+def test_transcripts_are_redacted(scripted_model, demo_index):
+    assistant = Assistant(scripted_model, demo_index)
+    assistant.reply("web:u", "my size is M, mail me at jo@example.com")
+    assert "jo@example.com" in assistant.history("web:u")[0][1]  # the model needs the words...
+    transcript = assistant.transcript("web:u")
+    assert "jo@example.com" not in transcript and "user: my size is M, mail me at [email]" in transcript
