@@ -175,7 +175,7 @@ def test_routing_harness_scores_every_case_and_reports_misses() -> None:
     first = model.calls[0]
     assert first.messages[0].type == "system" and "ShopBot" in str(first.messages[0].content)
     assert sorted(first.tool_names) == sorted(TOOL_NAMES)
-    assert first.kwargs["max_tokens"] == 64
+    assert first.kwargs["max_tokens"] == 64 and first.tool_choice == "required"
     zh = next(c for c in model.calls if c.messages[-1].content == "帮我找一下100美元以内的男士夹克。")
     assert zh.messages[0].content == system_prompt("zh") != system_prompt("en")
 
@@ -234,9 +234,12 @@ def test_bench_command_on_the_small_model(tmp_path: Path, capsys: pytest.Capture
 def test_report_without_any_tool_call_does_not_claim_validity() -> None:
     cases = load_routing_set(tool_names=TOOL_NAMES)[:3]
     model = ScriptedChatModel(function=lambda messages, scripted: "I can help with that.")
-    outcomes = run_routing(model, cases, TOOLS, max_tokens=16, progress=False)
+    outcomes = run_routing(model, cases, TOOLS, max_tokens=16, tool_choice="auto", progress=False)
+    assert model.last_call.tool_choice == "auto"
     wrapper = measure_wrapper(model, TOOLS, load_s=0.1, decode_tokens=8)
-    report = render(ModelBench("m", "scripted", "box", wrapper, outcomes=outcomes), "cmd", "now")
+    bench = ModelBench("m", "scripted", "box", wrapper, outcomes=outcomes, tool_choice="auto", tools_bound=8)
+    report = render(bench, "cmd", "now")
+    assert "## Tool routing: 3 requests of the routing set, 8 tools bound, tool_choice auto" in report
     assert "JSON valid 100%: not measured (no tool calls); right tool >= 95%: MISSED" in report
     assert "| all | 3 | 0 | - | 0/3 (0%) |" in report
     assert ">= 90% of raw: not measured" in report

@@ -10,7 +10,7 @@ Through the chat model (what the assistant runs; ``LocalChatModel`` or ``ChatOpe
   speed the cold request implies;
 - decode speed on a long reply;
 - routing: each request of the routing set behind the system prompt of its language with all
-  the assistant's tools bound (``tool_choice`` auto, as the agent binds them), scored by
+  the assistant's tools bound (``tool_choice`` required, as the agent's first step), scored by
   :mod:`assistant.models.routing`.
 
 Raw ``llama_cpp.Llama`` (loaded after the chat model is closed, same threads and batch): a
@@ -92,6 +92,8 @@ class ModelBench:
     outcomes: list[RoutingOutcome] = field(default_factory=list)
     routing_s: float = 0.0
     load_averages: tuple[float | None, float | None] = (None, None)  # at start and end of the run
+    tool_choice: str = "required"
+    tools_bound: int = 0
 
 
 def timed_invoke(runnable: Runnable[Any, Any], messages: Sequence[BaseMessage]) -> Timed:
@@ -237,11 +239,16 @@ def run_routing(
     tools: Sequence[ToolFunction],
     *,
     max_tokens: int,
+    tool_choice: str = "required",
     progress: bool = True,
     on_outcome: Callable[[RoutingOutcome], None] | None = None,
 ) -> list[RoutingOutcome]:
-    """Each case behind the system prompt of its language, all tools bound, scored."""
-    bound = model.bind_tools(schemas(tools)).bind(max_tokens=max_tokens)
+    """Each case behind the system prompt of its language, all tools bound, scored.
+
+    ``tool_choice`` "required" is how the agent's first step on a request calls the model;
+    "auto" lets the model answer in prose instead (which counts as no call).
+    """
+    bound = model.bind_tools(schemas(tools), tool_choice=tool_choice).bind(max_tokens=max_tokens)
     outcomes: list[RoutingOutcome] = []
     bar = tqdm(cases, desc="routing set", unit="request", disable=not progress)
     for case in bar:

@@ -88,7 +88,8 @@ def _routing(bench: ModelBench) -> list[str]:
     ttfts = sorted(o.ttft_s for o in outcomes if o.ttft_s is not None)
     per_request = sum(o.seconds for o in outcomes) / len(outcomes)
     rows = [
-        f"## Tool routing: {len(outcomes)} requests of the routing set, all tools bound, tool_choice auto",
+        f"## Tool routing: {len(outcomes)} requests of the routing set, {bench.tools_bound} tools bound, "
+        f"tool_choice {bench.tool_choice}",
         "",
         "| requests | n | made a tool call | JSON valid (of calls) | right tool | arguments right |",
         "|---|---:|---:|---:|---:|---:|",

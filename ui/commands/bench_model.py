@@ -57,6 +57,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="CPU threads for llama.cpp, chat model and raw baseline alike (default: the chat_n_threads "
         "setting, else all cores; on a machine busy with other work, fewer threads than cores is faster)",
     )
+    parser.add_argument(
+        "--tool-choice",
+        choices=["required", "auto"],
+        default="required",
+        help="tool_choice of the routing requests: required (default; the agent's first step on a "
+        "request) or auto (the model may answer in prose)",
+    )
     parser.add_argument("--no-raw", action="store_true", help="skip the raw llama.cpp baseline")
 
 
@@ -115,7 +122,7 @@ def run(args: argparse.Namespace) -> int:
         file=sys.stderr,
     )
     start = time.perf_counter()
-    outcomes = run_routing(model, cases, tools, max_tokens=args.max_tokens)
+    outcomes = run_routing(model, cases, tools, max_tokens=args.max_tokens, tool_choice=args.tool_choice)
     routing_s = time.perf_counter() - start
     if hasattr(model, "backend"):
         model.backend.close()  # free it before the raw baseline loads the same file
@@ -128,6 +135,8 @@ def run(args: argparse.Namespace) -> int:
         wrapper=wrapper,
         outcomes=outcomes,
         routing_s=routing_s,
+        tool_choice=args.tool_choice,
+        tools_bound=len(tools),
     )
     if args.no_raw:
         bench.raw_note = "Raw llama.cpp baseline skipped (--no-raw)."
@@ -168,6 +177,7 @@ def _command(args: argparse.Namespace) -> str:
         ("--decode-tokens", args.decode_tokens, 64),
         ("--max-tokens", args.max_tokens, 128),
         ("--threads", args.threads, None),
+        ("--tool-choice", args.tool_choice, "required"),
     ):
         if value != default:
             parts += [option, str(value)]
