@@ -145,16 +145,14 @@ class TelegramBot:
         self.edit_interval = edit_interval
 
     def application(
-        self, token: str, *, api_url: str | None = None
+        self, token: str, *, api_url: str | None = None, rate_limit: bool = True
     ) -> Application[Any, Any, Any, Any, Any, Any]:
-        """A PTB Application with the handlers; ``api_url`` is a self-hosted Bot API server's root URL."""
-        builder = (
-            ApplicationBuilder()
-            .token(token)
-            .rate_limiter(AIORateLimiter(max_retries=3))
-            .concurrent_updates(True)
-            .post_init(self._post_init)
-        )
+        """A PTB Application with the handlers; ``api_url`` is a self-hosted Bot API server's root
+        URL. ``rate_limit=False`` drops the global limiter (only to measure the bot's own cost)."""
+        # Any: each builder call re-parametrises the builder's generic type
+        builder: Any = ApplicationBuilder().token(token).concurrent_updates(True).post_init(self._post_init)
+        if rate_limit:
+            builder = builder.rate_limiter(AIORateLimiter(max_retries=3))
         if api_url:
             root = api_url.rstrip("/")
             builder = builder.base_url(f"{root}/bot").base_file_url(f"{root}/file/bot")

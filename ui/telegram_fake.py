@@ -116,6 +116,7 @@ class Sent:
     reply_markup: dict[str, Any] | None
     photo: str | None = None
     edits: list[str] = field(default_factory=list)
+    at: float = field(default_factory=time.perf_counter)  # when the server last received it
 
     def buttons(self) -> list[tuple[str, str]]:
         """(label, callback_data) of every inline button."""
@@ -127,6 +128,7 @@ class FakeTelegram:
     def __init__(self) -> None:
         self.token = TOKEN
         self._lock = threading.RLock()
+        self._changed = threading.Condition(self._lock)  # notified whenever the bot's messages change
         self._updates: list[dict[str, Any]] = []
         self._next_update = 1
         self._next_message = 1
@@ -236,16 +238,19 @@ class FakeTelegram:
             return [params for name, params in self.calls if name == method]
 
     def wait_for(self, condition: Callable[[], Any], timeout: float = 20.0) -> Any:
-        """Poll ``condition`` until it is truthy (returns it) or fail after ``timeout`` seconds."""
+        """Wait until ``condition()`` is truthy (returns it), re-checking whenever the bot sends or
+        edits something; fail after ``timeout`` seconds."""
         deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            result = condition()
-            if result:
-                return result
-            time.sleep(0.02)
-        raise AssertionError(
-            f"condition not met within {timeout}s; bot sent {[s.text[:60] for s in self.sent]}"
-        )
+        with self._changed:
+            while True:
+                result = condition()
+                if result:
+                    return result
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    shown = [sent.text[:60] for sent in self.sent]
+                    raise AssertionError(f"condition not met within {timeout}s; bot sent {shown}")
+                self._changed.wait(min(left, 0.05))
 
     # -- the HTTP side ----------------------------------------------------------------------
 
@@ -267,8 +272,9 @@ class FakeTelegram:
                 handler = getattr(self, f"_m_{method}", None)
                 if handler is None:
                     raise ApiError(404, "Not Found: method not found")
-                with self._lock:
+                with self._changed:
                     result = handler(params)
+                    self._changed.notify_all()
         except ApiError as error:
             with self._lock:
                 self.rejected.append((method, error.description))
@@ -360,6 +366,7 @@ class FakeTelegram:
             )
         sent.edits.append(sent.text)
         sent.text, sent.raw, sent.parse_mode, sent.reply_markup = text, raw, params.get("parse_mode"), markup
+        sent.at = time.perf_counter()
         return _message_json(sent)
 
     def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
