@@ -61,3 +61,14 @@ def test_bench_command_rejects_unknown_kind(capsys: pytest.CaptureFixture[str], 
         main(["bench", "search", "--sizes", "300", "--kinds", "annoy", "--out", str(tmp_path / "b.md")])
     assert exit_info.value.code == 2
     assert "unknown index kind 'annoy'" in capsys.readouterr().out
+
+
+def test_bench_command_embedders_only(tmp_path: Path) -> None:
+    from ui.cli import main
+
+    out = tmp_path / "bench.md"
+    with pytest.raises(SystemExit) as exit_info:
+        main(["bench", "search", "--sizes", "none", "--embedders", "hashing-8", "--out", str(out)])
+    assert exit_info.value.code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "| hashing-8 | 8 |" in text and "Vector search" not in text
