@@ -124,7 +124,7 @@ def test_to_dict_is_the_cli_contract(analyzer: SentimentAnalyzer) -> None:
     assert set(out) == {"label", "score", "topics"}
     assert {"aspect", "term", "label", "score", "text"} == set(out["topics"][0])
     detailed = analyzer.analyze("Fast shipping, but the strap broke.").to_dict(details=True)
-    assert {"lang", "probabilities", "clauses"} <= set(detailed)
+    assert {"polarity", "lang", "probabilities", "clauses"} <= set(detailed)
     json.dumps(detailed)
 
 
@@ -176,11 +176,12 @@ def test_metrics_on_hand_computed_example() -> None:
 
 def test_answers_are_mapped_to_the_sets_classes() -> None:
     binary = {"negative", "positive"}
-    assert set_label("mixed", -0.1, binary) == "negative"
-    assert set_label("neutral", 0.0, binary) == "positive"
+    assert set_label("mixed", "positive", -0.1, binary) == "negative"
+    assert set_label("neutral", "neutral", 0.0, binary) == "positive"
     three = {"negative", "neutral", "positive"}
-    assert set_label("mixed", 0.7, three) == "neutral"
-    assert set_label("mixed", 0.7, three | {"mixed"}) == "mixed"
+    assert set_label("mixed", "positive", 0.7, three) == "positive"
+    assert set_label("negative", "negative", -0.7, three) == "negative"
+    assert set_label("mixed", "positive", 0.7, three | {"mixed"}) == "mixed"
     assert set(CLASSES) == three
 
 

@@ -10,8 +10,9 @@ How a review is scored:
 2. A star rating, when given, shifts the review's class log-odds towards its end of the scale.
 3. The review is **mixed** when one clause is clearly positive and another clearly negative
    ("works okay but battery life is short", "质量不错，就是物流太慢了"); a clause that opens with a
-   contrast marker (but, 但是, 就是 ...) needs less to count as clear. Otherwise the review gets
-   the most probable of positive / neutral / negative. The score is P(positive) - P(negative).
+   contrast marker (but, 但是, 就是 ...) needs less to count as clear. Otherwise the label is the
+   review's polarity: the most probable of positive / neutral / negative (a mixed review keeps
+   its polarity too). The score is P(positive) - P(negative).
 4. Every aspect a clause mentions (:mod:`tools.topics`) gets that clause's label and score.
 
 The embedder and head are passed in (:func:`load_analyzer` builds the shipped pair), so tests
@@ -63,6 +64,7 @@ class ClauseSentiment:
 class ReviewSentiment:
     label: str  # one of LABELS
     score: float  # P(positive) - P(negative), in [-1, 1]
+    polarity: str  # positive / negative / neutral: the review's leaning, also when it is mixed
     lang: Lang
     probabilities: dict[str, float]  # negative / neutral / positive, after the rating
     topics: tuple[TopicMention, ...]
@@ -76,6 +78,7 @@ class ReviewSentiment:
             "topics": [{**asdict(mention), "score": round(mention.score, 4)} for mention in self.topics],
         }
         if details:
+            out["polarity"] = self.polarity
             out["lang"] = self.lang
             out["probabilities"] = {key: round(value, 4) for key, value in self.probabilities.items()}
             out["clauses"] = [{**asdict(clause), "score": round(clause.score, 4)} for clause in self.clauses]
@@ -188,9 +191,11 @@ class SentimentAnalyzer:
             for clause in scored
             for hit in find_aspects(clause.text, lang)
         )
+        polarity = _label(doc_probs)
         return ReviewSentiment(
-            label="mixed" if mixed else _label(doc_probs),
+            label="mixed" if mixed else polarity,
             score=_score(doc_probs),
+            polarity=polarity,
             lang=lang,
             probabilities={name: float(value) for name, value in zip(CLASSES, doc_probs, strict=True)},
             topics=topics,
