@@ -95,7 +95,10 @@ class Settings(BaseSettings):
         default=4096, ge=256, description="Context window of a local chat model, in tokens."
     )
     chat_n_threads: int | None = Field(
-        default=None, ge=1, description="CPU threads for llama.cpp; default: all cores."
+        default=None,
+        ge=1,
+        description="CPU threads for llama.cpp; default: all cores. On a machine busy with other work, "
+        "fewer threads than cores can be many times faster (llama.cpp threads spin while waiting).",
     )
     chat_n_gpu_layers: int = Field(
         default=0,
