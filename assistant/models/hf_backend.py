@@ -176,7 +176,7 @@ class TransformersBackend:
         else:
             generator.seed()
         produced: list[int] = []
-        shown = ""
+        start = shown = 0  # decode from `start`; text of produced[start:shown] was already yielded
         stats.finish_reason = "length"
         while stats.completion_tokens < params.max_tokens:
             check()
@@ -186,12 +186,16 @@ class TransformersBackend:
                 break
             stats.mark_token()
             produced.append(token)
-            text = str(self.tokenizer.decode(produced, skip_special_tokens=True))
-            if not text.endswith("\ufffd") and len(text) > len(shown):
-                piece, shown = text[len(shown) :], text
-                yield piece
+            before = self._decode(produced[start:shown])
+            text = self._decode(produced[start:])
+            if len(text) > len(before) and not text.endswith("\ufffd"):  # whole characters only
+                yield text[len(before) :]
+                start, shown = shown, len(produced)
             if stats.completion_tokens < params.max_tokens:
                 logits = self._forward([token])
+
+    def _decode(self, tokens: list[int]) -> str:
+        return str(self.tokenizer.decode(tokens, skip_special_tokens=True)) if tokens else ""
 
     def close(self) -> None:
         self._cache, self._tokens = None, []
