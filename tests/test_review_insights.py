@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from assistant.config import load_settings
+from index.schema import Review
 from tools.review_insights import ReviewRecord, review_insights, to_record
 from tools.sentiment import LABELS, SentimentAnalyzer, load_analyzer
 
@@ -81,6 +82,18 @@ def test_records_can_be_objects_and_counts_are_once_per_review(analyzer: Sentime
     assert (shipping.negative, shipping.positive) == (1, 1)
     assert shipping.negative_ids == ("a",) and shipping.positive_ids == ("b",)
     assert len(insights.top_positive) == 1 and insights.trend == () and insights.undated == 2
+
+
+def test_catalog_store_reviews(analyzer: SentimentAnalyzer) -> None:
+    reviews = [  # what index.store hands over; a Chinese comment stored with the default lang
+        Review("s1", "p1", text="尺码偏小，但是颜色很好看", rating=None, date="2018-02-01 00:00:00"),
+        Review("s2", "p1", text="Fits perfectly, love it", rating=5.0, date="2018-03-05"),
+    ]
+    insights = review_insights(reviews, analyzer)
+    assert insights.per_review["s1"].lang == "zh" and insights.per_review["s1"].label == "mixed"
+    size = next(count for count in insights.aspects if count.aspect == "size")
+    assert (size.negative_ids, size.positive_ids) == (("s1",), ("s2",))
+    assert [month.month for month in insights.trend] == ["2018-02", "2018-03"]
 
 
 def test_no_reviews(analyzer: SentimentAnalyzer) -> None:

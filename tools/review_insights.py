@@ -1,11 +1,13 @@
 """What a product's reviews say, in numbers: labels, praised and criticised aspects, trend.
 
-:func:`review_insights` takes a product's review records - dicts or objects with
-``review_id``, ``text`` and optionally ``rating`` (1-5), ``date`` and ``lang`` - scores them
+:func:`review_insights` takes a product's review records - dicts or objects (such as
+``index.schema.Review``) with ``review_id``, ``text`` and optionally ``rating`` (1-5) and
+``date`` - scores them
 with a :class:`~tools.sentiment.SentimentAnalyzer` in one batch and returns
 :class:`ProductInsights`: the distribution of labels, the aspects reviewers praise and
 criticise most (counted once per review, with example review ids) and, for dated reviews, the
-labels per calendar month.
+labels per calendar month. The language of each review is detected from its text (a store's
+default ``lang`` can be wrong for a Chinese comment).
 
 Deliberately not here: loading reviews (the catalog store supplies them), prose summaries
 (they need the chat model), caching.
@@ -33,7 +35,6 @@ class ReviewRecord:
     text: str
     rating: float | None = None
     date: dt.date | None = None
-    lang: str | None = None
 
 
 @dataclass(frozen=True)
@@ -115,7 +116,6 @@ def review_insights(
     scored = analyzer.analyze_many(
         [record.text for record in records],
         ratings=[record.rating for record in records],
-        langs=[_lang(record.lang) for record in records],
         progress=progress,
     )
     labels = Counter(result.label for result in scored)
@@ -146,11 +146,7 @@ def to_record(review: Mapping[str, Any] | Any) -> ReviewRecord:
     rating = get("rating")
     if rating is not None and not (isinstance(rating, int | float) and 1 <= rating <= 5):
         raise ValueError(f"review {review_id!r}: field 'rating' must be a number from 1 to 5, got {rating!r}")
-    return ReviewRecord(str(review_id), text, rating, _date(get("date"), review_id), get("lang"))
-
-
-def _lang(lang: str | None) -> Any:
-    return lang if lang in ("zh", "en") else None
+    return ReviewRecord(str(review_id), text, rating, _date(get("date"), review_id))
 
 
 def _date(value: Any, review_id: Any) -> dt.date | None:
