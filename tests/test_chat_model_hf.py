@@ -15,7 +15,7 @@ from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, Tool
 
 from assistant.models import LocalChatModel, ModelLoadError
 from assistant.models.hf_backend import TransformersBackend
-from assistant.models.loader import load_backend
+from assistant.models.loader import cuda_available, load_backend, load_chat_model
 from index.model_registry import ensure
 
 SYSTEM = SystemMessage("You are the shop assistant of an outdoor store. Answer in one short sentence.")
@@ -111,3 +111,17 @@ def test_auto_backend_sends_model_directories_to_transformers(tmp_path: Path) ->
 
     with pytest.raises(ModelLoadError, match="transformers"):
         load_backend(load_settings(chat_model=str(tmp_path), cache_dir=tmp_path / "cache"))
+
+
+@pytest.mark.real_model
+@pytest.mark.skipif(not cuda_available(), reason="needs a CUDA GPU")
+def test_on_cuda_the_model_runs_on_the_gpu_in_bfloat16(tmp_path: Path) -> None:
+    from assistant.config import load_settings
+
+    settings = load_settings(chat_model="smollm2-135m-instruct", cache_dir=tmp_path, chat_max_tokens=8)
+    model = load_chat_model(settings, progress=False)  # backend "auto"
+    assert isinstance(model, LocalChatModel) and model.backend.name == "transformers"
+    weights = next(model.backend.model.parameters())
+    assert weights.is_cuda and str(weights.dtype) == "torch.bfloat16"
+    reply = model.invoke(ask("What is a tent?"))
+    assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] > 0
