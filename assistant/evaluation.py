@@ -233,6 +233,8 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "p95": _quantile(seconds, 0.95),
         "card_p50": _quantile(cards, 0.5),
         "card_p95": _quantile(cards, 0.95),
+        "model_p50": _quantile([o.seconds for o in outcomes if o.by_model], 0.5),
+        "model_p95": _quantile([o.seconds for o in outcomes if o.by_model], 0.95),
     }
 
 
@@ -248,6 +250,7 @@ COLUMNS = (
     ("turns", "turns"), ("no_error", "no error %"), ("grounded", "grounded %"), ("right_tool", "right tool %"),
     ("language", "language match %"), ("by_model", "by model %"), ("p50", "turn p50 s"), ("p95", "turn p95 s"),
     ("card_p50", "first card p50 s"), ("card_p95", "first card p95 s"),
+    ("model_p50", "model turn p50 s"), ("model_p95", "model turn p95 s"),
 )  # fmt: skip
 
 
