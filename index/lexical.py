@@ -17,7 +17,8 @@ Large catalogs: FTS5 scores every row that matches any query word, so a query wi
 found in half the catalog ("in", "x", "women") costs as much as that half. From
 :data:`PRUNE_FROM_DOCS` products on, words found in more than :data:`COMMON_SHARE` of the
 products are left out of the query (their BM25 weight is small anyway; the dense side still
-sees the whole query); when every word is that common, the rarest one is kept. Document
+sees the whole query), and so are the more common of the remaining words once the rarer ones
+already match :data:`MAX_POSTINGS` products; the rarest word is always kept. Document
 frequencies come from the ``lexicon`` table, kept exact on every insert and delete.
 
 Not here: the product table and filters' SQL (:mod:`index.store`), fusion (:mod:`index.catalog`).
@@ -35,6 +36,7 @@ from typing import Any
 TITLE_WEIGHT = 3.0
 PRUNE_FROM_DOCS = 20_000
 COMMON_SHARE = 0.05
+MAX_POSTINGS = 30_000
 _CJK_RUN = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[^\W_]+")
 _CODE = re.compile(r"[^\W_]+(?:[-_./][^\W_]+)+")
@@ -89,8 +91,16 @@ def query_terms(conn: sqlite3.Connection, query: str, total: int) -> list[str]:
         return unique
     marks = ", ".join("?" * len(unique))
     df = dict(conn.execute(f"SELECT term, df FROM lexicon WHERE term IN ({marks})", unique).fetchall())
-    kept = [term for term in unique if df.get(term, 0) <= COMMON_SHARE * total]
-    return kept or [min(unique, key=lambda term: df.get(term, 0))]
+    rarest_first = sorted(unique, key=lambda term: df.get(term, 0))
+    kept: list[str] = []
+    postings = 0
+    for term in rarest_first:
+        count = df.get(term, 0)
+        if kept and (count > COMMON_SHARE * total or postings + count > MAX_POSTINGS):
+            break
+        kept.append(term)
+        postings += count
+    return kept
 
 
 def match_expression(terms: Sequence[str]) -> str | None:

@@ -222,17 +222,17 @@ class CatalogStore:
     # -- filters and lexical search -----------------------------------------------------------
 
     def allowed_vids(self, filters: Filters) -> np.ndarray:
+        """Vids of the products passing ``filters`` (unordered; may repeat one)."""
         key = category_key(filters.category or "")
         where, params = filter_sql(replace(filters, category=None))
-        if key:  # driven by the category index; a product listed twice is deduplicated by numpy
+        if key:  # driven by the category index (a product under two matching paths comes twice)
             join = "" if where == "1" else f"JOIN products p ON p.vid = c.vid WHERE {where} AND "
             sql = f"SELECT group_concat(c.vid, ' ') FROM product_categories c {join or 'WHERE '}{_CATEGORY_MATCH}"
             params = [*(params if join else []), key, key + "0", key, len(key) + 1]
         else:
             sql = f"SELECT group_concat(p.vid, ' ') FROM products p WHERE {where}"
         # one string parsed by numpy: 5x faster than a Python loop over rows
-        vids = np.fromstring(self.conn.execute(sql, params).fetchone()[0] or "", dtype=np.int64, sep=" ")
-        return np.unique(vids) if key else vids
+        return np.fromstring(self.conn.execute(sql, params).fetchone()[0] or "", dtype=np.int64, sep=" ")
 
     def vids_by_code(self, codes: Sequence[str], filters: Filters | None = None) -> list[int]:
         """Vids of products whose id equals one of ``codes`` (case-insensitive) and pass ``filters``."""

@@ -101,12 +101,14 @@ class VectorIndex:
         self._tombstones: set[int] = set()
         self._tombstone_selector: _Selector | None = None  # cached until the next update
         self._sorted_ids: np.ndarray | None = None  # cached stored ids, for membership tests
+        self._tombstone_array: np.ndarray | None = None  # cached sorted tombstones
         self._gpu_resources: Any = None
         self._gpu_index: FaissIndex | None = None
 
     def _changed(self) -> None:
         self._tombstone_selector = None
         self._sorted_ids = None
+        self._tombstone_array = None
         self._gpu_index = None
 
     # -- construction ---------------------------------------------------------------------------
@@ -209,7 +211,7 @@ class VectorIndex:
         else:
             stored = faiss.vector_to_array(self._index.id_map).astype(np.int64)
         if self._tombstones:
-            stored = stored[~np.isin(stored, np.fromiter(self._tombstones, dtype=np.int64))]
+            stored = stored[~_in_sorted(stored, self._sorted_tombstones())]
         return stored
 
     def reconstruct(self, ids: np.ndarray) -> np.ndarray:
@@ -238,9 +240,9 @@ class VectorIndex:
         self, queries: np.ndarray, k: int, allowed_ids: np.ndarray | None
     ) -> tuple[np.ndarray, np.ndarray]:
         if allowed_ids is not None:
-            allowed = np.unique(np.asarray(allowed_ids, dtype=np.int64))
+            allowed = _sorted_unique(np.asarray(allowed_ids, dtype=np.int64))
             if self._tombstones:
-                allowed = allowed[~np.isin(allowed, np.fromiter(self._tombstones, dtype=np.int64))]
+                allowed = allowed[~_in_sorted(allowed, self._sorted_tombstones())]
             return self._search_subset(queries, k, allowed)
         if self._tombstones:
             if self._tombstone_selector is None:
@@ -291,8 +293,12 @@ class VectorIndex:
             else:
                 stored = faiss.vector_to_array(self._index.id_map).astype(np.int64)
             self._sorted_ids = np.sort(stored)
-        positions = np.searchsorted(self._sorted_ids, ids).clip(max=max(len(self._sorted_ids) - 1, 0))
-        return self._sorted_ids[positions] == ids if len(self._sorted_ids) else np.zeros(len(ids), dtype=bool)
+        return _in_sorted(ids, self._sorted_ids)
+
+    def _sorted_tombstones(self) -> np.ndarray:
+        if self._tombstone_array is None:
+            self._tombstone_array = np.sort(np.fromiter(self._tombstones, dtype=np.int64))
+        return self._tombstone_array
 
     def _exact(self, queries: np.ndarray, k: int, present: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         vectors = self.reconstruct(present)
@@ -395,6 +401,20 @@ def _omp_threads(threads: int | None) -> Iterator[None]:
         yield
     finally:
         faiss.omp_set_num_threads(_DEFAULT_THREADS)
+
+
+def _sorted_unique(ids: np.ndarray) -> np.ndarray:
+    """``np.unique`` by sorting: numpy 2.4's hash-based unique took 0.7 s for 273k ids here."""
+    ordered = np.sort(ids)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _in_sorted(values: np.ndarray, sorted_set: np.ndarray) -> np.ndarray:
+    """Boolean mask: which ``values`` are in ``sorted_set`` (binary search, no hashing)."""
+    if not len(sorted_set):
+        return np.zeros(len(values), dtype=bool)
+    positions = np.searchsorted(sorted_set, values).clip(max=len(sorted_set) - 1)
+    return sorted_set[positions] == values
 
 
 def _meta_path(path: Path) -> Path:

@@ -71,3 +71,6 @@ def test_common_words_are_dropped_only_in_large_catalogs(
     assert lexical.query_terms(store.conn, "blue kettle", 42) == ["kettle"]
     assert len(store.lexical_search("blue kettle", 100)) == 2
     assert lexical.query_terms(store.conn, "blue item", 42) == ["item"]  # all common: the rarest kept
+    monkeypatch.setattr(lexical, "COMMON_SHARE", 1.0)
+    monkeypatch.setattr(lexical, "MAX_POSTINGS", 41)
+    assert lexical.query_terms(store.conn, "blue kettle item", 42) == ["kettle"]  # 2, then 40 > 41 - 2
