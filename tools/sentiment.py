@@ -9,8 +9,9 @@ How a review is scored:
    measured as extra features and did not help, so they are the baselines, not a signal.
 2. A star rating, when given, shifts the review's class log-odds towards its end of the scale.
 3. The review is **mixed** when one clause is clearly positive and another clearly negative
-   ("works okay but battery life is short", "质量不错，就是物流太慢了"); a clause that opens with a
-   contrast marker (but, 但是, 就是 ...) needs less to count as clear. Otherwise the label is the
+   ("works okay but battery life is short", "质量不错，就是物流太慢了"). How clear depends on the
+   clause: least for one that opens with a contrast marker (but, 但是, 就是 ...), more for one
+   about an aspect, most for any other (short asides like "下次再来" are often misjudged). Otherwise the label is the
    review's polarity: the most probable of positive / neutral / negative (a mixed review keeps
    its polarity too). The score is P(positive) - P(negative).
 4. Every aspect a clause mentions (:mod:`tools.topics`) gets that clause's label and score.
@@ -89,8 +90,9 @@ class ReviewSentiment:
 class AnalyzerConfig:
     """Decision thresholds; the defaults are the ones ``shopbot eval reviews`` measured."""
 
-    mixed_threshold: float = 0.6  # a clause at or beyond +/- this score is clearly positive/negative
+    mixed_threshold: float = 0.6  # a clause about an aspect at or beyond +/- this is clearly polar
     contrast_threshold: float = 0.35  # the same for a clause that opens with "but", "但是", ...
+    plain_threshold: float = 0.85  # the same for any other clause ("下次再来", "I'm back")
     rating_weight: float = 1.5  # log-odds shift per star away from 3 (1-5 scale)
 
 
@@ -179,17 +181,25 @@ class SentimentAnalyzer:
             only = scored[0]
             scored = [ClauseSentiment(only.text, only.start, only.end, _label(doc_probs), _score(doc_probs))]
         config = self.config
+        hits = [find_aspects(clause.text, lang) for clause in scored]
         margins = [
-            (clause.score, config.contrast_threshold if source.contrast else config.mixed_threshold)
-            for clause, source in zip(scored, clauses, strict=True)
+            (
+                clause.score,
+                config.contrast_threshold
+                if source.contrast
+                else config.mixed_threshold
+                if found
+                else config.plain_threshold,
+            )
+            for clause, source, found in zip(scored, clauses, hits, strict=True)
         ]
         mixed = any(score >= margin for score, margin in margins) and any(
             score <= -margin for score, margin in margins
         )
         topics = tuple(
             TopicMention(hit.aspect, hit.term, clause.label, clause.score, clause.text)
-            for clause in scored
-            for hit in find_aspects(clause.text, lang)
+            for clause, found in zip(scored, hits, strict=True)
+            for hit in found
         )
         polarity = _label(doc_probs)
         return ReviewSentiment(
