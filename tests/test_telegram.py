@@ -204,6 +204,24 @@ def test_catalog_titles_with_markup_characters(telegram, scripted_model, tmp_pat
         index.close()
 
 
+def test_card_falls_back_to_text_when_telegram_cannot_fetch_the_photo(telegram, scripted_model, tmp_path):
+    from index.catalog import CatalogIndex
+    from index.embedders import HashingEmbedder
+
+    product = {"id": "P1", "title": "Photo backpack", "description": "a backpack", "price": 40, "currency": "USD",
+               "category": "Bags", "image_url": "https://img.example/missing.png"}  # fmt: skip
+    index = CatalogIndex.build([product], tmp_path / "index", embedder=HashingEmbedder())
+    telegram.fail("sendPhoto", description="Bad Request: wrong type of the web page content")
+    try:
+        with running(make_bot(Assistant(scripted_model, index), tmp_path), telegram):
+            sent = say(telegram, "backpack under $60", count=2)
+    finally:
+        index.close()
+    card = cards_of(sent)[0]
+    assert card.photo is None and card.text.startswith("Photo backpack")
+    assert [method for method, _ in telegram.rejected] == ["sendPhoto"]
+
+
 def test_rate_limits_are_waited_out(telegram, chatty, scripted_model, tmp_path):
     words = " ".join(f"w{i}" for i in range(30))
     scripted_model.enqueue_text(words)

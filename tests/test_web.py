@@ -190,3 +190,34 @@ def test_mounted_in_a_fastapi_app(scripted_model, demo_index, tmp_path):
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_command_serves_the_index(demo_index, tmp_path):
+    """`shopbot web --index DIR --port P` in its own process; Ctrl-C stops it cleanly."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    port = free_port()
+    env = {**os.environ, "SHOPBOT_DATA_DIR": str(tmp_path / "data")}
+    command = [sys.executable, "-m", "ui", "web", "--index", str(demo_index.directory), "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(url).close()
+                break
+            except OSError:
+                assert process.poll() is None and time.monotonic() < deadline, "the server did not start"
+                time.sleep(0.3)
+        chat, _, _ = Client(url, verbose=False).predict("backpack under $60", [], SESSION, api_name="/chat")
+        assert "shopbot-card" in _texts(chat)[1][1]
+    finally:
+        process.send_signal(signal.SIGINT)
+        output, _ = process.communicate(timeout=30)
+    assert f"serving on http://127.0.0.1:{port}" in output
+    assert (tmp_path / "data" / "web" / "browser_secret").is_file()
