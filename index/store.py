@@ -342,7 +342,10 @@ def filter_sql(filters: Filters) -> tuple[str, list[Any]]:
         params.append(filters.lang.strip().lower())
     key = category_key(filters.category or "")
     if key:
-        clauses.append(f"p.vid IN (SELECT c.vid FROM product_categories c WHERE {_CATEGORY_MATCH})")
+        # per candidate row: cheap when another condition (a full-text match) drives the query
+        clauses.append(
+            f"EXISTS (SELECT 1 FROM product_categories c WHERE c.vid = p.vid AND {_CATEGORY_MATCH})"
+        )
         params.extend([key, key + "0", key, len(key) + 1])
     return (" AND ".join(clauses) or "1"), params
 
