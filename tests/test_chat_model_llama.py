@@ -10,12 +10,13 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+from collections.abc import Generator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import numpy as np
 import pytest
-from langchain_core.messages import AIMessage, HumanMessage, SystemMessage, ToolMessage
+from langchain_core.messages import AIMessage, AIMessageChunk, HumanMessage, SystemMessage, ToolMessage
 from pydantic import BaseModel, Field
 
 from assistant.config import load_settings
@@ -210,10 +211,10 @@ def test_named_tool_choice_forces_that_tool(model: LocalChatModel) -> None:
 @pytest.mark.real_model
 def test_streamed_tool_call_aggregates_to_the_call(model: LocalChatModel) -> None:
     bound = model.bind_tools([search_products], tool_choice="search_products")
-    chunks = list(bound.stream(ask("tents")))
+    chunks = [chunk for chunk in bound.stream(ask("tents")) if isinstance(chunk, AIMessageChunk)]
     total = chunks[0]
     for chunk in chunks[1:]:
-        total += chunk
+        total = total + chunk
     assert [call["name"] for call in total.tool_calls] == ["search_products"]
     assert "query" in total.tool_calls[0]["args"]
 
@@ -296,7 +297,7 @@ def test_concurrent_callers_are_served_one_at_a_time(backend: LlamaCppBackend) -
 @pytest.mark.real_model
 def test_full_queue_answers_busy(backend: LlamaCppBackend) -> None:
     model = LocalChatModel(backend=backend, max_tokens=64, scheduler=GenerationScheduler(max_waiting=0))
-    stream = model.stream(ask("Tell me about tents."))
+    stream = cast(Generator[AIMessageChunk, None, None], model.stream(ask("Tell me about tents.")))
     next(stream)  # the first request now holds the model
     with pytest.raises(ModelBusyError):
         model.invoke(ask("hi"))

@@ -116,7 +116,7 @@ def test_parse_accepts_the_formats_models_write(text: str) -> None:
     assert [(c["name"], c["args"]) for c in reply.tool_calls] == [("search_products", {"query": "跑鞋"})]
     assert reply.invalid_tool_calls == []
     assert reply.content == ""
-    assert reply.tool_calls[0]["id"].startswith("call_")
+    assert str(reply.tool_calls[0]["id"]).startswith("call_")
 
 
 def test_parse_keeps_prose_and_several_calls() -> None:

@@ -6,8 +6,8 @@ and times short user messages behind the assistant's real system prompt and tool
 - **cold**: the context is emptied first (what every turn would cost without the cache);
 - **cached prefix**: the system prompt and schemas are still in the live context;
 - **warmed at start-up**: :meth:`LocalChatModel.warm_up` evaluated the prefix beforehand;
-- **interleaved chats**: a 3-turn chat resumed after another chat used the model, cold vs
-  restored from the saved KV state.
+- **interleaved chats**: the 3rd turn of a chat read cold; then another chat uses the model;
+  then the chat's 4th turn, whose history comes back from the saved KV state.
 
 It prints a markdown table and writes it to ``--out``. ``shopbot bench model`` covers load,
 decode speed, routing and raw llama.cpp; this measures only what the prefix cache changes.
@@ -85,22 +85,25 @@ def measure(model_ref: str) -> list[tuple[str, int, int, float]]:
     history: list[BaseMessage] = [system]
     for question, answer in CHAT:
         history += [HumanMessage(question), AIMessage(answer)]
-    resumed = [*history, HumanMessage("Is it waterproof?")]
+    turn_3 = [*history, HumanMessage("Is it waterproof?")]
     backend.reset()
-    row("3-turn chat, cold", _first_token(model, tools, resumed))
-    _first_token(model, tools, [*history, HumanMessage("And in green?")])
-    _first_token(model, tools, [SystemMessage(system_prompt("zh")), HumanMessage("你好")])  # another chat
-    row("3-turn chat resumed after another chat (saved state restored)", _first_token(model, tools, resumed))
+    row("3rd turn of a chat, cold", _first_token(model, tools, turn_3))
+    other_chat = [SystemMessage("You translate English to French."), HumanMessage("Good morning")]
+    model.invoke(other_chat, max_tokens=1)  # takes over the live context
+    turn_4 = [*turn_3, AIMessage("Yes, it has taped seams."), HumanMessage("Does it come in green?")]
+    row("4th turn after another chat ran (its state restored)", _first_token(model, tools, turn_4))
     backend.close()
     return rows
 
 
-def render(model_ref: str, rows: list[tuple[str, int, int, float]]) -> str:
+def render(model_ref: str, threads: int, rows: list[tuple[str, int, int, float]]) -> str:
     lines = [
         f"# Prompt-prefix cache: time to first token ({model_ref}, llama.cpp)",
         "",
-        f"{dt.date.today().isoformat()}, {os.cpu_count()} CPU cores, load average {os.getloadavg()[0]:.1f} at the end. "
-        "Command: `python -m assistant.models.prefix_bench`.",
+        f"{dt.date.today().isoformat()}: {os.cpu_count()} CPU cores, {threads} llama.cpp thread(s), "
+        f"load average {os.getloadavg()[0]:.1f} at the end (above the core count, other jobs shared the "
+        "CPU: absolute times are inflated, the cold/cached ratio is what to read). "
+        f"Command: `{_command()}`.",
         "",
         "| case | prompt tokens | reused from cache | time to first token (s) |",
         "|---|---:|---:|---:|",
@@ -109,13 +112,23 @@ def render(model_ref: str, rows: list[tuple[str, int, int, float]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def _command() -> str:
+    threads = os.environ.get("SHOPBOT_CHAT_N_THREADS")
+    return (
+        "" if threads is None else f"SHOPBOT_CHAT_N_THREADS={threads} "
+    ) + "python -m assistant.models.prefix_bench"
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--model", default="qwen2.5-1.5b-instruct", help="registry name or GGUF path")
     parser.add_argument("--out", type=Path, default=Path("docs/results/prefix_cache.md"))
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    report = render(args.model, measure(args.model))
+    from assistant.config import load_settings
+
+    threads = load_settings().chat_n_threads or os.cpu_count() or 1
+    report = render(args.model, threads, measure(args.model))
     print(report)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     partial = args.out.with_suffix(".partial")
