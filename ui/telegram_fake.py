@@ -14,8 +14,8 @@ sendChatAction, answerCallbackQuery) and checks parameters as Telegram does: tex
 caption limits counted in UTF-16 units after entity parsing, ``parse_mode=HTML`` parsed with
 Telegram's tag set (unbalanced or unknown tags and unknown entities are rejected with
 "Bad Request: can't parse entities: ..."), inline keyboards with 1-64 byte callback data,
-"message is not modified" for edits that change nothing, "message to edit not found".
-Tests inject updates (messages, button presses), read what the bot sent (each message's
+"message is not modified" for edits that change nothing, "message to edit not found" (the
+rules live in :mod:`ui.telegram_rules`). Tests inject updates (messages, button presses), read what the bot sent (each message's
 current text and its edit history) and queue errors (429 with ``retry_after``, any
 description). :class:`BackgroundBot` polls it with a PTB Application in a background event
 loop, as ``run_polling`` would, without taking over signals. Deliberately not modelled: files,
@@ -25,7 +25,6 @@ groups' permissions, flood limits by itself (a test queues the 429 it wants).
 from __future__ import annotations
 
 import asyncio
-import json
 import re
 import socket
 import threading
@@ -41,67 +40,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 from telegram.ext import Application
 
+from ui import telegram_rules as rules
+from ui.telegram_rules import ApiError, parse_html, utf16_len
+
+__all__ = ["BOT", "TOKEN", "ApiError", "BackgroundBot", "FakeTelegram", "Sent", "parse_html", "utf16_len"]
+
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "shopbot", "username": "shopbot_test_bot"}
-_TAGS = {"b", "strong", "i", "em", "u", "ins", "s", "strike", "del", "a", "code", "pre", "span",
-         "tg-spoiler", "tg-emoji", "blockquote"}  # fmt: skip
-_TAG = re.compile(r"<(/?)([A-Za-z][\w-]*)((?:\s+[\w-]+(?:\s*=\s*(?:\"[^\"]*\"|'[^']*'|[^\s>]+))?)*)\s*(/?)>")
-_ENTITY = re.compile(r"&(lt|gt|amp|quot|#\d{1,7}|#x[0-9a-fA-F]{1,6});")
-_NAMED = {"lt": "<", "gt": ">", "amp": "&", "quot": '"'}
-
-
-class ApiError(Exception):
-    def __init__(self, code: int, description: str, parameters: dict[str, Any] | None = None) -> None:
-        super().__init__(description)
-        self.code, self.description, self.parameters = code, description, parameters
-
-
-def utf16_len(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
-
-
-def parse_html(text: str) -> str:
-    """The visible text of Telegram HTML; raises :class:`ApiError` where Telegram would."""
-    visible: list[str] = []
-    stack: list[str] = []
-    position = 0
-    while position < len(text):
-        char = text[position]
-        offset = len(text[:position].encode("utf-8"))
-        if char == "<":
-            match = _TAG.match(text, position)
-            if not match:
-                raise _entities(f'Unsupported start tag "" at byte offset {offset}')
-            closing, name, _, _ = match.groups()
-            name = name.lower()
-            if closing:
-                if not stack or stack[-1] != name:
-                    raise _entities(f"Unexpected end tag at byte offset {offset}")
-                stack.pop()
-            elif name not in _TAGS:
-                raise _entities(f'Unsupported start tag "{name}" at byte offset {offset}')
-            else:
-                stack.append(name)
-            position = match.end()
-        elif char == "&":
-            match = _ENTITY.match(text, position)
-            if not match:
-                raise _entities(f"Character entity expected at byte offset {offset}")
-            name = match.group(1)
-            visible.append(_NAMED.get(name) or chr(int(name[2:], 16) if name[1] == "x" else int(name[1:])))
-            position = match.end()
-        elif char == ">":
-            raise _entities(f"Unexpected end of name token at byte offset {offset}")
-        else:
-            visible.append(char)
-            position += 1
-    if stack:
-        raise _entities(f'Can\'t find end tag corresponding to start tag "{stack[-1]}"')
-    return "".join(visible)
-
-
-def _entities(detail: str) -> ApiError:
-    return ApiError(400, f"Bad Request: can't parse entities: {detail}")
 
 
 @dataclass
@@ -259,7 +204,7 @@ class FakeTelegram:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.path_params["method"]
         form = await request.form()
-        params = {key: _decode(str(value)) for key, value in form.items()}
+        params = {key: rules.decode(str(value)) for key, value in form.items()}
         try:
             with self._lock:
                 self.calls.append((method, params))
@@ -317,34 +262,42 @@ class FakeTelegram:
         return True
 
     def _m_sendChatAction(self, params: dict[str, Any]) -> bool:
-        _chat(params)
+        rules.chat_id(params)
         if params.get("action") not in {"typing", "upload_photo", "record_video", "upload_document"}:
             raise ApiError(400, "Bad Request: wrong parameter action in request")
         return True
 
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = _chat(params)
+        chat_id = rules.chat_id(params)
         raw = str(params.get("text") or "")
-        text = _visible(raw, params.get("parse_mode"))
+        text = rules.visible(raw, params.get("parse_mode"))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        sent = Sent(chat_id, self._new_message_id(), text, raw, params.get("parse_mode"), _markup(params))
+        sent = Sent(
+            chat_id, self._new_message_id(), text, raw, params.get("parse_mode"), rules.markup(params)
+        )
         self.sent.append(sent)
         return _message_json(sent)
 
     def _m_sendPhoto(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = _chat(params)
+        chat_id = rules.chat_id(params)
         photo = str(params.get("photo") or "")
         if not photo.startswith(("http://", "https://")):
             raise ApiError(400, "Bad Request: wrong remote file identifier specified")
         raw = str(params.get("caption") or "")
-        caption = _visible(raw, params.get("parse_mode"))
+        caption = rules.visible(raw, params.get("parse_mode"))
         if utf16_len(caption) > 1024:
             raise ApiError(400, "Bad Request: message caption is too long")
         sent = Sent(
-            chat_id, self._new_message_id(), caption, raw, params.get("parse_mode"), _markup(params), photo
+            chat_id,
+            self._new_message_id(),
+            caption,
+            raw,
+            params.get("parse_mode"),
+            rules.markup(params),
+            photo,
         )
         self.sent.append(sent)
         return _message_json(sent)
@@ -352,12 +305,12 @@ class FakeTelegram:
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
         raw = str(params.get("text") or "")
-        text = _visible(raw, params.get("parse_mode"))
+        text = rules.visible(raw, params.get("parse_mode"))
         if not text.strip():
             raise ApiError(400, "Bad Request: message text is empty")
         if utf16_len(text) > 4096:
             raise ApiError(400, "Bad Request: message is too long")
-        markup = _markup(params)
+        markup = rules.markup(params)
         if raw == sent.raw and markup == sent.reply_markup:
             raise ApiError(
                 400,
@@ -371,7 +324,7 @@ class FakeTelegram:
 
     def _m_editMessageReplyMarkup(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
-        sent.reply_markup = _markup(params)
+        sent.reply_markup = rules.markup(params)
         return _message_json(sent)
 
     def _m_answerCallbackQuery(self, params: dict[str, Any]) -> bool:
@@ -387,7 +340,7 @@ class FakeTelegram:
     # -- helpers ----------------------------------------------------------------------------
 
     def _find(self, params: dict[str, Any]) -> Sent:
-        chat_id, message_id = _chat(params), int(params.get("message_id") or 0)
+        chat_id, message_id = rules.chat_id(params), int(params.get("message_id") or 0)
         for sent in self.sent:
             if sent.chat_id == chat_id and sent.message_id == message_id:
                 return sent
@@ -402,52 +355,6 @@ class FakeTelegram:
         self._next_update += 1
         self._updates.append({"update_id": update_id, **body})
         return update_id
-
-
-def _decode(value: str) -> Any:
-    """PTB sends nested values JSON-encoded and scalars as plain strings."""
-    if value[:1] in "[{":
-        try:
-            return json.loads(value)
-        except json.JSONDecodeError:
-            return value
-    return value
-
-
-def _chat(params: dict[str, Any]) -> int:
-    try:
-        return int(params["chat_id"])
-    except (KeyError, ValueError):
-        raise ApiError(400, "Bad Request: chat not found") from None
-
-
-def _visible(raw: str, parse_mode: Any) -> str:
-    if parse_mode in (None, ""):
-        return raw
-    if parse_mode != "HTML":
-        raise ApiError(400, f"Bad Request: unsupported parse_mode {parse_mode!r} in the fake")
-    return parse_html(raw)
-
-
-def _markup(params: dict[str, Any]) -> dict[str, Any] | None:
-    markup = params.get("reply_markup")
-    if markup is None:
-        return None
-    if not isinstance(markup, dict) or not isinstance(markup.get("inline_keyboard"), list):
-        raise ApiError(400, "Bad Request: can't parse reply keyboard markup JSON object")
-    for row in markup["inline_keyboard"]:
-        for button in row:
-            if not str(button.get("text") or "").strip():
-                raise ApiError(400, "Bad Request: BUTTON_TEXT_INVALID")
-            data = button.get("callback_data")
-            if data is not None and not 1 <= len(str(data).encode("utf-8")) <= 64:
-                raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
-            if data is None and not button.get("url"):
-                raise ApiError(
-                    400,
-                    "Bad Request: can't parse inline keyboard button: Text buttons are unallowed in the inline keyboard",
-                )
-    return markup
 
 
 def _message_json(sent: Sent) -> dict[str, Any]:
