@@ -1,0 +1,160 @@
+"""Review summaries: selection caps, the prompt, citation checks (scripted model), one real-model run."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.testing import ScriptedChatModel
+from index.embedders import HashingEmbedder
+from index.schema import Review
+from tools.review_summary import (
+    TOOL_NAME,
+    SummaryError,
+    estimate_tokens,
+    select_reviews,
+    summarize_reviews,
+)
+
+REVIEWS = [
+    Review("a-1", "p1", "The battery lasts two full days, great battery life.", 5),
+    Review("a-2", "p1", "Screen is bright and sharp, battery is fine too.", 4),
+    Review("a-3", "p1", "Shipping was slow and the box arrived dented.", 2),
+    Review("a-4", "p1", "Strap broke after a week, cheap strap material.", 1),
+]
+
+
+def draft(pros=(), cons=(), disagreements=(), verdict="Most reviewers like it."):
+    def points(items):
+        return [{"text": text, "reviews": list(ids)} for text, ids in items]
+
+    return {
+        "verdict": verdict,
+        "pros": points(pros),
+        "cons": points(cons),
+        "disagreements": points(disagreements),
+    }
+
+
+def test_valid_citations_are_kept_and_mapped_to_review_ids(scripted_model: ScriptedChatModel):
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME,
+        draft(
+            pros=[("Great battery life that lasts days", ["r1", "r2"])],
+            cons=[("The strap broke, cheap strap material", ["r4"])],
+        ),
+    )
+    summary = summarize_reviews(REVIEWS, scripted_model)
+    assert summary.verdict == "Most reviewers like it."
+    assert [(p.text, p.review_ids) for p in summary.pros] == [
+        ("Great battery life that lasts days", ("a-1", "a-2"))
+    ]
+    assert summary.cons[0].review_ids == ("a-4",)
+    assert summary.cite(summary.cons[0]) == "[r4]"
+    assert (summary.points_written, summary.points_dropped, summary.points_repaired) == (2, 0, 0)
+    call = scripted_model.last_call
+    assert call.tool_choice == TOOL_NAME and call.tool_names == [TOOL_NAME]
+    enum = call.tools[0]["function"]["parameters"]["properties"]["pros"]["items"]["properties"]["reviews"]
+    assert enum["items"]["enum"] == ["r1", "r2", "r3", "r4"]
+    prompt = call.messages[-1].content
+    assert "<reviews>" in prompt and "[r3] 2/5: Shipping was slow" in prompt
+    assert "English" in call.messages[0].content
+
+
+def test_unknown_or_unsupported_citations_are_removed_and_uncited_points_dropped(
+    scripted_model: ScriptedChatModel,
+):
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME,
+        draft(
+            pros=[
+                ("Great battery life", ["r1", "r9", "r3"]),  # r9 does not exist, r3 is about shipping
+                ("Comes with a free charger and a lifetime warranty", ["r99"]),  # nothing supports it
+            ],
+            cons=[("Shipping was slow, box dented", [])],  # cites nothing, one review clearly says it
+        ),
+    )
+    summary = summarize_reviews(REVIEWS, scripted_model)
+    assert [p.review_ids for p in summary.pros] == [("a-1",)]
+    assert [(p.text, p.review_ids) for p in summary.cons] == [("Shipping was slow, box dented", ("a-3",))]
+    assert (summary.points_written, summary.points_dropped, summary.points_repaired) == (3, 1, 1)
+    assert "warranty" not in summary.as_text()
+
+
+def test_chinese_request_asks_for_chinese(scripted_model: ScriptedChatModel):
+    reviews = [Review("z1", "p", "质量很好，做工精细", 5), Review("z2", "p", "物流太慢了，等了一周", 2)]
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME,
+        draft(pros=[("质量很好，做工精细", ["r1"])], cons=[("物流太慢", ["r2"])], verdict="大多数人满意。"),
+    )
+    summary = summarize_reviews(reviews, scripted_model, lang="zh")
+    assert summary.lang == "zh" and summary.verdict == "大多数人满意。"
+    assert [p.review_ids for p in summary.pros + summary.cons] == [("z1",), ("z2",)]
+    assert "Simplified Chinese" in scripted_model.last_call.messages[0].content
+    with pytest.raises(ValueError):
+        summarize_reviews(reviews, scripted_model, lang="fr")  # type: ignore[arg-type]
+
+
+def test_no_reviews_needs_no_model(scripted_model: ScriptedChatModel):
+    summary = summarize_reviews([Review("x", "p", "   ", 5)], scripted_model)
+    assert summary.pros == () and "no reviews" in summary.verdict
+    assert scripted_model.calls == []
+
+
+def test_one_review(scripted_model: ScriptedChatModel):
+    scripted_model.enqueue_tool_call(TOOL_NAME, draft(pros=[("Bright sharp screen", ["r1"])]))
+    summary = summarize_reviews([REVIEWS[1]], scripted_model)
+    assert summary.pros[0].review_ids == ("a-2",)
+
+
+def test_reply_without_summary_is_an_error(scripted_model: ScriptedChatModel):
+    scripted_model.enqueue_tool_call(TOOL_NAME, {"verdict": 3, "pros": [], "cons": [], "disagreements": []})
+    with pytest.raises(SummaryError):
+        summarize_reviews(REVIEWS, scripted_model)
+
+
+def test_thousands_of_reviews_are_clustered_under_the_caps():
+    themes = ["battery life is great", "screen is too dim outside", "strap broke quickly", "arrived late"]
+    reviews = [
+        Review(f"id{i}", "p", f"{themes[i % 4]} {'really ' * (i % 3)}review number {i}", 1 + i % 5)
+        for i in range(3000)
+    ]
+    shown = select_reviews(reviews, HashingEmbedder(256), max_reviews=12, max_prompt_tokens=400)
+    assert 1 <= len(shown) <= 12
+    assert sum(estimate_tokens(r.text) + 12 for r in shown) <= 400
+    assert sum(r.stands_for for r in shown) <= 3000 and shown[0].stands_for >= shown[-1].stands_for > 0
+    assert len({r.text.split(" really")[0].split(" review")[0] for r in shown}) == 4  # every theme shown
+    assert all(r.label == f"r{int(r.review_id[2:]) + 1}" for r in shown)
+    again = select_reviews(reviews, HashingEmbedder(256), max_reviews=12, max_prompt_tokens=400)
+    assert again == shown  # seeded
+
+
+def test_long_review_is_cut_and_always_one_shown():
+    shown = select_reviews([Review("l", "p", "word " * 5000, 3)], HashingEmbedder(), max_prompt_tokens=50)
+    assert len(shown) == 1 and len(shown[0].text) <= 500
+
+
+def test_prompt_cap_with_many_reviews_through_the_model(scripted_model: ScriptedChatModel):
+    reviews = [Review(f"id{i}", "p", f"Review {i}: " + "solid build and comfy " * 20, 4) for i in range(500)]
+    scripted_model.enqueue_tool_call(TOOL_NAME, draft(pros=[("Solid build, comfy", ["r1"])]))
+    summarize_reviews(reviews, scripted_model, max_reviews=30, max_prompt_tokens=1000)
+    prompt = scripted_model.last_call.messages[-1].content
+    assert estimate_tokens(prompt) <= 1000 + 100
+    assert "500 review(s)" in prompt
+
+
+@pytest.mark.real_model
+def test_real_small_model_writes_a_cited_summary(tmp_path_factory):
+    from assistant.models import LocalChatModel
+    from assistant.models.llama_backend import LlamaCppBackend
+    from index.model_registry import ensure
+
+    path = ensure("smollm2-135m-instruct", tmp_path_factory.mktemp("cache"), progress=False)
+    backend = LlamaCppBackend(path, model_name="smollm2", n_ctx=2048, n_threads=1)
+    model = LocalChatModel(backend=backend, model_name="smollm2", max_tokens=300, tool_call_max_tokens=400)
+    summary = summarize_reviews(REVIEWS, model)
+    print(summary.to_dict())
+    assert summary.verdict.strip()
+    assert summary.points_written >= 1  # the grammar made it write the schema
+    valid = {r.review_id for r in REVIEWS}
+    for point in summary.pros + summary.cons + summary.disagreements:
+        assert point.review_ids and set(point.review_ids) <= valid
