@@ -51,7 +51,9 @@ def test_search_table_and_json(demo_index: Path, capsys: pytest.CaptureFixture[s
     )
     assert code == 0
     lines = stdout.splitlines()
-    assert lines[0].split()[:3] == ["#", "id", "price"] and len(lines) == 4
+    assert lines[0].split()[:5] == ["#", "id", "price", "rating", "via"] and len(lines) == 4
+    code, stdout, _ = _run(capsys, "search", "MH01", "--index", str(demo_index), "-k", "1")
+    assert stdout.splitlines()[1].split()[1] == "MH01" and " IDL " in stdout
     code, stdout, _ = _run(
         capsys,
         "search",

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 FILTER_KEYS = ("min_price", "max_price", "category", "brand", "min_rating", "lang")
+VIA = {"id": "I", "dense": "D", "lexical": "L"}  # the table's "via" column: which retrievers found it
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -123,15 +124,18 @@ def _result(hit: Any) -> dict[str, Any]:
 
 
 def _print_table(hits: list[Any]) -> None:
+    """One line per hit; "via": found by exact Id, Dense and/or Lexical retrieval."""
     if not hits:
         print("no products found")
         return
-    print(f"{'#':>3}  {'id':14} {'price':>10}  {'rating':>6}  {'title':50} category")
+    print(f"{'#':>3}  {'id':14} {'price':>10}  {'rating':>6}  {'via':4} {'title':50} category")
     for hit in hits:
         product = hit.product
         price = "" if product.price is None else f"{product.price:.2f} {product.currency or ''}".strip()
         rating = "" if product.rating is None else f"{product.rating:.1f}"
         title = product.title if len(product.title) <= 50 else product.title[:49] + "…"
+        via = "".join(VIA[name] for name in hit.matched)
         print(
-            f"{hit.rank:>3}  {product.id[:14]:14} {price:>10}  {rating:>6}  {title:50} {product.category or ''}"
+            f"{hit.rank:>3}  {product.id[:14]:14} {price:>10}  {rating:>6}  {via:4} {title:50} "
+            f"{product.category or ''}"
         )
