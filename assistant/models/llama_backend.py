@@ -162,7 +162,7 @@ class LlamaCppBackend:
         buffer = (ctypes.c_uint8 * size)()
         written = self._lib.llama_state_seq_get_data(llm.ctx, buffer, size, 0)
         if written:
-            self._cache.put(llm._input_ids.tolist(), bytes(buffer[:written]))
+            self._cache.put(llm._input_ids.tolist(), ctypes.string_at(buffer, written))
 
     def prefill(self, prompt: str, check: Callable[[], None]) -> int:
         tokens = self.tokenize(prompt)
