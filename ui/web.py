@@ -136,7 +136,8 @@ class WebChat:
         shown = self.assistant.memory(f"web:{session}").get("shown") or []
         if shown and history:
             # The last list shown (what "the second one" refers to) goes before the last answer.
-            last = max(i for i, message in enumerate(history) if message["role"] == "user") + 1
+            asked = [i for i, message in enumerate(history) if message["role"] == "user"]
+            last = asked[-1] + 1 if asked else 0
             cards = {"role": "assistant", "content": cards_html([ProductCard(**item) for item in shown])}
             history.insert(last, cards)
         return history, session
@@ -163,6 +164,8 @@ class WebChat:
             elif isinstance(event, TextReplaced):
                 answer = event.text
             elif isinstance(event, Done):
+                if event.reply.text == answer:
+                    continue  # the page already shows it: spare a round of rendering
                 answer = event.reply.text
             else:
                 continue
