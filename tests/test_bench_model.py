@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from langchain_core.messages import AIMessage, BaseMessage
 
-from assistant.models.bench import ModelBench, RawSpeed, evenly_spaced, measure_wrapper, run_routing
+from assistant.models.bench import ModelBench, RawSpeed, evenly_spaced, measure_speed, run_routing
 from assistant.models.bench_report import render
 from assistant.models.errors import GenerationTimeoutError
 from assistant.models.routing import (
@@ -179,7 +179,8 @@ def test_routing_harness_scores_every_case_and_reports_misses() -> None:
     zh = next(c for c in model.calls if c.messages[-1].content == "帮我找一下100美元以内的男士夹克。")
     assert zh.messages[0].content == system_prompt("zh") != system_prompt("en")
 
-    wrapper = measure_wrapper(model, TOOLS, load_s=0.5, decode_tokens=16)
+    wrapper, no_raw = measure_speed(model, TOOLS, load_s=0.5, decode_tokens=16)
+    assert no_raw is None
     assert wrapper.prompt_tokens > 0 and wrapper.ttft_cold_s is not None and wrapper.rss_mib is None
     raw = RawSpeed(
         load_s=0.4,
@@ -236,7 +237,7 @@ def test_report_without_any_tool_call_does_not_claim_validity() -> None:
     model = ScriptedChatModel(function=lambda messages, scripted: "I can help with that.")
     outcomes = run_routing(model, cases, TOOLS, max_tokens=16, tool_choice="auto", progress=False)
     assert model.last_call.tool_choice == "auto"
-    wrapper = measure_wrapper(model, TOOLS, load_s=0.1, decode_tokens=8)
+    wrapper, _ = measure_speed(model, TOOLS, load_s=0.1, decode_tokens=8)
     bench = ModelBench("m", "scripted", "box", wrapper, outcomes=outcomes, tool_choice="auto", tools_bound=8)
     report = render(bench, "cmd", "now")
     assert "## Tool routing: 3 requests of the routing set, 8 tools bound, tool_choice auto" in report

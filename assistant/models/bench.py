@@ -13,9 +13,10 @@ Through the chat model (what the assistant runs; ``LocalChatModel`` or ``ChatOpe
   the assistant's tools bound (``tool_choice`` required, as the agent's first step), scored by
   :mod:`assistant.models.routing`.
 
-Raw ``llama_cpp.Llama`` (loaded after the chat model is closed, same threads and batch): a
-prompt of the same token count read from scratch, and greedy decoding of the same number of
-tokens; so the wrapper's overhead is the ratio of the two. Timings come from the model's own
+Raw ``llama_cpp.Llama`` on the same file (same threads and batch), measured alternately with
+the chat model so both see the same load on the machine: a prompt of the same token count
+read from scratch, and greedy decoding of the same number of tokens (median of three rounds
+each); the wrapper's overhead is the ratio of the two. Timings come from the model's own
 ``time_to_first_token_s`` / ``tokens_per_s`` metadata where it reports them, else from the
 stream as seen by the caller. This module measures; ``bench_report.py`` renders.
 """
@@ -130,33 +131,63 @@ def rss_mib() -> float | None:
     return None
 
 
-def measure_wrapper(
-    model: Any, tools: Sequence[ToolFunction], load_s: float, decode_tokens: int
-) -> WrapperSpeed:
-    """Speed of the chat model as the agent uses it (tools bound, system prompt)."""
+def measure_speed(
+    model: Any,
+    tools: Sequence[ToolFunction],
+    load_s: float,
+    decode_tokens: int,
+    load_raw: Callable[[], RawLlama] | None = None,
+    rounds: int = 3,
+) -> tuple[WrapperSpeed, RawSpeed | None]:
+    """Speed of the chat model as the agent uses it (tools bound, system prompt) and of raw
+    llama.cpp on the same file (``load_raw``, loaded after the chat model's memory is read),
+    measured alternately so both see the same load on the machine."""
     bound = model.bind_tools(schemas(tools))
     system = SystemMessage(system_prompt("en"))
     cold = timed_invoke(bound.bind(max_tokens=TTFT_MAX_TOKENS), [system, HumanMessage(COLD_MESSAGE)])
-    cached = [
-        timed_invoke(bound.bind(max_tokens=TTFT_MAX_TOKENS), [system, HumanMessage(text)])
-        for text in CACHED_MESSAGES
-    ]
+    memory = rss_mib() if hasattr(model, "backend") else None
     prompt_tokens = _tokens(cold.reply, "input_tokens")
+    raw = load_raw() if load_raw else None
+    try:
+        raw_cold = raw.cold(prompt_tokens, tools) if raw else None
+        cached = [
+            timed_invoke(bound.bind(max_tokens=TTFT_MAX_TOKENS), [system, HumanMessage(text)])
+            for text in CACHED_MESSAGES
+        ]
+        decodes: list[Timed] = []
+        raw_decodes: list[float] = []
+        for _ in range(rounds):
+            decodes.append(timed_invoke(model.bind(max_tokens=decode_tokens), [HumanMessage(DECODE_REQUEST)]))
+            if raw:
+                raw_decodes.append(raw.decode(decode_tokens))
+    finally:
+        if raw:
+            raw.close()
     reused_cold = int(cold.reply.response_metadata.get("prompt_tokens_cached") or 0)
     reused = [c.reply.response_metadata.get("prompt_tokens_cached") for c in cached]
-    prompt_tps = (prompt_tokens - reused_cold) / cold.ttft_s if cold.ttft_s and prompt_tokens else None
-    decode = timed_invoke(model.bind(max_tokens=decode_tokens), [HumanMessage(DECODE_REQUEST)])
-    return WrapperSpeed(
+    wrapper = WrapperSpeed(
         load_s=load_s,
-        rss_mib=rss_mib() if hasattr(model, "backend") else None,
+        rss_mib=memory,
         prompt_tokens=prompt_tokens,
         ttft_cold_s=cold.ttft_s,
         ttft_cached_s=_median([c.ttft_s for c in cached]),
         cached_tokens=int(statistics.median(r for r in reused if r is not None)) if all(reused) else None,
-        prompt_tps=prompt_tps,
-        decode_tokens=_tokens(decode.reply, "output_tokens"),
-        decode_tps=_decode_tps(decode),
+        prompt_tps=(prompt_tokens - reused_cold) / cold.ttft_s if cold.ttft_s and prompt_tokens else None,
+        decode_tokens=_tokens(decodes[0].reply, "output_tokens"),
+        decode_tps=_median([_decode_tps(d) for d in decodes]),
     )
+    if raw is None or raw_cold is None:
+        return wrapper, None
+    ttft, count = raw_cold
+    raw_speed = RawSpeed(
+        load_s=raw.load_s,
+        prompt_tokens=count,
+        ttft_s=ttft,
+        prompt_tps=count / ttft,
+        decode_tokens=decode_tokens,
+        decode_tps=statistics.median(raw_decodes),
+    )
+    return wrapper, raw_speed
 
 
 def _decode_tps(run: Timed) -> float | None:
@@ -179,58 +210,56 @@ def _median(values: Sequence[float | None]) -> float | None:
     return statistics.median(present) if present else None
 
 
-def measure_raw(
-    model_path: Path,
-    *,
-    prompt_tokens: int,
-    decode_tokens: int,
-    n_ctx: int,
-    n_threads: int,
-    tools: Sequence[ToolFunction],
-) -> RawSpeed:
-    """Raw ``llama_cpp.Llama``: read a prompt of ``prompt_tokens`` tokens from scratch, then decode
-    ``decode_tokens`` tokens greedily (end-of-turn ignored, so the count is exact)."""
-    import llama_cpp
+class RawLlama:
+    """Raw ``llama_cpp.Llama`` on the chat model's file, same threads and batch: the baseline."""
 
-    start = time.perf_counter()
-    llm = llama_cpp.Llama(
-        model_path=str(model_path),
-        n_ctx=n_ctx,
-        n_batch=256,
-        n_threads=n_threads,
-        n_threads_batch=n_threads,
-        verbose=False,
-    )
-    load_s = time.perf_counter() - start
-    try:
-        tokens = _prompt_tokens(llm, prompt_tokens, tools)
+    def __init__(self, model_path: Path, *, n_ctx: int, n_threads: int) -> None:
+        import llama_cpp
+
         start = time.perf_counter()
-        generator = llm.generate(tokens, temp=0.0, reset=True)
+        self.llm = llama_cpp.Llama(
+            model_path=str(model_path),
+            n_ctx=n_ctx,
+            n_batch=256,
+            n_threads=n_threads,
+            n_threads_batch=n_threads,
+            verbose=False,
+        )
+        self.load_s = time.perf_counter() - start
+
+    def cold(self, prompt_tokens: int, tools: Sequence[ToolFunction]) -> tuple[float, int]:
+        """Seconds to the first token of a ``prompt_tokens``-token prompt read from scratch."""
+        tokens = self._prompt(prompt_tokens, tools)
+        self.llm.reset()
+        start = time.perf_counter()
+        generator = self.llm.generate(tokens, temp=0.0, reset=True)
         next(generator)
         ttft = time.perf_counter() - start
-        for _ in range(decode_tokens - 1):
-            next(generator)
-        decode_s = time.perf_counter() - start - ttft
         generator.close()
-    finally:
-        llm.close()
-    return RawSpeed(
-        load_s=load_s,
-        prompt_tokens=len(tokens),
-        ttft_s=ttft,
-        prompt_tps=len(tokens) / ttft,
-        decode_tokens=decode_tokens,
-        decode_tps=(decode_tokens - 1) / decode_s,
-    )
+        return ttft, len(tokens)
 
+    def _prompt(self, count: int, tools: Sequence[ToolFunction]) -> list[int]:
+        """``count`` tokens of text like the assistant's prompt (system prompt, tool schemas)."""
+        text = f"{system_prompt('en')}\n{json.dumps(schemas(tools), ensure_ascii=False)}\n{COLD_MESSAGE}"
+        tokens: list[int] = list(self.llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
+        while len(tokens) < count:
+            tokens += tokens
+        return tokens[: max(count, 8)]
 
-def _prompt_tokens(llm: Any, count: int, tools: Sequence[ToolFunction]) -> list[int]:
-    """``count`` tokens of text like the assistant's prompt (system prompt, tool schemas)."""
-    text = system_prompt("en") + "\n" + json.dumps(schemas(tools), ensure_ascii=False) + "\n" + COLD_MESSAGE
-    tokens: list[int] = list(llm.tokenize(text.encode("utf-8"), add_bos=True, special=False))
-    while len(tokens) < count:
-        tokens += tokens
-    return tokens[: max(count, 8)]
+    def decode(self, count: int) -> float:
+        """Tokens/s of greedy decoding after the first token (end-of-turn ignored: exact count)."""
+        tokens = list(self.llm.tokenize(DECODE_REQUEST.encode("utf-8"), add_bos=True))
+        generator = self.llm.generate(tokens, temp=0.0, reset=True)
+        next(generator)
+        start = time.perf_counter()
+        for _ in range(count - 1):
+            next(generator)
+        seconds = time.perf_counter() - start
+        generator.close()
+        return (count - 1) / seconds
+
+    def close(self) -> None:
+        self.llm.close()
 
 
 def run_routing(

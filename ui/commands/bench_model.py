@@ -71,11 +71,11 @@ def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
     from assistant.models.bench import (
         ModelBench,
+        RawLlama,
         evenly_spaced,
         load_average,
         machine_summary,
-        measure_raw,
-        measure_wrapper,
+        measure_speed,
         run_routing,
     )
     from assistant.models.bench_report import render, write_atomically
@@ -114,8 +114,23 @@ def run(args: argparse.Namespace) -> int:
     load_s = time.perf_counter() - start
     backend = getattr(getattr(model, "backend", None), "name", None) or "openai"
     model_name = settings.chat_model if not openai else str(getattr(model, "model_name", args.model))
-    print("measuring first token and decode speed ...", file=sys.stderr)
-    wrapper = measure_wrapper(model, tools, load_s, args.decode_tokens)
+    raw_note, load_raw = "", None
+    if args.no_raw:
+        raw_note = "Raw llama.cpp baseline skipped (--no-raw)."
+    elif openai:
+        raw_note = "No raw llama.cpp baseline: the model runs on a server."
+    else:
+        path = resolve_model_path(settings.chat_model, settings.cache_dir)
+        if choose_backend(settings.chat_backend, path) != "llama.cpp":
+            raw_note = f"No raw llama.cpp baseline: {path.name} runs on transformers."
+        else:
+            threads = settings.chat_n_threads or os.cpu_count() or 1
+
+            def load_raw() -> RawLlama:
+                return RawLlama(path, n_ctx=settings.chat_n_ctx, n_threads=threads)
+
+    print("measuring first token and decode speed (chat model and raw llama.cpp) ...", file=sys.stderr)
+    wrapper, raw = measure_speed(model, tools, load_s, args.decode_tokens, load_raw)
     print(
         f"load {load_s:.1f} s, first token cold {wrapper.ttft_cold_s or 0:.2f} s / cached "
         f"{wrapper.ttft_cached_s or 0:.2f} s, decode {wrapper.decode_tps or 0:.1f} tokens/s",
@@ -125,8 +140,7 @@ def run(args: argparse.Namespace) -> int:
     outcomes = run_routing(model, cases, tools, max_tokens=args.max_tokens, tool_choice=args.tool_choice)
     routing_s = time.perf_counter() - start
     if hasattr(model, "backend"):
-        model.backend.close()  # free it before the raw baseline loads the same file
-    del model
+        model.backend.close()
 
     bench = ModelBench(
         model=model_name,
@@ -137,26 +151,9 @@ def run(args: argparse.Namespace) -> int:
         routing_s=routing_s,
         tool_choice=args.tool_choice,
         tools_bound=len(tools),
+        raw=raw,
+        raw_note=raw_note,
     )
-    if args.no_raw:
-        bench.raw_note = "Raw llama.cpp baseline skipped (--no-raw)."
-    elif openai:
-        bench.raw_note = "No raw llama.cpp baseline: the model runs on a server."
-    else:
-        path = resolve_model_path(settings.chat_model, settings.cache_dir)
-        if choose_backend(settings.chat_backend, path) != "llama.cpp":
-            bench.raw_note = f"No raw llama.cpp baseline: {path.name} runs on transformers."
-        else:
-            print("measuring raw llama.cpp on the same file ...", file=sys.stderr)
-            bench.raw = measure_raw(
-                path,
-                prompt_tokens=wrapper.prompt_tokens,
-                decode_tokens=args.decode_tokens,
-                n_ctx=settings.chat_n_ctx,
-                n_threads=settings.chat_n_threads or os.cpu_count() or 1,
-                tools=tools,
-            )
-
     bench.load_averages = (load_at_start, load_average())
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     report = render(bench, _command(args), when)
