@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import codecs
 import ctypes
+import functools
 import json
 import os
 import random
@@ -38,6 +39,14 @@ CHATML_TEMPLATE = (
     " + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 MIN_SAVED_TOKENS = 32  # shorter sequences are cheaper to re-read than to save and restore
+
+
+@functools.lru_cache(maxsize=32)
+def _gbnf(json_schema: str) -> str:
+    """GBNF grammar for a JSON schema (the same tools are bound turn after turn: convert once)."""
+    from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+    return json_schema_to_gbnf(json_schema)
 
 
 class LlamaCppBackend:
@@ -182,7 +191,7 @@ class LlamaCppBackend:
         max_tokens = min(params.max_tokens, self.n_ctx - len(tokens))
         grammar = None
         if params.json_schema is not None:
-            grammar = self._lib.LlamaGrammar.from_json_schema(json.dumps(params.json_schema), verbose=False)
+            grammar = self._lib.LlamaGrammar.from_string(_gbnf(json.dumps(params.json_schema)))
         llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         stream = llm.generate(
