@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from assistant.testing import ScriptedChatModel
@@ -137,7 +139,7 @@ def test_prompt_cap_with_many_reviews_through_the_model(scripted_model: Scripted
     reviews = [Review(f"id{i}", "p", f"Review {i}: " + "solid build and comfy " * 20, 4) for i in range(500)]
     scripted_model.enqueue_tool_call(TOOL_NAME, draft(pros=[("Solid build, comfy", ["r1"])]))
     summarize_reviews(reviews, scripted_model, max_reviews=30, max_prompt_tokens=1000)
-    prompt = scripted_model.last_call.messages[-1].content
+    prompt = str(scripted_model.last_call.messages[-1].content)
     assert estimate_tokens(prompt) <= 1000 + 100
     assert "500 review(s)" in prompt
 
@@ -158,3 +160,30 @@ def test_real_small_model_writes_a_cited_summary(tmp_path_factory):
     valid = {r.review_id for r in REVIEWS}
     for point in summary.pros + summary.cons + summary.disagreements:
         assert point.review_ids and set(point.review_ids) <= valid
+
+
+@pytest.mark.real_model
+def test_summarize_command_with_the_small_model(demo_index, monkeypatch, capsys):
+    from ui.cli import main
+
+    monkeypatch.setenv("SHOPBOT_CHAT_MODEL", "smollm2-135m-instruct")
+    monkeypatch.setenv("SHOPBOT_CHAT_N_THREADS", "1")
+    monkeypatch.setenv("SHOPBOT_CHAT_MAX_TOKENS", "300")
+    product = demo_index.get("24-MB01")  # a bag with several reviews
+    assert product is not None and len(demo_index.reviews(product.id)) >= 2
+    with pytest.raises(SystemExit) as exit_:
+        main(["summarize", "--index", str(demo_index.directory), "--product", product.id, "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert exit_.value.code == 0 and out["product_id"] == product.id and out["verdict"]
+    ids = {r.review_id for r in demo_index.reviews(product.id)}
+    for point in out["pros"] + out["cons"] + out["disagreements"]:
+        assert point["review_ids"] and set(point["review_ids"]) <= ids
+
+
+def test_summarize_command_unknown_product(demo_index, capsys):
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["summarize", "--index", str(demo_index.directory), "--product", "nope"])
+    assert exit_.value.code == 1
+    assert "no product 'nope'" in capsys.readouterr().err

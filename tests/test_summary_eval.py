@@ -59,3 +59,56 @@ def test_multi_reference_mean_and_max():
     assert result.mean["rouge1"] == pytest.approx(0.5)
     with pytest.raises(ValueError):
         rouge_multi("x", [])
+
+
+def test_evaluate_summaries_scores_shopbot_and_both_baselines(tmp_path):
+    import json
+
+    from langchain_core.messages import AIMessage, ToolCall
+
+    from assistant.testing import ScriptedChatModel
+    from index.embedders import HashingEmbedder
+    from tools.review_summary import TOOL_NAME
+    from tools.summary_eval import evaluate_summaries, load_rows
+
+    rows = [
+        {
+            "product_id": f"p{n}",
+            "reviews": [
+                {"text": "The soles are comfortable for long walks.", "rating": 5},
+                {"text": "Comfortable shoes but the laces fray.", "rating": 4},
+                {"text": "Arrived late, box damaged.", "rating": 2},
+            ],
+            "references": ["These shoes are comfortable for long walks, though the laces fray."] * 3,
+        }
+        for n in range(3)
+    ]
+    path = tmp_path / "rows.jsonl"
+    path.write_text("\n".join(json.dumps(row) for row in rows) + "\n", encoding="utf-8")
+    assert len(load_rows(path, 2, seed=0)) == 2
+
+    def reply(messages, call):
+        args = {
+            "verdict": "These shoes are comfortable for long walks.",
+            "pros": [{"text": "comfortable for long walks", "reviews": ["r1"]}],
+            "cons": [
+                {"text": "the laces fray", "reviews": ["r2"]},
+                {"text": "made of gold", "reviews": ["r3"]},
+            ],
+            "disagreements": [],
+        }
+        return AIMessage(content="", tool_calls=[ToolCall(name=TOOL_NAME, args=args, id="c")])
+
+    model = ScriptedChatModel(function=reply)
+    shopbot, randoms, centroid = evaluate_summaries(
+        load_rows(path, None, 0), model, HashingEmbedder(), progress=False
+    )
+    assert len(model.calls) == 3
+    assert shopbot.system == "shopbot" and shopbot.products == 3 and shopbot.failures == 0
+    assert (shopbot.points_written, shopbot.points_cited) == (9, 6)  # "made of gold" is dropped each time
+    assert shopbot.mean["rougeL"] > max(randoms.mean["rougeL"], centroid.mean["rougeL"])
+    assert centroid.mean == centroid.max  # identical references: mean and max agree
+    bad = tmp_path / "bad.jsonl"
+    bad.write_text('{"reviews": []}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="line 1"):
+        load_rows(bad, None, 0)

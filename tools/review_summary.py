@@ -38,7 +38,7 @@ from index.embedders import Embedder, HashingEmbedder, normalize_rows
 
 SummaryLang = Literal["en", "zh"]
 TOOL_NAME = "SummaryDraft"
-MAX_POINTS = 4  # pros, cons each; disagreements get half
+MAX_POINTS = 3  # pros, cons each; disagreements get fewer
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TERM = re.compile(r"[a-z0-9]{4,}")
 _STOP = frozenset(
@@ -232,7 +232,7 @@ def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
             "items": {
                 "type": "object",
                 "properties": {
-                    "text": {"type": "string", "maxLength": 160, "description": "one short sentence"},
+                    "text": {"type": "string", "maxLength": 120, "description": "one short sentence"},
                     "reviews": {
                         "type": "array",
                         "minItems": 1,
@@ -255,12 +255,12 @@ def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
                 "properties": {
                     "verdict": {
                         "type": "string",
-                        "maxLength": 400,
+                        "maxLength": 300,
                         "description": "two or three sentences: what most reviewers think overall",
                     },
                     "pros": points("what reviewers like", MAX_POINTS),
                     "cons": points("what reviewers dislike", MAX_POINTS),
-                    "disagreements": points("what reviewers disagree about", MAX_POINTS // 2),
+                    "disagreements": points("what reviewers disagree about", MAX_POINTS - 1),
                 },
                 "required": ["verdict", "pros", "cons", "disagreements"],
             },

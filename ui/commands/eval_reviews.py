@@ -19,6 +19,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ui.eval_summaries import summaries_section
+
 
 def _default_data_dir() -> Path:
     shared = os.environ.get("SHOPBOT_SHARED_DATA")
@@ -142,5 +144,8 @@ def _sentiment(args: argparse.Namespace, data: Path) -> None:
     write_section(args.out, "eval-reviews-sentiment", body, title="Review sentiment")
 
 
-# name -> section function; summaries and copy register here when they land.
-SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {"sentiment": _sentiment}
+# name -> section function; copy registers here when it lands.
+SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
+    "sentiment": _sentiment,
+    "summaries": summaries_section,  # writes summaries.md beside --out
+}

@@ -1,0 +1,88 @@
+"""`shopbot summarize`: a product's reviews as a verdict, pros, cons and disagreements, with citations.
+
+``shopbot summarize --product 24-MB01 [--index DIR] [--lang zh|en] [--json]``: the chat model of
+the settings writes the summary (:func:`tools.review_summary.summarize_reviews`); every point
+cites the reviews it comes from (``[r3, r5]``: the product's 3rd and 5th review). Citations
+are checked with the index's own embedder. It deliberately does not cache summaries.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--product", required=True, help="the product id")
+    parser.add_argument(
+        "--index", type=Path, help="index directory (default: the demo index in the data dir)"
+    )
+    parser.add_argument(
+        "--lang", choices=["en", "zh"], default="en", help="language of the summary (default en)"
+    )
+    parser.add_argument(
+        "--max-reviews", type=int, default=24, help="most reviews shown to the model (default 24)"
+    )
+    parser.add_argument("--json", action="store_true", help="machine-readable output")
+
+
+def run(args: argparse.Namespace) -> int:
+    from assistant.config import load_settings
+    from assistant.models.errors import ModelError
+    from assistant.models.loader import load_chat_model
+    from index.catalog import CatalogIndex, IndexNotFoundError
+    from tools.review_summary import SummaryError, summarize_reviews
+
+    if args.max_reviews < 1:
+        print("shopbot summarize: --max-reviews must be at least 1", file=sys.stderr)
+        return 2
+    settings = load_settings()
+    directory = args.index or settings.effective_index_dir
+    try:
+        index = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
+    except IndexNotFoundError as error:
+        print(f"shopbot summarize: {error}", file=sys.stderr)
+        return 1
+    with index:
+        product = index.get(args.product)
+        if product is None:
+            print(f"shopbot summarize: no product {args.product!r} in {directory}", file=sys.stderr)
+            return 1
+        reviews = index.reviews(product.id)
+        try:
+            model = load_chat_model(settings, progress=not args.json)
+            summary = summarize_reviews(
+                reviews,
+                model,
+                lang=args.lang,
+                product=product.title,
+                embedder=index.embedder,
+                max_reviews=args.max_reviews,
+            )
+        except (ModelError, SummaryError) as error:
+            print(f"shopbot summarize: {error}", file=sys.stderr)
+            return 1
+    if args.json:
+        print(json.dumps({"product_id": product.id, **summary.to_dict()}, ensure_ascii=False))
+        return 0
+    _print(product.title, summary)
+    return 0
+
+
+def _print(name: str, summary: Any) -> None:
+    zh = summary.lang == "zh"
+    print(f"{name} ({summary.reviews_total} {'条评价' if zh else 'reviews'})\n")
+    print(summary.verdict)
+    sections = (
+        ("优点" if zh else "Pros", summary.pros),
+        ("缺点" if zh else "Cons", summary.cons),
+        ("分歧" if zh else "Reviewers disagree on", summary.disagreements),
+    )
+    for title, points in sections:
+        if points:
+            print(f"\n{title}:")
+            for point in points:
+                print(f"  - {point.text} {summary.cite(point)}")
