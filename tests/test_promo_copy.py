@@ -1,0 +1,87 @@
+"""Promo copy: facts in the prompt, the fact check (numbers, claims), repair and rejection."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.testing import ScriptedChatModel
+from index.schema import Product
+from tools.promo_copy import TOOL_NAME, check_copy, product_facts, repair, write_copy
+
+BAG = Product(
+    id="24-MB01",
+    title="Joust Duffle Bag",
+    description="The sporty Joust Duffle Bag can't be beat. Dual top handles, 600-denier polyester.",
+    brand="Luma",
+    price=34.0,
+    currency="USD",
+    attributes={"material": "Polyester", "volume": "26 L"},
+)
+
+
+def test_facts_hold_what_copy_may_use():
+    facts = product_facts(BAG, ["roomy main compartment"])
+    assert "price: 34 USD" in facts and "volume: 26 L" in facts and "review highlight: roomy" in facts
+
+
+def test_check_flags_invented_numbers_and_claims_only():
+    facts = product_facts(BAG)
+    assert check_copy("A 26 L polyester duffle for $34.00.", facts) == []
+    assert check_copy("600-denier fabric, dual handles.", facts) == []
+    problems = check_copy("Now 20% off, with a 2-year warranty and free shipping!", facts)
+    assert "number 20 is not in the facts" in problems and "number 2 is not in the facts" in problems
+    assert (
+        "claim 'warranty' is not in the facts" in problems
+        and "claim 'free shipping' is not in the facts" in problems
+    )
+    assert check_copy("防水面料，全国包邮", "title: 背包") == [
+        "claim '包邮' is not in the facts",
+        "claim '防水' is not in the facts",
+    ]
+
+
+def test_repair_removes_only_the_unsupported_sentences():
+    facts = product_facts(BAG)
+    assert (
+        repair("Roomy 26 L duffle. Waterproof too! Dual handles.", facts)
+        == "Roomy 26 L duffle. Dual handles."
+    )
+    assert repair("- 26 L volume\n- 5-year warranty\n- Polyester", facts) == "- 26 L volume\n- Polyester"
+
+
+def test_write_copy_checks_each_variant(scripted_model: ScriptedChatModel):
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME,
+        {
+            "variants": [
+                "Meet the Joust Duffle Bag: 26 L of sporty polyester for $34.",
+                "The Joust Duffle Bag. Certified organic and 50% off!",
+                "Joust Duffle Bag, now with 3 pockets. Built for the gym.",
+            ]
+        },
+    )
+    variants = write_copy(BAG, scripted_model, format="short_description", tone="playful", n=3)
+    assert [v.ok for v in variants] == [True, True, True]
+    assert variants[0].problems == () and not variants[0].repaired
+    assert variants[1].repaired and variants[1].text == "The Joust Duffle Bag."
+    assert variants[2].text == "Built for the gym." and "number 3 is not in the facts" in variants[2].problems
+    call = scripted_model.last_call
+    assert call.tool_choice == TOOL_NAME
+    schema = call.tools[0]["function"]["parameters"]["properties"]["variants"]
+    assert schema["minItems"] == schema["maxItems"] == 3 and schema["items"]["maxLength"] == 300
+    assert "playful" in str(call.messages[0].content) and "<facts>" in str(call.messages[1].content)
+
+
+def test_unrepairable_variant_is_rejected(scripted_model: ScriptedChatModel):
+    scripted_model.enqueue_tool_call(TOOL_NAME, {"variants": ["全场5折，包邮！"]})
+    [variant] = write_copy(BAG, scripted_model, format="slogan", lang="zh")
+    assert not variant.ok and variant.text == "全场5折，包邮！" and variant.problems
+    assert "Simplified Chinese" in str(scripted_model.last_call.messages[0].content)
+
+
+def test_bad_arguments():
+    model = ScriptedChatModel()
+    with pytest.raises(ValueError):
+        write_copy(BAG, model, format="poem")  # type: ignore[arg-type]
+    with pytest.raises(ValueError):
+        write_copy(BAG, model, n=0)
