@@ -23,6 +23,7 @@ from langchain_core.messages import HumanMessage, ToolMessage
 
 from assistant.config import load_settings
 from assistant.models.errors import ModelLoadError
+from assistant.models.loader import load_chat_model
 from assistant.models.openai_backend import connect, openai_chat_model, served_models
 from index.model_registry import ensure
 
@@ -132,6 +133,14 @@ def test_settings_select_the_server_and_a_wrong_model_name_is_explained(llama_se
     assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] <= 5
     with pytest.raises(ModelLoadError, match=r"does not serve 'gpt-4o'; it serves: smollm2"):
         openai_chat_model(load_settings(openai_base_url=llama_server, openai_model="gpt-4o"))
+
+
+@pytest.mark.real_model
+def test_the_loader_selects_the_server_by_setting(llama_server: str) -> None:
+    settings = load_settings(chat_backend="openai", openai_base_url=llama_server, chat_max_tokens=3)
+    model = load_chat_model(settings)
+    assert type(model).__name__ == "CompatibleChatOpenAI"
+    assert model.invoke("Hi").usage_metadata is not None
 
 
 def test_no_server_is_an_actionable_error() -> None:
