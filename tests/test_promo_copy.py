@@ -85,3 +85,33 @@ def test_bad_arguments():
         write_copy(BAG, model, format="poem")  # type: ignore[arg-type]
     with pytest.raises(ValueError):
         write_copy(BAG, model, n=0)
+
+
+def test_copy_command_unknown_product(demo_index, capsys):
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["copy", "--index", str(demo_index.directory), "--product", "nope"])
+    assert exit_.value.code == 1
+    assert "no product 'nope'" in capsys.readouterr().err
+
+
+@pytest.mark.real_model
+def test_copy_command_with_the_small_model(demo_index, monkeypatch, capsys):
+    import json
+
+    from ui.cli import main
+
+    monkeypatch.setenv("SHOPBOT_CHAT_MODEL", "smollm2-135m-instruct")
+    monkeypatch.setenv("SHOPBOT_CHAT_N_THREADS", "1")
+    with pytest.raises(SystemExit):
+        main(["copy", "--index", str(demo_index.directory), "--product", "24-MB01", "-n", "2", "--json"])
+    out = json.loads(capsys.readouterr().out)
+    assert out["product_id"] == "24-MB01" and len(out["variants"]) == 2
+    facts = product_facts(demo_index.get("24-MB01"))
+    for variant in out["variants"]:
+        assert variant["text"] and variant["ok"] == (
+            not check_copy(variant["text"], facts) or variant["repaired"]
+        )
+        if variant["ok"]:
+            assert check_copy(variant["text"], facts) == []
