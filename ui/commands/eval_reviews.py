@@ -5,10 +5,12 @@ Sections (``--sections``, each written to its own generated block of ``--out``):
 - ``sentiment``: accuracy and macro-F1 per set and language of shopbot's analyzer, of its head
   alone, and of the lexicon baselines (vaderSentiment, snownlp), with ms per review. Sets the
   head was trained on are scored out of fold (k-fold), never on training rows.
+- ``summaries`` (:mod:`ui.eval_summaries`): ROUGE of review summaries against FewSum's human
+  references, with a random review and the centroid review as baselines; ``summaries.md``.
+- ``copy`` (:mod:`ui.eval_copy`): promo copy's fact-check pass rate and latency; ``copy.md``.
 
-Summaries (ROUGE against FewSum) and promo copy (fact-check pass rate) are further sections
-that register in :data:`SECTIONS` when they land. Embeddings are cached on disk (keyed by
-text), so a second run spends its time on scoring only; latency is timed uncached.
+The two model-driven sections write their own file beside ``--out``. Embeddings are cached on
+disk (keyed by text), so a second run spends its time on scoring only; latency is timed uncached.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ui.eval_copy import copy_section
 from ui.eval_summaries import summaries_section
 
 
@@ -144,8 +147,9 @@ def _sentiment(args: argparse.Namespace, data: Path) -> None:
     write_section(args.out, "eval-reviews-sentiment", body, title="Review sentiment")
 
 
-# name -> section function; copy registers here when it lands.
+# name -> section function
 SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "sentiment": _sentiment,
     "summaries": summaries_section,  # writes summaries.md beside --out
+    "copy": copy_section,  # writes copy.md beside --out
 }
