@@ -217,7 +217,7 @@ def test_a_timeout_counts_against_its_case_and_the_run_goes_on() -> None:
 @pytest.mark.real_model
 def test_bench_command_on_the_small_model(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     out = tmp_path / "bench.md"
-    argv = ["bench", "model", "--model", "smollm2-135m-instruct", "--limit", "2"]
+    argv = ["bench", "model", "--model", "smollm2-135m-instruct", "--limit", "2", "--threads", "1"]
     argv += ["--decode-tokens", "8", "--max-tokens", "24", "--out", str(out)]
     with pytest.raises(SystemExit) as exited:
         main(argv)
