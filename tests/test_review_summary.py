@@ -9,13 +9,8 @@ import pytest
 from assistant.testing import ScriptedChatModel
 from index.embedders import HashingEmbedder
 from index.schema import Review
-from tools.review_summary import (
-    TOOL_NAME,
-    SummaryError,
-    estimate_tokens,
-    select_reviews,
-    summarize_reviews,
-)
+from tools.review_selection import estimate_tokens, select_reviews
+from tools.review_summary import TOOL_NAME, SummaryError, summarize_reviews
 
 REVIEWS = [
     Review("a-1", "p1", "The battery lasts two full days, great battery life.", 5),
