@@ -6,7 +6,7 @@ import argparse
 import json
 import os
 
-from assistant.config import OFFLINE_ENVIRONMENT, Settings, find_config_file, load_settings
+from assistant.config import PROCESS_ENVIRONMENT, Settings, find_config_file, load_settings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -38,6 +38,6 @@ def run(args: argparse.Namespace) -> int:
         print(f"{name} = {values[name]!r}    [{_source(name)}]")
         print(f"    {field.description}")
     print("environment:")
-    for key in OFFLINE_ENVIRONMENT:
+    for key in PROCESS_ENVIRONMENT:
         print(f"{key} = {os.environ.get(key)!r}")
     return 0
