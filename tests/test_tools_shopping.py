@@ -216,3 +216,16 @@ def test_as_data_caps_length_at_a_word():
     text = "word " * 100
     capped = as_data(text, 50)
     assert len(capped) <= 51 and capped.endswith("…") and "wor…" not in capped
+
+
+def test_placeholder_values_of_optional_arguments_mean_not_given(ctx):
+    plain = call_tool(SHOPPER_TOOLS, "search_products", {"query": "backpack"}, ctx)
+    padded = call_tool(
+        SHOPPER_TOOLS,
+        "search_products",
+        {"query": "backpack", "min_price": 0, "max_price": 0, "category": "", "brand": "", "color": ""},
+        ctx,
+    )
+    assert padded["results"] and padded["results"] == plain["results"]
+    with pytest.raises(ToolError, match="query is empty"):
+        call_tool(SHOPPER_TOOLS, "search_products", {"query": ""}, ctx)
