@@ -38,7 +38,10 @@ def test_schemas_come_from_signatures_and_docstrings():
     assert "ctx" not in properties
     assert list(properties) == ["query", "min_price", "max_price", "category", "brand", "min_rating", "color"]
     assert spec["parameters"]["required"] == ["query"]
-    assert properties["max_price"] == {"type": "number", "description": "highest price"}
+    assert properties["max_price"] == {
+        "type": "number",
+        "description": 'highest price, for "under/below/within/at most X"',
+    }
     assert schema(compare_products)["function"]["parameters"]["properties"]["product_ids"]["type"] == "array"
     # every tool documents every argument (a missing description would reach the model empty)
     for tool in MERCHANT_TOOLS:

@@ -47,8 +47,8 @@ def search_products(
 
     Args:
         query: what the shopper wants, in their words
-        min_price: lowest price
-        max_price: highest price
+        min_price: lowest price, for "over/above/at least X"
+        max_price: highest price, for "under/below/within/at most X"
         category: category path prefix, e.g. Men/Tops
         brand: brand name
         min_rating: lowest average rating (1-5)
@@ -90,7 +90,7 @@ def search_products(
 
 
 def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
-    """Details of one product: description, options, rating.
+    """Details of one product whose id is known (description, material, care, sizes, colours, rating): answers questions about that product.
 
     Args:
         product_id: the product id from search results
@@ -160,7 +160,7 @@ def recommend(
 
 
 def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
-    """What reviewers say about a product: rating distribution and short excerpts.
+    """What reviewers say about one product, in their own words: rating distribution and short excerpts.
 
     Args:
         product_id: the product id
@@ -195,7 +195,7 @@ def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
 
 
 def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
-    """Share of positive, neutral and negative reviews of a product and the aspects praised or criticised.
+    """How reviewers feel about one product: how many reviews are positive, neutral or negative, and the aspects praised or criticised.
 
     Args:
         product_id: the product id
@@ -241,7 +241,7 @@ def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
 
 
 def review_analytics(ctx: ToolContext, category: str | None = None) -> dict[str, Any]:
-    """Merchant only: review counts, average rating and share of negative reviews per product, worst first.
+    """Merchant only: statistics across all products of a category: review counts, average rating and share of negative reviews per product, worst first.
 
     Args:
         category: category path prefix, e.g. Gear/Bags; all products when omitted
