@@ -226,7 +226,14 @@ def test_placeholder_values_of_optional_arguments_mean_not_given(ctx):
     padded = call_tool(
         SHOPPER_TOOLS,
         "search_products",
-        {"query": "backpack", "min_price": 0, "max_price": 0, "category": "", "brand": "", "color": ""},
+        {
+            "query": "backpack",
+            "min_price": 0,
+            "max_price": 0,
+            "category": "",
+            "brand": "None",
+            "color": "null",
+        },
         ctx,
     )
     assert padded["results"] and padded["results"] == plain["results"]

@@ -6,8 +6,8 @@ argument descriptions and the signature the JSON schema (through pydantic), so n
 written twice. :func:`call_tool` validates a model's arguments against the same schema before
 calling, so a wrong type or a missing argument becomes a :class:`ToolError` the model can fix.
 A small model writing under a grammar fills optional arguments with placeholders (``""``,
-``0``, ``[]``: measured with Qwen 1.5B); for a parameter whose default is None they mean "not
-given" (a ``max_price`` of 0 would otherwise empty every search).
+``0``, ``[]``, the string ``"None"``: seen with Qwen 1.5B); for a parameter whose default is
+None they mean "not given" (a ``max_price`` of 0 or a brand "None" would empty every search).
 
 Deliberately not here: what the tools do (:mod:`tools.shopping`) and the agent's error policy.
 """
@@ -27,6 +27,7 @@ from tools.shopping import ToolError
 
 ToolFunction = Callable[..., dict[str, Any]]
 _ARG_LINE = re.compile(r"^\s+(\w+):\s*(.+)$")
+_PLACEHOLDERS: tuple[object, ...] = ("", 0, [], "None", "none", "null")
 
 
 @cache
@@ -77,7 +78,7 @@ def call_tool(
     given = {
         key: value
         for key, value in (args or {}).items()
-        if not (key in optional and not isinstance(value, bool) and value in ("", 0, []))
+        if not (key in optional and not isinstance(value, bool) and value in _PLACEHOLDERS)
     }
     try:
         validated = args_model(tool).model_validate(given)
