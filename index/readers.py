@@ -73,6 +73,25 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
         yield from _jsonl_rows(text, path.name)
 
 
+def jsonl_objects(path: Path, error: type[Exception]) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line of a UTF-8 JSON-lines file (BOM allowed).
+
+    A line that is not a JSON object raises ``error("<path>:<line>: ...")``; for labelled and
+    evaluation data, where a bad line means a bad file (catalogs go through :func:`read_rows`).
+    """
+    with open(path, encoding="utf-8-sig") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as problem:
+                raise error(f"{path}:{number}: not valid JSON ({problem.msg})") from None
+            if not isinstance(record, dict):
+                raise error(f"{path}:{number}: expected a JSON object")
+            yield number, record
+
+
 def _jsonl_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
     for number, line in enumerate(text.splitlines(), start=1):
         if not line.strip():

@@ -12,12 +12,12 @@ Deliberately not here: embedding, fitting, metrics.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from index.readers import jsonl_objects
 from tools.clauses import Lang, detect_language
 
 SENTIMENT_LABELS = ("negative", "neutral", "positive", "mixed")
@@ -91,19 +91,7 @@ def _lang(record: dict[str, Any], text: str) -> Lang:
 
 
 def _records(path: Path) -> list[tuple[int, dict[str, Any]]]:
-    records = []
-    with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise DataError(f"{path}:{number}: not valid JSON ({error.msg})") from None
-            if not isinstance(record, dict):
-                raise DataError(f"{path}:{number}: expected a JSON object")
-            records.append((number, record))
-    return records
+    return list(jsonl_objects(path, DataError))
 
 
 def _field(record: dict[str, Any], name: str, kind: type, path: Path, number: int) -> Any:

@@ -16,7 +16,6 @@ offers the model. This module neither runs a model nor times anything (``bench.p
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from importlib import resources
@@ -26,6 +25,7 @@ from typing import Any
 from langchain_core.messages import AIMessage
 from pydantic import ValidationError
 
+from index.readers import jsonl_objects
 from tools.registry import ToolFunction, args_model
 
 LANGS = ("en", "zh")
@@ -68,22 +68,13 @@ def load_routing_set(path: Path | None = None, tool_names: Iterable[str] | None 
     known = set(tool_names) if tool_names is not None else None
     cases: list[RoutingCase] = []
     seen: set[str] = set()
-    with open(path, encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                row = json.loads(line)
-            except json.JSONDecodeError as error:
-                raise RoutingSetError(f"{where}: not valid JSON ({error.msg})") from None
-            if not isinstance(row, dict):
-                raise RoutingSetError(f"{where}: expected a JSON object")
-            case = _case(row, where, known)
-            if case.id in seen:
-                raise RoutingSetError(f"{where}: field 'id': duplicate id {case.id!r}")
-            seen.add(case.id)
-            cases.append(case)
+    for number, row in jsonl_objects(path, RoutingSetError):
+        where = f"{path}:{number}"
+        case = _case(row, where, known)
+        if case.id in seen:
+            raise RoutingSetError(f"{where}: field 'id': duplicate id {case.id!r}")
+        seen.add(case.id)
+        cases.append(case)
     if not cases:
         raise RoutingSetError(f"{path}: no cases")
     return cases
