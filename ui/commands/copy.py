@@ -36,23 +36,20 @@ def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
     from assistant.models.errors import ModelError
     from assistant.models.loader import load_chat_model
-    from index.catalog import CatalogIndex, IndexNotFoundError
     from tools.promo_copy import write_copy
+    from ui.commands import open_index
 
     if not 1 <= args.n <= 10 or (args.max_chars is not None and args.max_chars < 10):
         print("shopbot copy: -n must be 1-10 and --max-chars at least 10", file=sys.stderr)
         return 2
     settings = load_settings()
-    directory = args.index or settings.effective_index_dir
-    try:
-        index = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
-    except IndexNotFoundError as error:
-        print(f"shopbot copy: {error}", file=sys.stderr)
+    index = open_index("copy", args.index, settings)
+    if index is None:
         return 1
     with index:
         product = index.get(args.product)
         if product is None:
-            print(f"shopbot copy: no product {args.product!r} in {directory}", file=sys.stderr)
+            print(f"shopbot copy: no product {args.product!r} in {index.directory}", file=sys.stderr)
             return 1
         try:
             variants = write_copy(

@@ -37,17 +37,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
-    from index.catalog import CatalogIndex, IndexNotFoundError
+    from ui.commands import open_index
 
     if (args.query is None) == (args.queries is None):
         print("shopbot search: give a QUERY or --queries FILE.jsonl (not both)", file=sys.stderr)
         return 2
     settings = load_settings()
-    directory = args.index or settings.effective_index_dir
-    try:
-        index = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
-    except IndexNotFoundError as error:
-        print(f"shopbot search: {error}", file=sys.stderr)
+    index = open_index("search", args.index, settings)
+    if index is None:
         return 1
     with index:
         if args.queries is not None:

@@ -33,23 +33,20 @@ def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
     from assistant.models.errors import ModelError
     from assistant.models.loader import load_chat_model
-    from index.catalog import CatalogIndex, IndexNotFoundError
     from tools.review_summary import SummaryError, summarize_reviews
+    from ui.commands import open_index
 
     if args.max_reviews < 1:
         print("shopbot summarize: --max-reviews must be at least 1", file=sys.stderr)
         return 2
     settings = load_settings()
-    directory = args.index or settings.effective_index_dir
-    try:
-        index = CatalogIndex.load(directory, cache_dir=settings.cache_dir)
-    except IndexNotFoundError as error:
-        print(f"shopbot summarize: {error}", file=sys.stderr)
+    index = open_index("summarize", args.index, settings)
+    if index is None:
         return 1
     with index:
         product = index.get(args.product)
         if product is None:
-            print(f"shopbot summarize: no product {args.product!r} in {directory}", file=sys.stderr)
+            print(f"shopbot summarize: no product {args.product!r} in {index.directory}", file=sys.stderr)
             return 1
         reviews = index.reviews(product.id)
         try:
