@@ -61,6 +61,7 @@ from assistant.intents import parse
 from assistant.language import reply_language
 from assistant.prompts import system_prompt
 from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
+from tools.product_texts import ProductTexts
 from tools.registry import call_tool, schemas
 from tools.shopping import ToolError, tools_for
 
@@ -89,6 +90,7 @@ def build_graph(
     *,
     checkpointer: BaseCheckpointSaver | None = None,
     analyzer_factory: Callable[[], Any] | None = None,
+    texts: ProductTexts | None = None,
     fast_paths: bool = True,
     max_steps: int = MAX_STEPS,
     tool_first: bool = True,
@@ -111,7 +113,8 @@ def build_graph(
     def context(state: AgentState) -> ToolContext:
         turn = state["turn"]
         return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
-                           memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory)  # fmt: skip
+                           memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
+                           texts=texts)  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])

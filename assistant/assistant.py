@@ -53,6 +53,8 @@ from assistant.reply import (
 )
 from assistant.sessions import open_checkpointer, parse_session_id
 from tools.context import ROLES, Catalog
+from tools.product_texts import ProductTexts
+from tools.text_cache import TextCache
 
 log = logging.getLogger("assistant")
 log.addFilter(RedactingFilter())
@@ -68,6 +70,8 @@ class Assistant:
         checkpointer: BaseCheckpointSaver[Any] | None = None,
         sessions_path: str | Path | None = None,
         analyzer_factory: Callable[[], Any] | None = None,
+        text_cache: TextCache | None = None,
+        model_name: str = "",
         fast_paths: bool = True,
         max_steps: int = MAX_STEPS,
         tool_first: bool = True,
@@ -75,7 +79,9 @@ class Assistant:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
         ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only.
-        ``tool_first``: the model's first step in a turn must call a tool (see :mod:`assistant.agent`)."""
+        ``text_cache`` keeps model-written review summaries (keyed with ``model_name``; default:
+        in memory). ``tool_first``: the model's first step in a turn must call a tool (see
+        :mod:`assistant.agent`)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -85,11 +91,14 @@ class Assistant:
                 checkpointer = InMemorySaver()
         self.checkpointer = checkpointer
         self.catalog = catalog
+        self.texts = ProductTexts(catalog, model, cache=text_cache, model_name=model_name)
+        """Review summaries and promo copy, written with the same chat model as the turns."""
         self.graph = build_graph(
-            model,
+            self.texts.model,
             catalog,
             checkpointer=checkpointer,
             analyzer_factory=analyzer_factory,
+            texts=self.texts,
             fast_paths=fast_paths,
             max_steps=max_steps,
             tool_first=tool_first,
@@ -226,10 +235,6 @@ class Assistant:
     def _session_lock(self, session_id: str) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(session_id, threading.Lock())
-
-
-def _input(text: str, lang: str, role: str) -> dict[str, Any]:
-    return {"messages": [HumanMessage(text)], "turn": new_turn(lang, role)}
 
 
 def _event(raw: dict[str, Any]) -> Event:

@@ -78,8 +78,9 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             ids = intent.refs or [item["id"] for item in memory.shown]
             if not ids:
                 return None
-            run("write_promo_copy", product_ids=ids)
-            return templates.message("promo_unavailable", lang)
+            result = run("write_promo_copy", product_ids=ids[:3], format=intent.copy_format, tone=intent.tone,
+                         variants=intent.variants if intent.variants > 1 else None)  # fmt: skip
+            return templates.promo_copy(result, lang)
         rows = run("review_analytics", category=intent.query or None)["products"][:5]
         return templates.analytics(rows, lang)
     if kind == "search":

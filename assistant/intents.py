@@ -78,6 +78,22 @@ _PROMO = re.compile(
     r"instagram|slogan|tagline|文案|广告|标语|朋友圈",
     re.I,
 )
+_COPY_FORMATS = (
+    ("slogan", re.compile(r"slogan|tagline|标语|口号", re.I)),
+    ("title", re.compile(r"\btitle\b|标题", re.I)),
+    ("bullets", re.compile(r"bullet|selling points|卖点|要点", re.I)),
+    ("post", re.compile(r"\bpost\b|instagram|telegram|social|朋友圈|帖子|推文", re.I)),
+)
+_TONES = (
+    ("premium", re.compile(r"premium|luxur|elegant|高端|高级|奢华", re.I)),
+    ("playful", re.compile(r"playful|fun\b|funny|俏皮|有趣|活泼", re.I)),
+    ("technical", re.compile(r"technical|专业|技术", re.I)),
+)
+_VARIANTS = re.compile(
+    r"\b([1-9])\s+(?:\w+\s+)?(?:variants?|options?|versions?|slogans?|titles?|posts?|taglines?|descriptions?)\b"
+    r"|([1-9一二两三])\s*(?:条|个|种|版)",
+    re.I,
+)
 _ANALYTICS = re.compile(
     r"review (?:analytics|statistics|stats)|across (?:all )?products|worst[- ]reviewed|most negative reviews|"
     r"差评最多|差评比例|评价分析|统计.*评价|评价数量",
@@ -161,6 +177,9 @@ class Intent:
     refs: list[str] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)
     prefs: dict[str, Any] = field(default_factory=dict)
+    copy_format: str = "short_description"  # promo: title | bullets | slogan | short_description | post
+    tone: str = "friendly"  # promo: friendly | premium | playful | technical
+    variants: int = 1  # promo: how many options
 
 
 def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None) -> Intent:
@@ -175,7 +194,15 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
     if _FORGET.search(stripped):
         return Intent("forget", forget=_forget_keys(stripped))
     if _PROMO.search(stripped):
-        return Intent("promo", refs=resolve_references(stripped, memory, is_product_id))
+        return Intent(
+            "promo",
+            refs=resolve_references(stripped, memory, is_product_id),
+            copy_format=next(
+                (name for name, words in _COPY_FORMATS if words.search(stripped)), "short_description"
+            ),
+            tone=next((name for name, words in _TONES if words.search(stripped)), "friendly"),
+            variants=_variants(stripped),
+        )
     if _ANALYTICS.search(stripped):
         category = _CATEGORY.search(stripped)
         return Intent("analytics", query=category.group(1).strip() if category else "")
@@ -359,3 +386,12 @@ def _typed_id(text: str, refs: list[str]) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+|[\u4e00-\u9fff]", text)
+
+
+def _variants(text: str) -> int:
+    """How many copy options the request asks for ("3 slogans", "两条标语"); at most 3."""
+    match = _VARIANTS.search(text)
+    if not match:
+        return 1
+    digit = match.group(1) or match.group(2)
+    return min(3, int({"一": "1", "二": "2", "两": "2", "三": "3"}.get(digit, digit)))

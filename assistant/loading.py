@@ -3,7 +3,8 @@
 Loads the catalog index (``--index`` or ``Settings.effective_index_dir``), prepares the chat
 model (:func:`assistant.models.loader.load_chat_model`, loaded on the first turn that needs
 it, so rule-answered turns start instantly) and opens the session store
-(``Settings.sessions`` or ``<data_dir>/sessions.sqlite``). The review sentiment analyzer is
+(``Settings.sessions`` or ``<data_dir>/sessions.sqlite``) and the cache of model-written
+texts (``<cache_dir>/texts.sqlite``). The review sentiment analyzer is
 loaded on the first question that needs it, once. A missing index is a
 :class:`IndexMissingError` saying how to build one.
 """
@@ -49,6 +50,7 @@ def build_assistant(
     settings: Settings, *, index_dir: Path | str | None = None, model: BaseChatModel | None = None
 ) -> Assistant:
     from assistant.assistant import Assistant
+    from tools.text_cache import TextCache
 
     catalog = load_catalog(settings, index_dir)
 
@@ -62,7 +64,19 @@ def build_assistant(
         catalog,
         sessions_path=sessions_target(settings),
         analyzer_factory=lazy_analyzer(settings.cache_dir),
+        text_cache=TextCache(texts_cache_path(settings)),
+        model_name=texts_model_name(settings),
     )
+
+
+def texts_cache_path(settings: Settings) -> Path:
+    """Where model-written texts (review summaries) are kept between runs."""
+    return settings.cache_dir / "texts.sqlite"
+
+
+def texts_model_name(settings: Settings) -> str:
+    """The chat model as part of the cache keys of the texts it writes."""
+    return f"{settings.chat_backend}:{settings.chat_model}"
 
 
 def lazy_analyzer(cache_dir: Path) -> Callable[[], Any]:

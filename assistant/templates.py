@@ -112,11 +112,41 @@ def review_summary(result: dict[str, Any], title: str, lang: str) -> str:
         )
     else:
         head += "。" if zh else "."
-    quotes = [
-        f"- {'★' * int(e['rating']) if e.get('rating') else ''} “{e['text']}” ({e['review_id']})"
-        for e in result.get("excerpts", [])
-    ]
-    return "\n".join([head, *quotes])
+    summary = result.get("summary")
+    if not summary:
+        quotes = [
+            f"- {'★' * int(e['rating']) if e.get('rating') else ''} “{e['text']}” ({e['review_id']})"
+            for e in result.get("excerpts", [])
+        ]
+        return "\n".join([head, *quotes])
+    lines = [head, summary["verdict"]]
+    sections = (("优点" if zh else "Pros", "pros"), ("缺点" if zh else "Cons", "cons"),
+                ("看法不一" if zh else "Reviewers disagree on", "disagreements"))  # fmt: skip
+    for label, key in sections:
+        if summary.get(key):
+            lines.append(f"{label}：" if zh else f"{label}:")
+            lines += [f"- {point['text']} {point['cite']}" for point in summary[key]]
+    return "\n".join(line for line in lines if line)
+
+
+def promo_copy(result: dict[str, Any], lang: str) -> str:
+    zh = lang == "zh"
+    if result.get("available") is False:
+        return message("promo_unavailable", lang)
+    blocks = []
+    for entry in result["copies"]:
+        head = f"【{entry['title']}】" if zh else f"{entry['title']}:"
+        if entry.get("error") or not entry.get("variants"):
+            reason = message("copy_failed" if entry.get("error") else "copy_rejected", lang)
+            blocks.append(f"{head}\n{reason}")
+            continue
+        variants = entry["variants"]
+        if len(variants) == 1:
+            blocks.append(f"{head}\n{variants[0]}")
+        else:
+            options = [f"({n}) {text}" for n, text in enumerate(variants, start=1)]
+            blocks.append("\n".join([head, *options]))
+    return "\n\n".join(blocks)
 
 
 def sentiment(result: dict[str, Any], title: str, lang: str) -> str:
@@ -228,8 +258,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
     ),
     "repaired": ("Here are the facts from the catalog:", "以下是商品目录中的信息："),
     "promo_unavailable": (
-        "Promo copy generation is not available in this version yet, so I haven't written any.",
-        "当前版本还不支持生成促销文案，所以没有编写。",
+        "No model is available to write copy right now, so I haven't written any.",
+        "当前没有可用的模型来撰写文案，所以没有编写。",
+    ),
+    "copy_failed": (
+        "Sorry, I couldn't write this copy right now; please try again.",
+        "抱歉，暂时写不出这段文案，请稍后再试。",
+    ),
+    "copy_rejected": (
+        "Every draft stated something the product facts don't support, so I left it out. Try another format.",
+        "草稿里有商品信息无法证实的内容，已全部舍弃。可以换一种格式再试。",
     ),
 }
 

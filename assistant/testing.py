@@ -79,6 +79,7 @@ Step = AIMessage | BaseException | ScriptFunction
 class _Script:
     steps: deque[Step] = field(default_factory=deque)
     calls: list[ScriptedCall] = field(default_factory=list)
+    unexpected: list[str] = field(default_factory=list)  # calls nothing was scripted for
     lock: threading.Lock = field(default_factory=threading.Lock)
     call_ids: Iterator[int] = field(default_factory=itertools.count)
 
@@ -159,10 +160,14 @@ class ScriptedChatModel(BaseChatModel):
             return len(self._script.steps)
 
     def assert_complete(self) -> None:
-        """Fail if scripted turns were left unconsumed: the code made fewer calls than planned."""
+        """Fail if scripted turns were left unconsumed (the code made fewer calls than planned)
+        or a call came that nothing was scripted for, even if the code caught the error."""
         with self._script.lock:
             left = list(self._script.steps)
             made = len(self._script.calls)
+            unexpected = list(self._script.unexpected)
+        if unexpected:
+            raise AssertionError(unexpected[0])
         if left:
             shown = "; ".join(_describe(step) for step in left[:5])
             raise AssertionError(
@@ -263,10 +268,13 @@ class ScriptedChatModel(BaseChatModel):
             step: Step | None = self._script.steps.popleft() if self._script.steps else self.function
         if step is None:
             last = messages[-1].content if messages else ""
-            raise AssertionError(
+            problem = (
                 f"unexpected call #{call.index + 1} to the scripted model: nothing is queued for it "
                 f"and no function is set; last message: {str(last)[:200]!r}"
             )
+            with self._script.lock:
+                self._script.unexpected.append(problem)
+            raise AssertionError(problem)
         if isinstance(step, BaseException):
             raise step
         reply = step if isinstance(step, AIMessage) else step(list(messages), call)

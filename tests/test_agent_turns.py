@@ -188,16 +188,24 @@ def test_shopper_asking_for_merchant_tools_is_refused(assistant, scripted_model)
 
 
 def test_merchant_gets_merchant_tools(assistant, scripted_model):
-    assistant.reply("web:shop", "hoodie under $60", role="merchant")
+    shown = assistant.reply("web:shop", "hoodie under $60", role="merchant").products
+    scripted_model.enqueue_tool_call(
+        "PromoCopy", {"variants": [f"Meet the {shown[0].title}: made for cool days."]}
+    )
     reply = assistant.reply("web:shop", "write promo copy for the first one", role="merchant")
     assert reply.tool_calls[0].name == "write_promo_copy"
-    assert "not available" in reply.text
+    assert reply.tool_calls[0].args == {
+        "product_ids": [shown[0].id],
+        "format": "short_description",
+        "tone": "friendly",
+    }
+    assert reply.text == f"{shown[0].title}:\nMeet the {shown[0].title}: made for cool days."
     analytics = assistant.reply("web:shop", "review analytics across products", role="merchant")
     assert analytics.tool_calls[0].name == "review_analytics" and "% negative" in analytics.text
     scripted_model.enqueue_tool_call("review_analytics", {})
     scripted_model.enqueue_text("Sure.")
     assistant.reply("web:shop", "how are my products doing?", role="merchant")
-    assert "write_promo_copy" in scripted_model.calls[0].tool_names
+    assert "write_promo_copy" in scripted_model.calls[1].tool_names
 
 
 def test_preferences_are_remembered_used_and_forgotten(assistant, scripted_model):
@@ -252,3 +260,46 @@ def test_tool_first_can_be_turned_off(scripted_model, demo_index):
     )
     assert reply.text == "Do you run on roads or trails?" and reply.tool_calls == []
     assert scripted_model.calls[0].tool_choice is None
+
+
+def test_promo_copy_format_and_tone_come_from_the_request_and_facts_are_checked(assistant, scripted_model):
+    shown = assistant.reply("web:shop", "hoodie under $60", role="merchant").products
+    scripted_model.enqueue_tool_call(
+        "PromoCopy", {"variants": ["Now 50% off!", "Quiet luxury for cool days."]}
+    )
+    reply = assistant.reply("web:shop", "give me 2 premium slogans for the second one", role="merchant")
+    call = scripted_model.last_call
+    assert call.tool_choice == "PromoCopy" and "premium" in str(call.messages[0].content)
+    assert reply.tool_calls[0].args["format"] == "slogan" and reply.tool_calls[0].args["tone"] == "premium"
+    assert shown[1].title in reply.text and "Quiet luxury" in reply.text and "50%" not in reply.text
+    scripted_model.enqueue_tool_call("PromoCopy", {"variants": ["全场包邮！"]})
+    zh = assistant.reply("web:shop", "给第一个写一条标语", role="merchant")
+    assert zh.tool_calls[0].args["format"] == "slogan" and "Simplified Chinese" in str(
+        scripted_model.last_call.messages[0].content
+    )
+    assert (
+        zh.text == f"【{shown[0].title}】\n草稿里有商品信息无法证实的内容，已全部舍弃。可以换一种格式再试。"
+    )
+
+
+def test_review_summary_is_written_once_and_cited(assistant, scripted_model, demo_index):
+    reviewed = next(
+        p for p in demo_index.search("bag", k=20) if len(demo_index.reviews(p.product.id)) >= 2
+    ).product
+    scripted_model.enqueue_tool_call(
+        "SummaryDraft",
+        {"verdict": "Reviewers like it.", "pros": [{"text": "Roomy and sturdy bag", "reviews": ["r1"]}],
+         "cons": [], "disagreements": []},
+    )  # fmt: skip
+    first = assistant.reply("web:u1", f"what do reviews say about {reviewed.id}?")
+    assert first.tool_calls[0].name == "summarize_reviews"
+    assert "Reviewers like it." in first.text and "[r1]" in first.text
+    again = assistant.reply("web:u2", f"what do reviews say about {reviewed.id}?")
+    assert again.text == first.text and len(scripted_model.calls) == 1  # the cache answered
+
+
+def test_failed_review_summary_falls_back_to_excerpts(assistant, scripted_model, demo_index):
+    reviewed = next(p for p in demo_index.search("bag", k=20) if demo_index.reviews(p.product.id)).product
+    scripted_model.enqueue(ModelBusyError("busy"))
+    reply = assistant.reply("web:u1", f"what do reviews say about {reviewed.id}?")
+    assert reply.tool_calls[0].ok and "“" in reply.text and "review" in reply.text

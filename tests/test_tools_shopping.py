@@ -8,6 +8,7 @@ import pytest
 
 from tools.cards import as_data
 from tools.context import SessionMemory, ToolContext, ToolRefused
+from tools.product_texts import ProductTexts
 from tools.registry import args_model, call_tool, schema
 from tools.shopping import (
     MERCHANT_TOOLS,
@@ -185,6 +186,22 @@ def test_merchant_tools(demo_index):
     assert rows and all(demo_index.get(row["id"]).category.startswith("Gear") for row in rows)
     shares = [row["negative_share"] or 0 for row in rows]
     assert shares == sorted(shares, reverse=True)
+
+
+def test_promo_copy_tool_writes_checked_variants_per_product(demo_index, scripted_model):
+    ctx = ToolContext(catalog=demo_index, role="merchant", texts=ProductTexts(demo_index, scripted_model))
+    scripted_model.enqueue_tool_call("PromoCopy", {"variants": ["A hoodie for cool runs.", "Now 30% off!"]})
+    scripted_model.enqueue(ValueError("the model did not call PromoCopy"))
+    result = write_promo_copy(ctx, ["MH01", "MJ01"], format="slogan", tone="playful", variants=2)
+    first, second = result["copies"]
+    assert first["variants"] == ["A hoodie for cool runs."] and first["rejected"] == 1
+    assert second["product_id"] == "MJ01" and "error" in second  # one failure loses nothing else
+    assert "playful" in str(scripted_model.calls[0].messages[0].content)
+    assert {"MH01", "MJ01"} <= set(ctx.memory.facts)
+    with pytest.raises(ToolError, match="at most 3 products"):
+        write_promo_copy(ctx, ["MH01", "MH02", "MH03", "MJ01"])
+    with pytest.raises(ToolError, match="product_ids is empty"):
+        write_promo_copy(ctx, [])
 
 
 def test_call_tool_validates_arguments(ctx):

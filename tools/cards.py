@@ -32,11 +32,16 @@ _STOP = frozenset((
 # fmt: on
 
 
+def clean_data(text: str | None) -> str:
+    """Catalog or review text made safe to show the model: entities decoded, whitespace
+    collapsed, chat-template control sequences (``<|im_start|>``, ``<tool_call>`` ...) removed."""
+    return re.sub(r"\s+", " ", _CONTROL.sub(" ", html.unescape(text or ""))).strip()
+
+
 def as_data(text: str | None, limit: int) -> str:
-    """Catalog or review text made safe to show the model: no control sequences, at most
-    ``limit`` characters (cut at a word boundary, marked with an ellipsis)."""
-    cleaned = _CONTROL.sub(" ", html.unescape(text or ""))
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
+    """:func:`clean_data`, at most ``limit`` characters (cut at a word boundary, marked with an
+    ellipsis)."""
+    cleaned = clean_data(text)
     if len(cleaned) <= limit:
         return cleaned
     cut = cleaned[:limit].rsplit(" ", 1)[0] if " " in cleaned[:limit] else cleaned[:limit]

@@ -1,7 +1,7 @@
 """ToolContext: everything a shopping tool may use, handed in (never a module global).
 
 One context is built per assistant turn from long-lived resources (the catalog index, the
-settings, an optional review analyzer) and the session's memory (what was shown, what was
+settings, an optional review analyzer, the model-written texts) and the session's memory (what was shown, what was
 searched, remembered preferences). Tools read the catalog through it and record what they
 showed into ``memory``; the agent persists ``memory`` with the conversation. Two assistants
 in one process therefore never share state.
@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol
 from index.schema import Filters, Product, Review, SearchHit
 
 if TYPE_CHECKING:
+    from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
 Role = Literal["shopper", "merchant"]
@@ -94,6 +95,9 @@ class ToolContext:
     memory: SessionMemory = field(default_factory=SessionMemory)
     analyzer_factory: Callable[[], SentimentAnalyzer] | None = None
     """Builds the review sentiment analyzer on first use (None: star ratings only)."""
+    texts: ProductTexts | None = None
+    """Writes review summaries and promo copy with the chat model (None: review excerpts only,
+    no copy)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
 

@@ -28,6 +28,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.schema import Product
+from tools.cards import as_data
 
 Format = Literal["title", "bullets", "slogan", "short_description", "post"]
 FORMATS: dict[str, tuple[str, int]] = {  # format -> (instruction, default length limit in characters)
@@ -59,7 +60,7 @@ class CopyVariant:
 
 
 def product_facts(product: Product, highlights: Sequence[str] = ()) -> str:
-    """The facts copy may use, one per line."""
+    """The facts copy may use, one per line, cleaned of chat-template control sequences."""
     lines = [f"title: {product.title}"]
     for name in ("brand", "category"):
         if getattr(product, name):
@@ -68,9 +69,9 @@ def product_facts(product: Product, highlights: Sequence[str] = ()) -> str:
         lines.append(f"price: {product.price:g} {product.currency or ''}".rstrip())
     lines += [f"{key}: {value}" for key, value in product.attributes.items() if value not in (None, "", [])]
     if product.description:
-        lines.append(f"description: {' '.join(product.description.split())[:1500]}")
+        lines.append(f"description: {product.description[:3000]}")
     lines += [f"review highlight: {text}" for text in highlights]
-    return "\n".join(lines)
+    return "\n".join(as_data(line, 1500) for line in lines)
 
 
 def check_copy(text: str, facts: str) -> list[str]:

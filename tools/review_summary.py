@@ -32,6 +32,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.embedders import Embedder, HashingEmbedder, normalize_rows
+from tools.cards import clean_data
 from tools.review_selection import ReviewLike, ShownReview, select_reviews
 
 SummaryLang = Literal["en", "zh"]
@@ -192,14 +193,14 @@ def build_messages(
         "say; reviews that stand for many others weigh more."
     )
     ratings = [r.rating for r in shown if r.rating is not None]
-    lines = [f"Product: {product}" if product else "", f"{total} review(s); {len(shown)} shown."]
+    lines = [f"Product: {clean_data(product)}" if product else "", f"{total} review(s); {len(shown)} shown."]
     if ratings:
         lines.append(f"Average rating of the shown reviews: {sum(ratings) / len(ratings):.1f} of 5.")
     lines.append("<reviews>")
     for review in shown:
         stars = f" {review.rating:g}/5" if review.rating is not None else ""
         weight = f" (stands for {review.stands_for} reviews)" if review.stands_for > 1 else ""
-        lines.append(f"[{review.label}]{stars}{weight}: {review.text}")
+        lines.append(f"[{review.label}]{stars}{weight}: {clean_data(review.text)}")
     lines.append("</reviews>")
     return [SystemMessage(content=system), HumanMessage(content="\n".join(line for line in lines if line))]
 

@@ -9,8 +9,8 @@ A mistake the model can fix (unknown id, bad arguments) raises :class:`ToolError
 message saying what to do; the agent hands it back as an observation. A tool the role may not
 use raises :class:`~tools.context.ToolRefused`.
 
-Deliberately not here: review sentiment internals (:mod:`tools.review_insights`), promo copy
-generation (not available yet in this version; the tool says so instead of inventing copy).
+Deliberately not here: review sentiment internals (:mod:`tools.review_insights`), writing
+summaries and copy with the model (:mod:`tools.product_texts`, reached through the context).
 """
 
 from __future__ import annotations
@@ -22,11 +22,13 @@ from typing import Any
 from index.schema import Filters, Product, SearchHit
 from tools.cards import as_data, card, facts, options, why_line
 from tools.context import ToolContext
+from tools.promo_copy import Format as CopyFormat
 
 log = logging.getLogger(__name__)
 RESULTS = 5
 EXCERPTS = 3
 EXCERPT_CHARS = 160
+MAX_COPY_PRODUCTS = 3
 
 
 class ToolError(ValueError):
@@ -160,7 +162,7 @@ def recommend(
 
 
 def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
-    """What reviewers say about one product, in their own words: rating distribution and short excerpts.
+    """What reviewers say about one product: a verdict, pros and cons citing the reviews, and the rating distribution.
 
     Args:
         product_id: the product id
@@ -170,28 +172,50 @@ def summarize_reviews(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     ctx.memory.remember([facts(product)])
     if not reviews:
         return {"product_id": product.id, "reviews": 0, "note": "this product has no reviews yet"}
+    result: dict[str, Any] = {"product_id": product.id, "reviews": len(reviews)}
     rated = [review.rating for review in reviews if review.rating is not None]
-    distribution = Counter(round(rating) for rating in rated)
-    # the most positive and the most critical voices first, so excerpts are not one-sided
-    ordered = sorted(reviews, key=lambda r: -(r.rating or 3))
-    picks = [ordered[0], ordered[-1], *ordered[1:-1]][:EXCERPTS] if len(ordered) > 1 else ordered
-    result: dict[str, Any] = {
-        "product_id": product.id,
-        "reviews": len(reviews),
-        "excerpts": [
-            {
-                "review_id": r.review_id,
-                "rating": r.rating,
-                "text": as_data(r.text or r.title or "", EXCERPT_CHARS),
-            }
-            for r in {r.review_id: r for r in picks}.values()
-        ],
-    }
     if rated:
+        distribution = Counter(round(rating) for rating in rated)
         result["average_rating"] = round(sum(rated) / len(rated), 1)
         ctx.memory.remember([{**facts(product), "review_average": result["average_rating"]}])
         result["stars"] = {str(star): distribution.get(star, 0) for star in range(5, 0, -1)}
+    summary = _written_summary(ctx, product)
+    if summary is not None:
+        result["summary"] = summary
+        return result
+    # no model to write with, or it failed: the most positive and the most critical voices
+    ordered = sorted(reviews, key=lambda r: -(r.rating or 3))
+    picks = [ordered[0], ordered[-1], *ordered[1:-1]][:EXCERPTS] if len(ordered) > 1 else ordered
+    result["excerpts"] = [
+        {
+            "review_id": r.review_id,
+            "rating": r.rating,
+            "text": as_data(r.text or r.title or "", EXCERPT_CHARS),
+        }
+        for r in {r.review_id: r for r in picks}.values()
+    ]
     return result
+
+
+def _written_summary(ctx: ToolContext, product: Product) -> dict[str, Any] | None:
+    """The cited review summary in the user's language, or None (no writer, or it failed)."""
+    if ctx.texts is None:
+        return None
+    try:
+        summary = ctx.texts.review_summary(product, "zh" if ctx.lang == "zh" else "en")
+    except Exception:  # the excerpts are a fair answer too; the log keeps the cause
+        log.warning("review summary of %s failed; answering with excerpts", product.id, exc_info=True)
+        return None
+
+    def points(items: tuple[Any, ...]) -> list[dict[str, str]]:
+        return [{"text": as_data(p.text, EXCERPT_CHARS), "cite": summary.cite(p)} for p in items]
+
+    return {
+        "verdict": as_data(summary.verdict, EXCERPT_CHARS),
+        "pros": points(summary.pros),
+        "cons": points(summary.cons),
+        "disagreements": points(summary.disagreements),
+    }
 
 
 def review_sentiment(ctx: ToolContext, product_id: str) -> dict[str, Any]:
@@ -271,19 +295,44 @@ def review_analytics(ctx: ToolContext, category: str | None = None) -> dict[str,
     return {"products": rows[:10], "products_with_reviews": len(rows)}
 
 
-def write_promo_copy(ctx: ToolContext, product_ids: list[str]) -> dict[str, Any]:
-    """Merchant only: write promotional copy for products.
+def write_promo_copy(
+    ctx: ToolContext,
+    product_ids: list[str],
+    format: CopyFormat = "short_description",
+    tone: str = "friendly",
+    variants: int = 1,
+) -> dict[str, Any]:
+    """Merchant only: write promotional copy for products, built only from their catalog facts.
 
     Args:
-        product_ids: ids of the products
+        product_ids: ids of the products (at most 3)
+        format: title, bullets, slogan, short_description or post
+        tone: e.g. friendly, premium, playful, technical
+        variants: how many options per product (1-3)
     """
     ctx.require_merchant("promo copy" if ctx.lang != "zh" else "促销文案")
-    for product_id in product_ids:
-        _product(ctx, product_id)
-    return {
-        "available": False,
-        "note": "promo copy generation is not available in this version; no copy was written",
-    }
+    if not product_ids:
+        raise ToolError("product_ids is empty; pass the ids of the products to write copy for")
+    if len(product_ids) > MAX_COPY_PRODUCTS:
+        raise ToolError(f"at most {MAX_COPY_PRODUCTS} products per request; batches: shopbot copy --products")
+    products = [_product(ctx, product_id) for product_id in product_ids]
+    ctx.memory.remember([facts(product) for product in products])
+    if ctx.texts is None:
+        return {"available": False, "note": "no model is available to write copy; no copy was written"}
+    copies = []
+    for product in products:
+        entry: dict[str, Any] = {"product_id": product.id, "title": product.title, "format": format}
+        try:
+            written = ctx.texts.promo_copy(product, format=format, tone=tone or "friendly",
+                                           lang="zh" if ctx.lang == "zh" else "en", n=max(1, min(variants, 3)))  # fmt: skip
+        except Exception:  # one product's failure does not lose the others' copy
+            log.warning("promo copy for %s failed", product.id, exc_info=True)
+            entry["error"] = "the copy could not be written now; try again"
+        else:
+            entry["variants"] = [v.text for v in written if v.ok]
+            entry["rejected"] = sum(not v.ok for v in written)
+        copies.append(entry)
+    return {"copies": copies}
 
 
 SHOPPER_TOOLS = (
