@@ -16,7 +16,7 @@ Contract (other modules and users rely on it)::
     hits = index.search("rain jacket", k=10, filters=Filters(max_price=80), mode="hybrid")
     hits[0].product.title, hits[0].score, hits[0].matched  # SearchHit
     index.search(query, query_vector=vec)                  # precomputed query embedding
-    index.get("MH01"), index.reviews("MH01")
+    index.get("MH01"), index.reviews("MH01"), index.product_ids()
     index.add([...]); index.update([...]); index.delete(["MH01"])   # persisted atomically
     index.add_reviews([...]); index.delete_reviews(["r1"])
 
@@ -338,6 +338,11 @@ class CatalogIndex:
     def get(self, product_id: str) -> Product | None:
         with self._lock:
             return self._store.get(product_id)
+
+    def product_ids(self) -> list[str]:
+        """Every product id, as added (an updated product last); for batch jobs over a catalog."""
+        with self._lock:
+            return self._store.product_ids()
 
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:

@@ -216,6 +216,10 @@ class CatalogStore:
             self._count = int(self.conn.execute("SELECT COUNT(*) FROM products").fetchone()[0])
         return self._count
 
+    def product_ids(self) -> list[str]:
+        """Every product id, in vid order: as added, an updated product last."""
+        return [row[0] for row in self.conn.execute("SELECT id FROM products ORDER BY vid")]
+
     def all_vids(self) -> np.ndarray:
         return np.fromiter((row[0] for row in self.conn.execute("SELECT vid FROM products")), dtype=np.int64)
 
