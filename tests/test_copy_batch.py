@@ -1,8 +1,9 @@
-"""Promo copy batches: the CSV file, failures, resuming (torn lines included)."""
+"""Promo copy batches: the CSV file, failures, resuming (torn lines included) and `shopbot copy --products/--all`."""
 
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
@@ -178,3 +179,70 @@ def test_product_ids_lists_the_catalog_in_the_order_added(index):
     index.update([{"id": "A1", "title": "Joust Duffle Bag", "price": 30.0}])
     index.delete(["A2"])
     assert index.product_ids() == ["A3", "A1"]
+
+
+# -- the command --------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def cli_model(scripted_model, monkeypatch, tmp_path):
+    """`shopbot copy` gets the scripted model from the loader."""
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setattr("assistant.models.loader.load_chat_model", lambda settings, **_: scripted_model)
+    return scripted_model
+
+
+def run_cli(*argv: str) -> int:
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    return int(exit_info.value.code or 0)
+
+
+def test_products_file_then_all(index, cli_model, tmp_path, capsys):
+    ids = tmp_path / "ids.txt"
+    ids.write_text("# spring promo\nA1\n\nNOPE\n  A3  \n", encoding="utf-8")
+    out = tmp_path / "copy.csv"
+    reply(cli_model, "- Joust Duffle Bag\n- 26 L")
+    reply(cli_model, "- 运动水壶")
+    common = ("copy", "--index", str(index.directory), "--out", str(out), "--format", "bullets")
+    assert run_cli(*common, "--products", str(ids), "--json") == 0
+    captured = capsys.readouterr()
+    assert f"{ids}:4: no product 'NOPE'" in captured.err
+    summary = json.loads(captured.out)
+    assert summary["out"] == str(out)
+    assert (summary["done"], summary["skipped"], summary["failed"], summary["passed"]) == (2, 0, 1, 2)
+    assert [(r["product_id"], r["format"]) for r in read_rows(out)] == [("A1", "bullets"), ("A3", "bullets")]
+
+    reply(cli_model, "- Sprite Yoga Mat")
+    assert run_cli(*common, "--all") == 0
+    assert shown_titles(cli_model)[-1] == "Sprite Yoga Mat" and len(cli_model.calls) == 3
+    assert "products: 1 written (1 with copy that passed the fact check), 2 already there" in (
+        capsys.readouterr().out
+    )
+    assert [r["product_id"] for r in read_rows(out)] == ["A1", "A3", "A2"]
+
+
+def test_all_failed_exits_1(index, cli_model, tmp_path, capsys):
+    for _ in PRODUCTS:
+        cli_model.enqueue(GenerationTimeoutError("timed out"))
+    out = tmp_path / "copy.csv"
+    assert run_cli("copy", "--index", str(index.directory), "--all", "--out", str(out), "--json") == 1
+    assert json.loads(capsys.readouterr().out)["failed"] == 3
+    assert [r["status"] for r in read_rows(out)] == ["error"] * 3
+
+
+def test_usage_errors_exit_2(index, cli_model, tmp_path, capsys):
+    directory = str(index.directory)
+    assert run_cli("copy", "--index", directory, "--product", "A1", "--out", str(tmp_path / "c.csv")) == 2
+    assert "--out FILE.csv goes with --products or --all" in capsys.readouterr().err
+    assert run_cli("copy", "--index", directory, "--all") == 2
+    assert "--out FILE.csv goes with --products or --all" in capsys.readouterr().err
+    missing, foreign = tmp_path / "missing.txt", tmp_path / "foreign.csv"
+    assert run_cli("copy", "--index", directory, "--products", str(missing), "--out", str(foreign)) == 2
+    assert f"cannot read the id list {missing}" in capsys.readouterr().err
+    foreign.write_text("sku,price\n", encoding="utf-8")
+    assert run_cli("copy", "--index", directory, "--all", "--out", str(foreign)) == 2
+    assert "not a copy batch file" in capsys.readouterr().err
+    assert run_cli("copy", "--index", directory, "--product", "A1", "--all") == 2  # argparse
