@@ -120,6 +120,7 @@ def build_graph(
         turn = dict(state["turn"])
         ctx = context(state)
         intent = parse(_text(state["messages"][-1]), ctx.memory, lambda pid: catalog.get(pid) is not None)
+        ctx.memory.clarifying = None  # a question we asked is answered (or dropped) by this message
         fast_path.remember_preferences(ctx, intent)
         answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None
         if answer is None:

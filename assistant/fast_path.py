@@ -125,6 +125,14 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         return templates.search_results(result["results"], lang, max_price=intent.max_price)
     if kind == "prefs":
         return templates.message("noted", lang)
+    if kind == "clarify":  # one question; the answer completes the request (assistant.intents)
+        limits = {
+            "min_price": intent.min_price,
+            "max_price": intent.max_price,
+            "min_rating": intent.min_rating,
+        }
+        memory.clarifying = {key: value for key, value in limits.items() if value is not None}
+        return templates.clarify(ctx.catalog.categories(limit=6), lang, max_price=intent.max_price)
     return None
 
 

@@ -94,6 +94,25 @@ _VARIANTS = re.compile(
     r"|([1-9一二两三])\s*(?:条|个|种|版)",
     re.I,
 )
+# orders, returns and delivery: questions for the model (or the shop), not searches
+_SERVICE = re.compile(
+    r"\b(?:return|refund|exchange|cancel|order status|track(?:ing)?|invoice|delivery status)\b"
+    r"|退货|退款|换货|取消订单|订单|物流|快递|发票|客服",
+    re.I,
+)
+# words that name no product: a request made only of these is too vague to search
+_VAGUE = frozenset(
+    re.findall(
+        r"\S+",
+        """something anything stuff thing things product products item items goods gift gifts present presents
+        idea ideas suggestion suggestions recommendation recommendations good nice cool great best new popular
+        buy get for my me to him her them someone somebody mom mum dad mother father parents friend friends
+        wife husband girlfriend boyfriend kid kids son daughter birthday christmas anniversary please what
+        you have sell shop store a an the some any one 个 件 款 东西 好东西 商品 好物 礼物 礼品 点 些 什么 一些 一下 给 我 送 的 买 生日 妈妈
+        爸爸 朋友 老婆 老公 孩子 女朋友 男朋友 你们 卖 有 推荐""",
+    )
+)
+_VAGUE_ZH = re.compile("|".join(sorted((w for w in _VAGUE if not w.isascii()), key=len, reverse=True)))
 _ANALYTICS = re.compile(
     r"review (?:analytics|statistics|stats)|across (?:all )?products|worst[- ]reviewed|most negative reviews|"
     r"差评最多|差评比例|评价分析|统计.*评价|评价数量",
@@ -109,7 +128,8 @@ _THANKS = re.compile(
 )
 _SEARCHY = re.compile(
     r"^\s*(?:i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|looking for|show me|find(?: me)?|"
-    r"search(?: for)?|do you have|any|get me|recommend(?: me)?|我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买)\b",
+    r"search(?: for)?|do you have|any|get me|recommend(?: me)?)\b"
+    r"|^\s*(?:我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买)",
     re.I,
 )
 _FILLER = re.compile(
@@ -168,7 +188,7 @@ _DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜�
 @dataclass
 class Intent:
     kind: str  # search | cheaper | color | details | compare | reviews | sentiment | similar | remember
-    #            | forget | reset | promo | analytics | greeting | thanks | prefs | chat
+    #            | forget | reset | promo | analytics | greeting | thanks | prefs | clarify | chat
     query: str = ""
     min_price: float | None = None
     max_price: float | None = None
@@ -235,7 +255,21 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         return Intent("details", refs=refs[:1])
     query = clean_query(rest)
     limited = max_price is not None or min_price is not None or min_rating is not None
-    if query and not refs and (limited or _SEARCHY.search(stripped)):
+    searchy = bool(_SEARCHY.search(stripped)) and not _SERVICE.search(stripped)
+    if not refs and (limited or searchy) and is_vague(query) and memory.clarifying is None:
+        return Intent("clarify", min_price=min_price, max_price=max_price, min_rating=min_rating, prefs=prefs)
+    pending = memory.clarifying
+    if pending is not None and not refs and query and not is_vague(query) and "?" not in stripped:
+        return Intent(  # the answer to our question completes the request it asked about
+            "search",
+            query=query,
+            min_price=min_price if min_price is not None else pending.get("min_price"),
+            max_price=max_price if max_price is not None else pending.get("max_price"),
+            min_rating=min_rating if min_rating is not None else pending.get("min_rating"),
+            color=_color_in(stripped),
+            prefs=prefs,
+        )
+    if query and not refs and (limited or searchy):
         return Intent(
             "search",
             query=query,
@@ -395,3 +429,10 @@ def _variants(text: str) -> int:
         return 1
     digit = match.group(1) or match.group(2)
     return min(3, int({"一": "1", "二": "2", "两": "2", "三": "3"}.get(digit, digit)))
+
+
+def is_vague(query: str) -> bool:
+    """True when a request names no kind of product ("something nice", "a gift for my mom",
+    "推荐点东西"): nothing left once words that name no product are removed."""
+    rest = _VAGUE_ZH.sub(" ", query.lower())
+    return all(word in _VAGUE for word in re.findall(r"[a-z0-9]+|[\u4e00-\u9fff]+", rest))

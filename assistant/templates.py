@@ -129,6 +129,19 @@ def review_summary(result: dict[str, Any], title: str, lang: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+def clarify(categories: list[str], lang: str, *, max_price: float | None = None) -> str:
+    """The one question asked when a request names no kind of product."""
+    zh = lang == "zh"
+    budget = (
+        f"（预算{max_price:g}以内）" if zh and max_price else f" (under {max_price:g})" if max_price else ""
+    )
+    head = f"您想找哪类商品{budget}？" if zh else f"What kind of product are you looking for{budget}?"
+    if not categories:
+        return head
+    shown = "、".join(categories) if zh else ", ".join(categories)
+    return f"{head}我们有：{shown}。" if zh else f"{head} We have {shown}."
+
+
 def promo_copy(result: dict[str, Any], lang: str) -> str:
     zh = lang == "zh"
     if result.get("available") is False:

@@ -344,6 +344,11 @@ class CatalogIndex:
         with self._lock:
             return self._store.product_ids()
 
+    def categories(self, limit: int = 10) -> list[str]:
+        """The most common leaf categories, most products first (for "what do you have?")."""
+        with self._lock:
+            return self._store.categories(limit)
+
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:
             return self._store.reviews(product_id)

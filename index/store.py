@@ -17,6 +17,7 @@ All writes happen inside :meth:`CatalogStore.transaction`. Not here: parsing inp
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
@@ -219,6 +220,18 @@ class CatalogStore:
     def product_ids(self) -> list[str]:
         """Every product id, in vid order: as added, an updated product last."""
         return [row[0] for row in self.conn.execute("SELECT id FROM products ORDER BY vid")]
+
+    def categories(self, limit: int) -> list[str]:
+        """The ``limit`` most common leaf categories ("Bags" of "Gear/Bags"), most products first."""
+        counts: dict[str, int] = {}
+        rows = self.conn.execute(
+            "SELECT category, COUNT(*) FROM products WHERE category <> '' GROUP BY category"
+        )
+        for path, count in rows:
+            leaf = re.split(r"\s*[/>|]\s*", str(path).strip(" /"))[-1].strip()
+            if leaf:
+                counts[leaf] = counts.get(leaf, 0) + int(count)
+        return sorted(counts, key=lambda leaf: (-counts[leaf], leaf))[:limit]
 
     def all_vids(self) -> np.ndarray:
         return np.fromiter((row[0] for row in self.conn.execute("SELECT vid FROM products")), dtype=np.int64)

@@ -303,3 +303,30 @@ def test_failed_review_summary_falls_back_to_excerpts(assistant, scripted_model,
     scripted_model.enqueue(ModelBusyError("busy"))
     reply = assistant.reply("web:u1", f"what do reviews say about {reviewed.id}?")
     assert reply.tool_calls[0].ok and "“" in reply.text and "review" in reply.text
+
+
+def test_vague_request_gets_one_question_and_the_answer_completes_it(assistant, scripted_model, demo_index):
+    question = assistant.reply("web:u1", "I need a gift for my mom under $50")
+    assert question.path == "fast" and not question.tool_calls and not question.products
+    assert question.text.startswith("What kind of product are you looking for (under 50)?")
+    assert all(category in question.text for category in demo_index.categories(6))
+    answer = assistant.reply("web:u1", "a hoodie")
+    search = answer.tool_calls[0]
+    assert (
+        search.name == "search_products"
+        and search.args["query"] == "hoodie"
+        and search.args["max_price"] == 50
+    )
+    assert answer.products and all(card.price <= 50 for card in answer.products)
+    assert scripted_model.calls == []
+    zh = assistant.reply("web:u3", "推荐点东西")
+    assert zh.text.startswith("您想找哪类商品？我们有：") and zh.language == "zh"
+
+
+def test_at_most_one_clarifying_question_in_a_row(assistant, scripted_model):
+    assert "What kind of product" in assistant.reply("web:u1", "show me something nice").text
+    scripted_model.enqueue_tool_call("search_products", {"query": "popular gift"})
+    scripted_model.enqueue(lambda messages, call: _first_result_sentence(messages))
+    second = assistant.reply("web:u1", "anything good")  # still vague: no second question, the model searches
+    assert second.path == "model" and second.products and "What kind of product" not in second.text
+    assert "What kind of product" in assistant.reply("web:u1", "I want to buy a gift").text  # a new request

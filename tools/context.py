@@ -36,6 +36,8 @@ class Catalog(Protocol):
 
     def reviews(self, product_id: str) -> list[Review]: ...
 
+    def categories(self, limit: int = 10) -> list[str]: ...
+
     def __len__(self) -> int: ...
 
 
@@ -58,6 +60,9 @@ class SessionMemory:
     facts: dict[str, dict[str, Any]] = field(default_factory=dict)
     last_search: dict[str, Any] | None = None
     prefs: dict[str, Any] = field(default_factory=dict)
+    clarifying: dict[str, Any] | None = None
+    """Set when the last reply asked what the user is looking for: the limits they had
+    already given ("something under $50"), so the next answer ("a backpack") completes them."""
 
     def remember(self, facts: list[dict[str, Any]]) -> None:
         for fact in facts:
@@ -72,6 +77,7 @@ class SessionMemory:
             "facts": self.facts,
             "last_search": self.last_search,
             "prefs": self.prefs,
+            "clarifying": self.clarifying,
         }
 
     @classmethod
@@ -82,6 +88,7 @@ class SessionMemory:
             facts=dict(data.get("facts") or {}),
             last_search=data.get("last_search"),
             prefs=dict(data.get("prefs") or {}),
+            clarifying=data.get("clarifying"),
         )
 
 
