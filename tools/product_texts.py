@@ -1,12 +1,14 @@
 """ProductTexts: the model-written texts about catalog products, with their cache.
 
 The shopping tools, the merchant desk and the CLI all ask for the same few texts: a cited
-summary of a product's reviews (:mod:`tools.review_summary`) and fact-checked promo copy
-(:mod:`tools.promo_copy`). This class holds what writing them needs (the catalog, the chat
-model, loaded on first use, the embedder that checks citations) and a :class:`TextCache`:
-a review summary is written once per product, language, set of reviews and model, then read
-back in milliseconds, since a summary costs one model call over up to ~2,000 prompt tokens
-(tens of seconds on two CPU cores). Promo copy is not cached: a merchant asking again wants
+summary of a product's reviews (:mod:`tools.review_summary`), a short summary of its
+description in the shopper's language (:mod:`tools.description_summary`) and fact-checked
+promo copy (:mod:`tools.promo_copy`). This class holds what writing them needs (the catalog,
+the chat model, loaded on first use, the embedder that checks citations) and a
+:class:`TextCache`: a review summary is written once per product, language, set of reviews and
+model, then read back in milliseconds, since a summary costs one model call over up to ~2,000
+prompt tokens (tens of seconds on two CPU cores); a description summary once per product,
+language, product text and model. Promo copy is not cached: a merchant asking again wants
 new variants.
 
 Deliberately not here: rendering (the assistant's templates and the channels), role checks
@@ -16,11 +18,19 @@ Deliberately not here: rendering (the assistant's templates and the channels), r
 from __future__ import annotations
 
 import hashlib
+import logging
 import threading
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from index.schema import Product, Review
+from tools.description_summary import (
+    DescriptionSummary,
+    extractive_summary,
+    summary_facts,
+    text_language,
+    write_summary,
+)
 from tools.promo_copy import CopyVariant, Format, write_copy
 from tools.review_summary import Point, ReviewSummary, SummaryLang, summarize_reviews
 from tools.text_cache import TextCache
@@ -31,7 +41,9 @@ if TYPE_CHECKING:
     from index.embedders import Embedder
     from tools.context import Catalog
 
+log = logging.getLogger(__name__)
 REVIEW_SUMMARY = "review-summary"
+DESCRIPTION_SUMMARY = "description-summary"
 
 
 class ProductTexts:
@@ -81,6 +93,37 @@ class ProductTexts:
             reviews, self.model(), lang=lang, product=product.title, embedder=self.embedder
         )
         self.cache.put(REVIEW_SUMMARY, key, {**summary.to_dict(), "labels": summary.labels})
+        return summary
+
+    def description_summary(
+        self, product: Product, lang: SummaryLang, *, generate: bool
+    ) -> DescriptionSummary:
+        """A 1-3 line summary of the product's description for ``lang``: the stored one; the
+        extractive one when the product's text is in ``lang`` already; else, with ``generate``,
+        one written by the model and stored; without it, the extractive one in the product's
+        language. A model failure is logged and answered with the extractive one, never raised."""
+        own = text_language(product)
+        if own == lang:
+            return DescriptionSummary(extractive_summary(product), own, "extract")
+        key = TextCache.key(
+            product.id, lang, hashlib.sha256(summary_facts(product).encode()).hexdigest(), self.model_name
+        )
+        stored = self.cache.get(DESCRIPTION_SUMMARY, key)
+        if stored is not None:
+            return DescriptionSummary(stored["text"], stored["lang"], "cache", stored["repaired"])
+        if not generate:
+            return DescriptionSummary(extractive_summary(product), own, "extract")
+        try:
+            summary = write_summary(product, self.model(), lang)
+        except Exception:  # the catalog's own words are a fair summary too; the log keeps the cause
+            log.warning("description summary of %s failed; extracting one", product.id, exc_info=True)
+            return DescriptionSummary(extractive_summary(product), own, "extract")
+        # stored even when nothing sound was written: the same model would write the same again
+        self.cache.put(
+            DESCRIPTION_SUMMARY,
+            key,
+            {"text": summary.text, "lang": summary.lang, "repaired": summary.repaired},
+        )
         return summary
 
     def promo_copy(

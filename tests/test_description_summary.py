@@ -1,0 +1,219 @@
+"""Description summaries: extracted from the catalog's words, written by a scripted model and
+checked against the facts, cached per product and language."""
+
+from __future__ import annotations
+
+import html
+import logging
+import re
+from dataclasses import replace
+
+import pytest
+from langchain_core.messages import AIMessage
+
+from index.ingest import load_products
+from index.schema import Product
+from tools.description_summary import (
+    LINE_CHARS,
+    MAX_LINES,
+    TOOL_NAME,
+    description_lines,
+    extractive_summary,
+    summary_facts,
+    write_summary,
+)
+from tools.product_texts import DESCRIPTION_SUMMARY, ProductTexts
+from tools.text_cache import TextCache
+
+HOODIE_START = (
+    "Ideal for cold-weather training or work outdoors, the Chaz Hoodie promises superior warmth with "
+    "every wear. Thick material blocks out the wind as ribbed cuffs and bottom band seal in body heat."
+)
+ZH_HOODIE = "Chaz 连帽衫，厚实面料挡风保暖。"
+
+
+@pytest.fixture(scope="module")
+def products(demo_store) -> list[Product]:
+    return load_products(demo_store / "luma_products.jsonl", None, False, None).records
+
+
+def as_html(description: str) -> str:
+    """A demo description as a shop's HTML: paragraphs, a bullet list, escaped entities."""
+    parts = []
+    for line in description.splitlines():
+        if line.strip().startswith("•"):
+            parts.append(f"<ul><li>{html.escape(line.strip()[1:].strip())}</li></ul>")
+        else:
+            parts.append(f"<p>{html.escape(line)}</p>")
+    return "\n".join(parts)
+
+
+# -- extractive ---------------------------------------------------------------------------------
+
+
+def test_extractive_summaries_of_every_demo_product(products):
+    for product in products:
+        for limit in (60, 120, 200, 400):
+            summary = extractive_summary(product, limit)
+            assert 0 < len(summary) <= limit, (product.id, limit)
+            assert "\n" not in summary and "•" not in summary and "  " not in summary
+            flat = squash(" ".join(description_lines(product.description)))
+            if summary.endswith("…"):  # one sentence longer than the limit, cut at a word
+                assert flat.startswith(squash(summary[:-1])), product.id
+            else:  # whole sentences from the start (bullets end with a full stop)
+                assert summary[-1] in ".!?" and flat.startswith(squash(summary)), product.id
+
+
+def squash(text: str) -> str:
+    return re.sub(r"[\s.,;:]", "", text)
+
+
+def test_html_descriptions_give_the_same_summary(products):
+    for product in products:
+        shop_html = replace(product, description=as_html(product.description))
+        summary = extractive_summary(shop_html)
+        assert summary == extractive_summary(product), product.id
+        assert not re.search(r"<[a-z/]|&[a-z#0-9]+;", summary)
+
+
+def test_sentence_boundaries(products):
+    hoodie = next(p for p in products if p.id == "MH01")
+    assert extractive_summary(hoodie) == HOODIE_START
+    assert extractive_summary(hoodie, 150) == HOODIE_START.split(". ")[0] + "."
+    assert extractive_summary(hoodie, 40) == "Ideal for cold-weather training or work…"
+    chinese = Product(
+        id="Z1", title="连帽衫", description="<p>保暖的连帽衫。采用羊毛&amp;棉！</p>• 机洗", lang="zh"
+    )
+    assert extractive_summary(chinese) == "保暖的连帽衫。采用羊毛&棉！机洗。"
+    assert extractive_summary(chinese, 8) == "保暖的连帽衫。"
+
+
+def test_without_a_description_a_line_of_attributes():
+    bag = Product(
+        id="B1", title="Bag", category="Gear/Bags", attributes={"material": "Nylon|Polyester", "color": "Red"}
+    )
+    assert extractive_summary(bag) == "Bags; material: Nylon, Polyester; color: Red"
+    assert extractive_summary(Product(id="B2", title="Bag")) == ""
+
+
+# -- written by the model -----------------------------------------------------------------------
+
+
+def summary_reply(*lines: str) -> AIMessage:
+    """A scripted model turn: the DescriptionSummary call with these lines."""
+    return AIMessage("", tool_calls=[{"name": TOOL_NAME, "args": {"lines": list(lines)}, "id": "s1"}])
+
+
+def test_prompt_holds_only_the_products_facts_and_the_language(products, scripted_model):
+    duffle = next(p for p in products if p.id == "24-WB07")
+    scripted_model.enqueue(summary_reply("Overnight 旅行包，防水外层，双提手。"))
+    summary = write_summary(duffle, scripted_model, "zh")
+    assert (summary.text, summary.lang, summary.source, summary.repaired) == (
+        "Overnight 旅行包，防水外层，双提手。",
+        "zh",
+        "model",
+        False,
+    )  # "防水" is backed by "waterproof" in the English facts
+    call = scripted_model.last_call
+    system, user = (message.content for message in call.messages)
+    assert "Simplified Chinese" in system and "<facts>" in user
+    assert user == f"<facts>\n{summary_facts(duffle)}\n</facts>"
+    assert (
+        duffle.title in user
+        and "waterproof exterior" in user
+        and "material: Leather, Nylon, Polyester" in user
+    )
+    assert f"{duffle.price:g}" not in user  # no price: summaries are cached, prices change
+    assert not any(p.title in user for p in products if p.id != duffle.id and p.title not in duffle.title)
+    assert call.tool_names == [TOOL_NAME] and call.tool_choice == TOOL_NAME
+    lines = call.tools[0]["function"]["parameters"]["properties"]["lines"]
+    assert lines["maxItems"] == MAX_LINES and lines["items"]["maxLength"] == LINE_CHARS
+
+
+def test_an_invented_number_or_claim_is_removed(products, scripted_model):
+    hoodie = next(p for p in products if p.id == "MH01")
+    scripted_model.enqueue(summary_reply(ZH_HOODIE, "现价仅需 39 美元。", "经过认证的有机面料。"))
+    summary = write_summary(hoodie, scripted_model, "zh")
+    assert (summary.text, summary.source, summary.repaired) == (ZH_HOODIE, "model", True)
+
+
+def test_a_line_in_the_wrong_language_is_dropped(products, scripted_model):
+    hoodie = next(p for p in products if p.id == "MH01")
+    scripted_model.enqueue(summary_reply("A warm wool hoodie.", ZH_HOODIE))
+    assert write_summary(hoodie, scripted_model, "zh").text == ZH_HOODIE
+
+
+def test_nothing_sound_left_gives_the_extractive_summary(products, scripted_model):
+    hoodie = next(p for p in products if p.id == "MH01")
+    scripted_model.enqueue(summary_reply("5 年质保，100% 防水。"))
+    summary = write_summary(hoodie, scripted_model, "zh")
+    assert (summary.text, summary.lang, summary.source) == (HOODIE_START, "en", "extract")
+
+
+def test_no_tool_call_raises(products, scripted_model):
+    hoodie = next(p for p in products if p.id == "MH01")
+    scripted_model.enqueue_tool_call(TOOL_NAME, {"lines": []})
+    with pytest.raises(ValueError, match="did not call DescriptionSummary"):
+        write_summary(hoodie, scripted_model, "zh")
+
+
+# -- cached per product and language ------------------------------------------------------------
+
+
+def test_written_once_then_read_from_the_cache(demo_index, scripted_model, tmp_path):
+    hoodie = demo_index.get("MH01")
+    texts = ProductTexts(
+        demo_index, scripted_model, cache=TextCache(tmp_path / "texts.sqlite"), model_name="m"
+    )
+    assert texts.description_summary(hoodie, "zh", generate=False).source == "extract"
+    assert scripted_model.calls == []  # never a model call without generate
+    scripted_model.enqueue(summary_reply(ZH_HOODIE))
+    first = texts.description_summary(hoodie, "zh", generate=True)
+    assert (first.text, first.lang, first.source) == (ZH_HOODIE, "zh", "model")
+    for generate in (True, False):
+        again = texts.description_summary(hoodie, "zh", generate=generate)
+        assert (again.text, again.lang, again.source) == (ZH_HOODIE, "zh", "cache")
+    reopened = ProductTexts(
+        demo_index, scripted_model, cache=TextCache(tmp_path / "texts.sqlite"), model_name="m"
+    )
+    assert reopened.description_summary(hoodie, "zh", generate=True).text == ZH_HOODIE
+    assert len(scripted_model.calls) == 1 and texts.cache.count(DESCRIPTION_SUMMARY) == 1
+    # another description, or another model, is another summary
+    scripted_model.enqueue(summary_reply("新的连帽衫。"), summary_reply("另一个模型写的。"))
+    changed = replace(hoodie, description="A new hoodie.")
+    assert texts.description_summary(changed, "zh", generate=True).text == "新的连帽衫。"
+    other = ProductTexts(demo_index, scripted_model, cache=texts.cache, model_name="other")
+    assert other.description_summary(hoodie, "zh", generate=True).text == "另一个模型写的。"
+    assert len(scripted_model.calls) == 3
+
+
+def test_same_language_needs_no_model(demo_index, scripted_model):
+    texts = ProductTexts(demo_index, scripted_model)
+    summary = texts.description_summary(demo_index.get("MH01"), "en", generate=True)
+    assert (summary.text, summary.lang, summary.source) == (HOODIE_START, "en", "extract")
+    chinese = Product(id="Z1", title="连帽衫", description="保暖的连帽衫。", lang="zh-CN")
+    assert texts.description_summary(chinese, "zh", generate=True).text == "保暖的连帽衫。"
+    assert scripted_model.calls == []
+
+
+def test_a_model_failure_is_logged_and_answered_with_the_extract(demo_index, scripted_model, caplog):
+    texts = ProductTexts(demo_index, scripted_model)
+    hoodie = demo_index.get("MH01")
+    scripted_model.enqueue_error(TimeoutError("the model took too long"))
+    with caplog.at_level(logging.WARNING, logger="tools.product_texts"):
+        summary = texts.description_summary(hoodie, "zh", generate=True)
+    assert (summary.text, summary.lang, summary.source) == (HOODIE_START, "en", "extract")
+    assert "description summary of MH01 failed" in caplog.text and "took too long" in caplog.text
+    scripted_model.enqueue(summary_reply(ZH_HOODIE))  # a failure is not cached: the next call tries again
+    assert texts.description_summary(hoodie, "zh", generate=True).text == ZH_HOODIE
+
+
+def test_a_fallback_is_cached_too(demo_index, scripted_model):
+    """At temperature 0 the model would write the same unsound text again: ask it once."""
+    texts = ProductTexts(demo_index, scripted_model)
+    hoodie = demo_index.get("MH01")
+    scripted_model.enqueue(summary_reply("5 年质保。"))
+    assert texts.description_summary(hoodie, "zh", generate=True).source == "extract"
+    again = texts.description_summary(hoodie, "zh", generate=True)
+    assert (again.text, again.lang, again.source) == (HOODIE_START, "en", "cache")
+    assert len(scripted_model.calls) == 1
