@@ -39,6 +39,7 @@ from assistant import templates
 from assistant.agent import MAX_STEPS, build_graph, new_turn
 from assistant.guards import RedactingFilter, check_message, redact, truncation_notice
 from assistant.language import detect_language
+from assistant.merchant import MerchantDesk
 from assistant.reply import (
     CardsEvent,
     Done,
@@ -93,6 +94,8 @@ class Assistant:
         self.catalog = catalog
         self.texts = ProductTexts(catalog, model, cache=text_cache, model_name=model_name)
         """Review summaries and promo copy, written with the same chat model as the turns."""
+        self.merchant = MerchantDesk(catalog, self.texts, analyzer_factory=analyzer_factory)
+        """The merchant tools as plain calls (promo copy, review dashboards) for the channels."""
         self.graph = build_graph(
             self.texts.model,
             catalog,
