@@ -18,23 +18,35 @@ has set them.
 from __future__ import annotations
 
 import importlib.util
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
+from pydantic import AfterValidator, Field, SecretStr, field_validator
 from pydantic_settings import (
     BaseSettings,
+    NoDecode,
     PydanticBaseSettingsSource,
     SettingsConfigDict,
     TomlConfigSettingsSource,
 )
 
+MIN_MERCHANT_KEY_CHARS = 16
 PROCESS_ENVIRONMENT = {
     "HF_HUB_OFFLINE": "1",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "OMP_WAIT_POLICY": "PASSIVE",
 }
+
+
+def _long_enough(key: SecretStr) -> SecretStr:
+    if len(key.get_secret_value()) < MIN_MERCHANT_KEY_CHARS:
+        raise ValueError(f"a merchant API key needs at least {MIN_MERCHANT_KEY_CHARS} characters")
+    return key
+
+
+MerchantKey = Annotated[SecretStr, AfterValidator(_long_enough)]
 
 
 def _xdg(var: str, fallback: str) -> Path:
@@ -162,6 +174,29 @@ class Settings(BaseSettings):
         description="Telegram user ids allowed to use the merchant commands /copy and /insights "
         "(environment: SHOPBOT_TELEGRAM_MERCHANTS='[123, 456]'); default: nobody.",
     )
+    merchant_api_keys: Annotated[list[MerchantKey], NoDecode] = Field(
+        default_factory=list,
+        description="API keys that unlock the web chat's Merchant tab (promo copy, review dashboards), "
+        f"each at least {MIN_MERCHANT_KEY_CHARS} characters (environment: SHOPBOT_MERCHANT_API_KEYS="
+        "'key1,key2' or a JSON list; make one with `python -c 'import secrets; print(secrets.token_urlsafe(24))'`); "
+        "default: none, the tab is disabled.",
+    )
+
+    @field_validator("merchant_api_keys", mode="before")
+    @classmethod
+    def _split_keys(cls, value: Any) -> Any:
+        """Keys from the environment (a JSON list or comma-separated) or the config file (a list),
+        wrapped at once so that no error message shows one."""
+        if isinstance(value, str):
+            text = value.strip()
+            try:
+                value = json.loads(text) if text.startswith("[") else text.split(",")
+            except json.JSONDecodeError as error:
+                raise ValueError(f"merchant_api_keys: not a JSON list of strings ({error.msg})") from None
+        if not isinstance(value, list):
+            return value
+        items = [item.strip() if isinstance(item, str) else item for item in value]
+        return [SecretStr(item) if isinstance(item, str) else item for item in items if item != ""]
 
     @property
     def effective_index_dir(self) -> Path:
