@@ -24,6 +24,8 @@ class ProductCard(BaseModel):
     image_url: str | None = None
     url: str | None = None
     why: str = ""
+    summary: str = ""
+    """1-3 lines about the product, in the shopper's language when one was written, else the catalog's."""
 
 
 class ToolCallRecord(BaseModel):

@@ -4,6 +4,7 @@ checked against the facts, cached per product and language."""
 from __future__ import annotations
 
 import html
+import json
 import logging
 import re
 from dataclasses import replace
@@ -11,8 +12,12 @@ from dataclasses import replace
 import pytest
 from langchain_core.messages import AIMessage
 
+from assistant import templates
+from assistant.assistant import Assistant
+from assistant.reply import ProductCard
 from index.ingest import load_products
 from index.schema import Product
+from tools.context import ToolContext
 from tools.description_summary import (
     LINE_CHARS,
     MAX_LINES,
@@ -23,6 +28,7 @@ from tools.description_summary import (
     write_summary,
 )
 from tools.product_texts import DESCRIPTION_SUMMARY, ProductTexts
+from tools.shopping import get_product, search_products
 from tools.text_cache import TextCache
 
 HOODIE_START = (
@@ -217,3 +223,57 @@ def test_a_fallback_is_cached_too(demo_index, scripted_model):
     again = texts.description_summary(hoodie, "zh", generate=True)
     assert (again.text, again.lang, again.source) == (HOODIE_START, "en", "cache")
     assert len(scripted_model.calls) == 1
+
+
+# -- on cards and in details --------------------------------------------------------------------
+
+
+def test_search_cards_carry_a_summary_without_a_model_call(demo_index, scripted_model):
+    ctx = ToolContext(catalog=demo_index, lang="zh", texts=ProductTexts(demo_index, scripted_model))
+    result = search_products(ctx, "hoodie")
+    cards = ctx.shown_this_turn
+    assert len(cards) == len(result["results"]) > 0
+    for shown in cards:  # the catalog's (English) words: no model call while listing
+        assert shown["summary"] == extractive_summary(demo_index.get(shown["id"]))
+        assert ProductCard(**shown).summary == shown["summary"]
+    assert "summary" not in json.dumps(result) and "description" not in json.dumps(result)
+    assert scripted_model.calls == []
+    without_texts = ToolContext(catalog=demo_index, lang="zh")
+    search_products(without_texts, "hoodie")
+    assert [c["summary"] for c in without_texts.shown_this_turn] == [""] * len(cards)
+
+
+def test_details_in_chinese_are_written_once(demo_index, scripted_model):
+    texts = ProductTexts(demo_index, scripted_model)
+    scripted_model.enqueue(summary_reply(ZH_HOODIE))
+    for _ in range(2):
+        ctx = ToolContext(catalog=demo_index, lang="zh", texts=texts)
+        detail = get_product(ctx, "MH01")
+        assert detail["summary"] == ZH_HOODIE and ctx.shown_this_turn[0]["summary"] == ZH_HOODIE
+        reply = templates.details(detail, "zh")
+        assert reply.splitlines()[2] == ZH_HOODIE and "Ideal" not in reply
+    assert len(scripted_model.calls) == 1
+    listed = ToolContext(catalog=demo_index, lang="zh", texts=texts)
+    search_products(listed, "Chaz Kangeroo Hoodie")
+    assert {c["id"]: c["summary"] for c in listed.shown_this_turn}["MH01"] == ZH_HOODIE
+
+
+def test_details_in_english_show_the_summary_and_a_failure_shows_none_in_chinese(demo_index, scripted_model):
+    texts = ProductTexts(demo_index, scripted_model)
+    detail = get_product(ToolContext(catalog=demo_index, lang="en", texts=texts), "MH01")
+    assert detail["summary"] == HOODIE_START
+    assert templates.details(detail, "en").splitlines()[2] == HOODIE_START
+    scripted_model.enqueue_error(TimeoutError("busy"))
+    ctx = ToolContext(catalog=demo_index, lang="zh", texts=texts)
+    detail = get_product(ctx, "MH01")
+    assert "summary" not in detail and "Ideal" not in templates.details(detail, "zh")
+    assert ctx.shown_this_turn[0]["summary"] == HOODIE_START  # the card keeps the catalog's words
+
+
+def test_a_chinese_shopper_asking_for_details_gets_a_chinese_summary(demo_index, scripted_model):
+    assistant = Assistant(scripted_model, demo_index)
+    scripted_model.enqueue(summary_reply(ZH_HOODIE))
+    reply = assistant.reply("web:zh", "MH01 的详细介绍")
+    assert reply.language == "zh" and ZH_HOODIE in reply.text
+    assert [card.summary for card in reply.products] == [ZH_HOODIE]
+    assert scripted_model.last_call.tool_names == [TOOL_NAME]

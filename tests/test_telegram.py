@@ -268,11 +268,13 @@ def test_restart_mid_conversation(telegram, scripted_model, demo_index, tmp_path
     # a new process: new assistant over the same session store, new bot over the same state dir
     with running(make_bot(Assistant(scripted_model, demo_index, sessions_path=sessions), tmp_path), telegram):
         product = parse_callback(cards[1].buttons()[3][1]).ids[0]
+        scripted_model.enqueue_tool_call("DescriptionSummary", {"lines": ["一款日常使用的背包。"]})
         details = press(telegram, cards[1], cards[1].buttons()[3][1])
         assert demo_index.get(product).title[:12] in details[-1].text
+        assert "一款日常使用的背包。" in details[-1].text  # the description, summarized in Chinese
         again = cards_of(say(telegram, "cheaper?", count=2))
         assert again and again[0].buttons()[0][0] == "评价"
-    assert scripted_model.calls == []
+    assert [call.tool_names for call in scripted_model.calls] == [["DescriptionSummary"]]
     assert telegram.rejected == []
 
 

@@ -7,7 +7,9 @@ length and stripped of chat-template control sequences, so that product and revi
 data and can never open a tool call or a new message.
 
 The "why" line of a card is built from facts only: which query words the product matches,
-which filters it meets and which remembered preferences it fits.
+which filters it meets and which remembered preferences it fits. A card's summary line is
+handed in (the tools get it from :class:`~tools.product_texts.ProductTexts`); it is for the
+channels, not part of the model's view.
 
 Deliberately not here: searching (:mod:`tools.shopping`) and prose (the assistant renders it).
 """
@@ -88,8 +90,9 @@ def title(product: Product) -> str:
     return as_data(product.title, 80)
 
 
-def card(product: Product, why: str) -> dict[str, Any]:
-    """The structured card a channel renders (the assistant turns it into a ``ProductCard``)."""
+def card(product: Product, why: str, summary: str = "") -> dict[str, Any]:
+    """The structured card a channel renders (the assistant turns it into a ``ProductCard``);
+    ``summary`` is the short description line (:mod:`tools.description_summary`)."""
     return {
         "id": product.id,
         "title": title(product),
@@ -99,6 +102,7 @@ def card(product: Product, why: str) -> dict[str, Any]:
         "image_url": product.image_url,
         "url": product.url,
         "why": why,
+        "summary": summary,
     }
 
 

@@ -9,6 +9,10 @@ A mistake the model can fix (unknown id, bad arguments) raises :class:`ToolError
 message saying what to do; the agent hands it back as an observation. A tool the role may not
 use raises :class:`~tools.context.ToolRefused`.
 
+Cards carry a short description summary when the context has product texts: search results
+get a cached or extracted one (no model call), ``get_product`` one in the shopper's language,
+written by the model when needed. The model's view of search results stays without it.
+
 Deliberately not here: review sentiment internals (:mod:`tools.review_insights`), writing
 summaries and copy with the model (:mod:`tools.product_texts`, reached through the context).
 """
@@ -22,6 +26,7 @@ from typing import Any
 from index.schema import Filters, Product, SearchHit
 from tools.cards import as_data, card, facts, options, why_line
 from tools.context import ToolContext
+from tools.description_summary import DescriptionSummary
 from tools.promo_copy import Format as CopyFormat
 
 log = logging.getLogger(__name__)
@@ -98,14 +103,25 @@ def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
         product_id: the product id from search results
     """
     product = _product(ctx, product_id)
-    _show(ctx, [product], query="", listing=False)
+    summary = _summary(ctx, product, generate=True)
+    _show(ctx, [product], query="", listing=False, summaries={product.id: summary})
     detail = facts(product)
     detail["description"] = as_data(product.description, 300)
+    if summary is not None and summary.lang == ctx.lang:  # one the reply can show as is
+        detail["summary"] = summary.text
     detail["options"] = options(product)
     if product.category:
         detail["category"] = product.category
     detail["reviews"] = len(ctx.catalog.reviews(product.id))
     return detail
+
+
+def _summary(ctx: ToolContext, product: Product, *, generate: bool) -> DescriptionSummary | None:
+    """The description summary in the shopper's language (``generate``: written by the model if
+    not cached) or, without ``generate``, the cached or extracted one; None without texts."""
+    if ctx.texts is None:
+        return None
+    return ctx.texts.description_summary(product, "zh" if ctx.lang == "zh" else "en", generate=generate)
 
 
 def compare_products(ctx: ToolContext, product_ids: list[str]) -> dict[str, Any]:
@@ -400,13 +416,16 @@ def _show(
     query: str,
     filters: Filters | None = None,
     listing: bool = True,
+    summaries: dict[str, DescriptionSummary | None] | None = None,
 ) -> None:
     """Record products as shown: cards for the reply, facts for grounding and, for a result
-    list (``listing``), the list that "the second one" refers to."""
-    cards = [
-        card(product, why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang))
-        for product in products
-    ]
+    list (``listing``), the list that "the second one" refers to. A card's summary line is the
+    one in ``summaries`` or a cached or extracted one: listing products never waits for the model."""
+    cards = []
+    for product in products:
+        why = why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang)
+        summary = (summaries or {}).get(product.id) or _summary(ctx, product, generate=False)
+        cards.append(card(product, why, summary.text if summary else ""))
     ctx.memory.remember([facts(product) for product in products])
     if products and listing:
         ctx.memory.shown = [dict(c) for c in cards]
