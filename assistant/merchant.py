@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from tools.promo_copy import FORMATS, Format
+from tools.sentiment import LABELS
 from tools.topics import ASPECT_LABELS
 
 if TYPE_CHECKING:
@@ -41,6 +42,13 @@ LANGS = ("en", "zh")
 MAX_VARIANTS = 5
 MAX_TONE_CHARS = 40
 MAX_CHOICES = 200
+
+
+@runtime_checkable
+class ProductListing(Protocol):
+    """A catalog that lists its product ids (:class:`index.catalog.CatalogIndex` does)."""
+
+    def product_ids(self) -> list[str]: ...
 
 
 class MerchantError(ValueError):
@@ -64,10 +72,16 @@ class MerchantDesk:
         self.analyzer_factory = analyzer_factory
 
     def product_choices(self, query: str = "", limit: int = 50) -> list[tuple[str, str]]:
-        """(label, id) pairs for a product picker: search results for ``query``, else the first products."""
+        """(label, id) pairs for a product picker: search results for ``query``, else the first
+        products in catalog order (in search order for a catalog that cannot list its ids)."""
         limit = max(1, min(int(limit), MAX_CHOICES))
-        hits = self.catalog.search(query.strip(), k=limit)
-        return [(f"{hit.product.title} ({hit.id})", hit.id) for hit in hits]
+        query = query.strip()
+        if query or not isinstance(self.catalog, ProductListing):
+            products = [hit.product for hit in self.catalog.search(query, k=limit)]
+        else:
+            found = (self.catalog.get(product_id) for product_id in self.catalog.product_ids()[:limit])
+            products = [product for product in found if product is not None]
+        return [(f"{product.title} ({product.id})", product.id) for product in products]
 
     def promo_copy(
         self,
@@ -127,7 +141,7 @@ class MerchantDesk:
             "reviews": len(reviews),
             "average_rating": round(sum(ratings) / len(ratings), 2) if ratings else None,
             "rated": len(ratings),
-            "labels": {},
+            "labels": dict.fromkeys(LABELS, 0),
             "mean_score": None,
             "aspects": [],
             "trend": [],
