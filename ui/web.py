@@ -2,7 +2,8 @@
 
 ::
 
-    app = build_web_app(assistant, secret=browser_secret(settings.data_dir))
+    app = build_web_app(assistant, secret=browser_secret(settings.data_dir),
+                        merchant_keys=settings.merchant_api_keys)
     app.launch(server_name="127.0.0.1", server_port=7860, **launch_options())
     # or, inside a store's FastAPI app (see docs/embedding.md):
     gr.mount_gradio_app(fastapi_app, app, path="/assistant", **launch_options())
@@ -14,10 +15,13 @@ a session id in ``localStorage`` (``gr.BrowserState``, encrypted with a secret k
 dir), and the conversation lives in the assistant's session store, so a page reload or a
 server restart continues where the shopper left off. The ``/chat`` API endpoint takes the
 session id explicitly (``gradio_client``: ``predict(message, history, session, api_name="/chat")``).
+A second tab, "Merchant", holds promo copy and review dashboards behind an API key
+(:mod:`ui.web_merchant`; ``build_web_app(..., merchant_keys=settings.merchant_api_keys)``).
 
 Everything from the catalog is HTML-escaped; links are kept only when they are http(s). The
 theme uses system fonts and analytics are off, so the page makes no request to the outside
-world. Deliberately not here: business logic (the assistant decides), the merchant tab.
+world. Deliberately not here: business logic (the assistant decides), the merchant tab's
+components (:mod:`ui.web_merchant`).
 """
 
 from __future__ import annotations
@@ -28,7 +32,7 @@ import re
 import secrets
 import tempfile
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -37,6 +41,7 @@ from ui.cards import price_text, rating_text, safe_url
 
 if TYPE_CHECKING:
     import gradio as gr
+    from pydantic import SecretStr
 
     from assistant import Assistant
 
@@ -179,32 +184,44 @@ class WebChat:
         return [], session
 
 
-def build_web_app(assistant: Assistant, *, secret: str, title: str = "shopbot") -> gr.Blocks:
-    """The chat page over ``assistant``; ``secret`` encrypts the session id kept in the browser."""
+def build_web_app(
+    assistant: Assistant,
+    *,
+    secret: str,
+    title: str = "shopbot",
+    merchant_keys: Iterable[SecretStr | str] = (),
+) -> gr.Blocks:
+    """The chat page over ``assistant``; ``secret`` encrypts the session id kept in the browser;
+    ``merchant_keys`` unlock the Merchant tab (:mod:`ui.web_merchant`; none: the tab is disabled)."""
     import gradio as gr
+
+    from ui.web_merchant import build_merchant_tab
 
     chat = WebChat(assistant)
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         session = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=secret)
-        chatbot = gr.Chatbot(
-            label="shopbot",
-            elem_id="shopbot-chat",
-            height=520,
-            sanitize_html=True,
-            feedback_options=None,
-            buttons=["copy", "copy_all"],  # no "share" (it posts to Hugging Face)
-        )
-        with gr.Row():
-            box = gr.Textbox(
-                placeholder="Ask for a product, e.g. a waterproof backpack under $60",
-                show_label=False,
-                scale=8,
-                elem_id="shopbot-input",
-                autofocus=True,
+        with gr.Tab("Chat", id="chat"):
+            chatbot = gr.Chatbot(
+                label="shopbot",
+                elem_id="shopbot-chat",
+                height=520,
+                sanitize_html=True,
+                feedback_options=None,
+                buttons=["copy", "copy_all"],  # no "share" (it posts to Hugging Face)
             )
-            send = gr.Button("Send", variant="primary", scale=1, elem_id="shopbot-send")
-        new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
-        gr.Examples(EXAMPLES, inputs=box, label="Try")
+            with gr.Row():
+                box = gr.Textbox(
+                    placeholder="Ask for a product, e.g. a waterproof backpack under $60",
+                    show_label=False,
+                    scale=8,
+                    elem_id="shopbot-input",
+                    autofocus=True,
+                )
+                send = gr.Button("Send", variant="primary", scale=1, elem_id="shopbot-send")
+            new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
+            gr.Examples(EXAMPLES, inputs=box, label="Try")
+        with gr.Tab("Merchant", id="merchant"):
+            build_merchant_tab(assistant.merchant, merchant_keys)
         turn: dict[str, Any] = {
             "fn": chat.respond,
             "inputs": [box, chatbot, session],

@@ -2,7 +2,8 @@
 
 ``shopbot web [--index DIR] [--host 127.0.0.1] [--port 7860]``. Host and port default to the
 ``web_host``/``web_port`` settings. No share link, no analytics; to put the chat on a store's
-page, mount it in the store's FastAPI app or embed it in an iframe (docs/embedding.md).
+page, mount it in the store's FastAPI app or embed it in an iframe (docs/embedding.md). The
+Merchant tab is unlocked by the keys in the ``merchant_api_keys`` setting (none: disabled).
 """
 
 from __future__ import annotations
@@ -28,7 +29,9 @@ def run(args: argparse.Namespace) -> int:
     except IndexMissingError as error:
         print(f"shopbot web: {error}", file=sys.stderr)
         return 1
-    app = build_web_app(assistant, secret=browser_secret(settings.data_dir))
+    app = build_web_app(
+        assistant, secret=browser_secret(settings.data_dir), merchant_keys=settings.merchant_api_keys
+    )
     host = args.host or settings.web_host
     port = args.port or settings.web_port
     print(f"shopbot web: serving on http://{host}:{port} (Ctrl-C stops)")
