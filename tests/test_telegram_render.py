@@ -8,6 +8,7 @@ from __future__ import annotations
 import random
 
 from assistant.reply import ProductCard
+from ui.cards import SUMMARY_CHARS
 from ui.telegram_fake import parse_html, utf16_len
 from ui.telegram_render import callback_data, card_html, escape, parse_callback, split_text
 
@@ -43,12 +44,29 @@ def test_card_html_is_valid_and_within_a_caption():
             currency="CNY",
             rating=3.0,
             why=title,
+            summary="\n".join([title, "😀" * rng.randint(0, 300), title]),
             url="https://a.example/?q=<&>",
         )
         markup = card_html(card)
         visible = parse_html(markup)
         assert utf16_len(visible) <= 1024 and visible.startswith(title[:10])
         assert "¥9.50" in visible
+
+
+def test_card_summary_is_escaped_under_the_title_and_kept_short():
+    card = ProductCard(id="X1", title="Joust Duffle Bag", price=34.0, currency="USD",
+                       summary="A <b>sporty</b> duffle & more.\n双提手，防水外层。")  # fmt: skip
+    assert parse_html(card_html(card)).splitlines()[:4] == [
+        "Joust Duffle Bag",
+        "A <b>sporty</b> duffle & more.",
+        "双提手，防水外层。",
+        "$34.00",
+    ]
+    assert "&lt;b&gt;sporty&lt;/b&gt; duffle &amp; more." in card_html(card)
+    long = card.model_copy(update={"summary": "word " * 100})
+    shown = parse_html(card_html(long)).splitlines()[1]
+    assert len(shown) <= SUMMARY_CHARS and shown.endswith("word…")
+    assert parse_html(card_html(card.model_copy(update={"summary": ""}))).splitlines()[1] == "$34.00"
 
 
 def test_callback_data_round_trip_and_limit():

@@ -4,7 +4,7 @@ Telegram counts a message's length in UTF-16 units of its *visible* text (after 
 parsed), up to 4,096 (1,024 for a photo caption). Replies are plain text from the assistant, so
 they are split first (at paragraph, line, then word boundaries, never inside a surrogate
 pair) and each part escaped on its own: no part can end inside a tag or an ``&amp;``.
-Product cards are short Telegram HTML (bold title, price, rating, why, link) with a row of
+Product cards are short Telegram HTML (bold title, summary, price, rating, why, link) with a row of
 buttons whose callback data (``r``/``s``/``c``/``d`` + product ids, at most 64 bytes) the bot
 turns back into a request to the assistant. Deliberately not here: sending anything.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from assistant.reply import ProductCard
-from ui.cards import price_text, rating_text, safe_url
+from ui.cards import price_text, rating_text, safe_url, summary_text
 
 MESSAGE_LIMIT = 4096
 CAPTION_LIMIT = 1024
@@ -86,8 +86,11 @@ def card_html(card: ProductCard, *, limit: int = CAPTION_LIMIT) -> str:
     facts = " · ".join(part for part in (price_text(card), rating_text(card)) if part)
     why = _prefix(card.why, 300)
     title = _prefix(card.title, 200)
+    summary = _prefix(summary_text(card), 300)
     url = safe_url(card.url)
     lines = [f"<b>{escape(title)}</b>"]
+    if summary:
+        lines.append(escape(summary))
     if facts:
         lines.append(escape(facts))
     if why:
