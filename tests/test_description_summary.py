@@ -14,6 +14,7 @@ from langchain_core.messages import AIMessage
 
 from assistant import templates
 from assistant.assistant import Assistant
+from assistant.models.errors import ModelLoadError
 from assistant.reply import ProductCard
 from index.ingest import load_products
 from index.schema import Product
@@ -277,3 +278,79 @@ def test_a_chinese_shopper_asking_for_details_gets_a_chinese_summary(demo_index,
     assert reply.language == "zh" and ZH_HOODIE in reply.text
     assert [card.summary for card in reply.products] == [ZH_HOODIE]
     assert scripted_model.last_call.tool_names == [TOOL_NAME]
+
+
+# -- shopbot describe ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def model_loads() -> list[object]:
+    """The settings of every chat model load ``shopbot describe`` made."""
+    return []
+
+
+@pytest.fixture
+def cli_model(scripted_model, model_loads, monkeypatch, tmp_path):
+    """`shopbot describe` gets the scripted model from the loader, and a cache in tmp_path."""
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+
+    def load(settings, **_):
+        model_loads.append(settings)
+        return scripted_model
+
+    monkeypatch.setattr("assistant.models.loader.load_chat_model", load)
+    return scripted_model
+
+
+def run_cli(*argv: str) -> int:
+    from ui.cli import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(list(argv))
+    return int(exit_info.value.code or 0)
+
+
+def test_describe_one_product_then_read_it_back(demo_index, cli_model, model_loads, capsys):
+    cli_model.enqueue(summary_reply(ZH_HOODIE, "现价仅需 39 美元。"))
+    common = ("describe", "--index", str(demo_index.directory), "--product", "MH01")
+    assert run_cli(*common, "--json") == 0
+    first = json.loads(capsys.readouterr().out)
+    assert {k: first[k] for k in ("product_id", "text", "lang", "source", "repaired")} == {
+        "product_id": "MH01", "text": ZH_HOODIE, "lang": "zh", "source": "model", "repaired": True,
+    }  # fmt: skip
+    assert run_cli(*common) == 0  # read back from the cache: no model load, no call
+    assert capsys.readouterr().out == f"MH01 Chaz Kangeroo Hoodie (cache, repaired)\n  {ZH_HOODIE}\n"
+    assert len(cli_model.calls) == 1 and len(model_loads) == 1
+
+
+def test_describe_all_fills_the_cache_once(demo_index, cli_model, model_loads, capsys):
+    cli_model.function = lambda messages, call: summary_reply("这是一件运动商品。")
+    common = ("describe", "--index", str(demo_index.directory), "--all")
+    assert run_cli(*common, "--json") == 0
+    records = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    assert [r["product_id"] for r in records] == demo_index.product_ids()
+    assert {(r["source"], r["text"]) for r in records} == {("model", "这是一件运动商品。")}
+    assert len(cli_model.calls) == len(records) == len(demo_index)
+    assert run_cli(*common) == 0
+    assert capsys.readouterr().out.splitlines()[-1] == (
+        f"{len(records)} products: 0 written by the model (0 repaired after the fact check), "
+        f"{len(records)} from the cache, 0 in the catalog's own words"
+    )
+    assert run_cli(*common, "--lang", "en") == 0  # the catalog's own language: no model at all
+    assert capsys.readouterr().out.splitlines()[-1].endswith(f"{len(records)} in the catalog's own words")
+    assert len(cli_model.calls) == len(records) and len(model_loads) == 1
+
+
+def test_describe_errors(demo_index, cli_model, monkeypatch, capsys):
+    directory = str(demo_index.directory)
+    assert run_cli("describe", "--index", directory, "--product", "NOPE") == 1
+    assert "no product 'NOPE'" in capsys.readouterr().err
+
+    def cannot_load(settings, **_):
+        raise ModelLoadError("the chat model is not assembled; run shopbot models")
+
+    monkeypatch.setattr("assistant.models.loader.load_chat_model", cannot_load)
+    assert run_cli("describe", "--index", directory, "--product", "MH01") == 1
+    assert "shopbot describe: the chat model is not assembled" in capsys.readouterr().err
+    assert run_cli("describe", "--index", directory) == 2  # argparse: --product or --all

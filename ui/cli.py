@@ -26,6 +26,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("telegram",), "telegram", "run the Telegram bot"),
     (("sentiment",), "sentiment", "sentiment and topics of review texts"),
     (("summarize",), "summarize", "summarize the reviews of a product"),
+    (("describe",), "describe", "short description summaries in a language, into the text cache"),
     (("copy",), "copy", "write promo copy for products"),
     (("eval", "retrieval"), "eval_retrieval", "nDCG/recall of catalog search against judged queries"),
     (("eval", "reviews"), "eval_reviews", "sentiment accuracy, summary ROUGE, copy fact-check rate"),
