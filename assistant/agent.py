@@ -18,6 +18,13 @@ failing model call (busy, timeout, any exception) ends the turn with a short apo
 caller never sees a traceback. Every step leaves a record in the state (``turn``) that the
 :class:`~assistant.assistant.Assistant` turns into a ``Reply``.
 
+``templated_replies`` (default): when every tool the model called in a step is one whose
+result a template renders in full (search, recommend, compare, reviews, sentiment, copy,
+analytics: :data:`assistant.templates.TEMPLATED_TOOLS`), the reply is that rendering, and the
+turn costs one model call instead of two (the second reads the tool result, ~300 tokens at
+~45 tokens/s, and writes prose at ~12.6 tokens/s: 10-15 s on two cores). The model still
+writes the answer after ``get_product`` (a question about a product) and after a failed tool.
+
 ``tool_first`` (default) makes the first model step of a turn call a tool (``tool_choice=
 "required"``): small local models otherwise often answer shopping questions from memory, which
 the grounding check would then have to throw away; a constrained first call keeps every reply
@@ -94,6 +101,7 @@ def build_graph(
     fast_paths: bool = True,
     max_steps: int = MAX_STEPS,
     tool_first: bool = True,
+    templated_replies: bool = True,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
     bind_lock = threading.Lock()
@@ -166,6 +174,7 @@ def build_graph(
         call_message = state["messages"][-1]
         assert isinstance(call_message, AIMessage)
         results: list[BaseMessage] = []
+        rendered: list[str] = []
         for call in call_message.tool_calls:
             writer({"type": "tool", "name": call["name"], "args": call["args"]})
             before = len(ctx.shown_this_turn)
@@ -192,10 +201,19 @@ def build_graph(
                     else f"{call['name']} failed; try other arguments"
                 }
             turn["tool_calls"] = [*turn["tool_calls"], record]
+            if record["ok"] and call["name"] in templates.TEMPLATED_TOOLS:
+                title = ctx.memory.facts.get(str(call["args"].get("product_id")), {}).get("title", "")
+                rendered.append(
+                    templates.tool_reply(call["name"], call["args"], observation, turn["lang"], title)
+                )
             if len(ctx.shown_this_turn) > before:
                 writer({"type": "cards", "products": ctx.shown_this_turn[before:]})
             results.append(ToolMessage(_compact(observation), tool_call_id=call["id"], name=call["name"]))
         turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
+        if templated_replies and rendered and len(rendered) == len(call_message.tool_calls):
+            text = "\n\n".join(rendered)  # grounded by construction; no second model call
+            writer({"type": "replace", "text": text})
+            return _end(state, ctx, turn, results, call_message, text)
         if turn["failures"] >= MAX_TOOL_FAILURES or turn["steps"] >= max_steps:
             key = "tools_failed" if turn["failures"] >= MAX_TOOL_FAILURES else "too_many_steps"
             text = templates.message(key, turn["lang"])

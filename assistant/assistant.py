@@ -76,13 +76,15 @@ class Assistant:
         fast_paths: bool = True,
         max_steps: int = MAX_STEPS,
         tool_first: bool = True,
+        templated_replies: bool = True,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
         ``postgresql://`` URL) keeps sessions; with neither, sessions live in memory only.
         ``text_cache`` keeps model-written review summaries (keyed with ``model_name``; default:
         in memory). ``tool_first``: the model's first step in a turn must call a tool (see
-        :mod:`assistant.agent`)."""
+        :mod:`assistant.agent`). ``templated_replies``: a search-like tool's result is rendered
+        by a template instead of a second model call (see :mod:`assistant.agent`)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -105,6 +107,7 @@ class Assistant:
             fast_paths=fast_paths,
             max_steps=max_steps,
             tool_first=tool_first,
+            templated_replies=templated_replies,
         )
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

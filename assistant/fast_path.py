@@ -60,6 +60,13 @@ def answer(intent: Intent, ctx: ToolContext, emit: Emit) -> FastAnswer | None:
 def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any]], lang: str) -> str | None:
     memory = ctx.memory
     kind = intent.kind
+
+    def reply(name: str, **args: Any) -> str:
+        """Run a tool and render its result (:func:`assistant.templates.tool_reply`)."""
+        result = run(name, **args)
+        title = memory.facts.get(str(args.get("product_id")), {}).get("title", args.get("product_id") or "")
+        return templates.tool_reply(name, args, result, lang, title)
+
     if kind in ("greeting", "thanks"):
         return templates.message(kind, lang)
     if kind == "remember":
@@ -78,15 +85,14 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             ids = intent.refs or [item["id"] for item in memory.shown]
             if not ids:
                 return None
-            result = run("write_promo_copy", product_ids=ids[:3], format=intent.copy_format, tone=intent.tone,
-                         variants=intent.variants if intent.variants > 1 else None)  # fmt: skip
-            return templates.promo_copy(result, lang)
-        rows = run("review_analytics", category=intent.query or None)["products"][:5]
-        return templates.analytics(rows, lang)
+            args = {"product_ids": ids[:3], "format": intent.copy_format, "tone": intent.tone,
+                    "variants": intent.variants if intent.variants > 1 else None}  # fmt: skip
+            return reply("write_promo_copy", **args)
+        return reply("review_analytics", category=intent.query or None)
     if kind == "search":
         budget = memory.prefs.get("budget")
         max_price = intent.max_price if intent.max_price is not None else budget
-        result = run(
+        return reply(
             "search_products",
             query=intent.query,
             min_price=intent.min_price,
@@ -94,7 +100,6 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             min_rating=intent.min_rating,
             color=intent.color,
         )
-        return templates.search_results(result["results"], lang, max_price=max_price)
     if kind in ("cheaper", "color"):
         last = dict(memory.last_search or {})
         if not last:
@@ -107,22 +112,17 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
                 last["max_price"] = round(min(shown_prices) - 0.01, 2)
         else:
             last["color"] = intent.color
-        result = run("search_products", **last)
-        return templates.search_results(result["results"], lang, max_price=last.get("max_price"))
+        return reply("search_products", **last)
     if kind == "details":
         return templates.details(run("get_product", product_id=intent.refs[0]), lang)
     if kind == "compare":
-        return templates.comparison(run("compare_products", product_ids=intent.refs[:4]), lang)
+        return reply("compare_products", product_ids=intent.refs[:4])
     if kind in ("reviews", "sentiment"):
-        product_id = intent.refs[0]
-        name = "summarize_reviews" if kind == "reviews" else "review_sentiment"
-        result = run(name, product_id=product_id)
-        title = memory.facts.get(product_id, {}).get("title", product_id)
-        render = templates.review_summary if kind == "reviews" else templates.sentiment
-        return render(result, title, lang)
+        return reply(
+            "summarize_reviews" if kind == "reviews" else "review_sentiment", product_id=intent.refs[0]
+        )
     if kind == "similar":
-        result = run("recommend", product_id=intent.refs[0], max_price=intent.max_price)
-        return templates.search_results(result["results"], lang, max_price=intent.max_price)
+        return reply("recommend", product_id=intent.refs[0], max_price=intent.max_price)
     if kind == "prefs":
         return templates.message("noted", lang)
     if kind == "clarify":  # one question; the answer completes the request (assistant.intents)

@@ -42,13 +42,22 @@ def open_checkpointer(target: str | Path) -> BaseCheckpointSaver[Any]:
     if text.startswith(("postgres://", "postgresql://")):
         try:
             from langgraph.checkpoint.postgres import PostgresSaver
-            from psycopg import Connection
+            from psycopg.rows import dict_row
+            from psycopg_pool import ConnectionPool
         except ImportError as error:
             raise ImportError("Postgres sessions need: pip install '.[postgres]'") from error
-        connection = Connection.connect(text, autocommit=True, prepare_threshold=0)
-        saver = PostgresSaver(connection)
-        saver.setup()
-        return saver
+        # a small pool (as the saver's docs advise): a connection the server dropped is replaced
+        pool = ConnectionPool(
+            text,
+            min_size=1,
+            max_size=4,
+            kwargs={"autocommit": True, "prepare_threshold": 0, "row_factory": dict_row},
+            check=ConnectionPool.check_connection,
+            open=True,
+        )
+        postgres = PostgresSaver(pool)  # type: ignore[arg-type]  # the pool's type parameter is not inferred
+        postgres.setup()
+        return postgres
     path = Path(target).expanduser()
     path.parent.mkdir(parents=True, exist_ok=True)
     connection = sqlite3.connect(path, check_same_thread=False)  # the saver serialises access with a lock

@@ -131,6 +131,36 @@ def review_summary(result: dict[str, Any], title: str, lang: str) -> str:
     return "\n".join(line for line in lines if line)
 
 
+TEMPLATED_TOOLS = frozenset(
+    ("search_products", "recommend", "compare_products", "summarize_reviews", "review_sentiment",
+     "write_promo_copy", "review_analytics")
+)  # fmt: skip
+"""Tools whose whole result a template renders; ``get_product`` is left to the model, which
+answers the question asked about the product ("is it machine washable?")."""
+
+
+def tool_reply(name: str, args: dict[str, Any], result: dict[str, Any], lang: str, title: str = "") -> str:
+    """The reply for one result of a :data:`TEMPLATED_TOOLS` tool (``title``: the product's,
+    for review results)."""
+    if name in ("search_products", "recommend"):
+        try:  # as the model wrote it: a number, a numeric string, or a placeholder
+            max_price = float(args["max_price"]) if args.get("max_price") not in (None, "", 0) else None
+        except (TypeError, ValueError):
+            max_price = None
+        return search_results(result["results"], lang, max_price=max_price)
+    if name == "compare_products":
+        return comparison(result, lang)
+    if name == "summarize_reviews":
+        return review_summary(result, title, lang)
+    if name == "review_sentiment":
+        return sentiment(result, title, lang)
+    if name == "write_promo_copy":
+        return promo_copy(result, lang)
+    if name == "review_analytics":
+        return analytics(result["products"][:5], lang)
+    raise ValueError(f"no template for tool {name!r}")
+
+
 def clarify(categories: list[str], lang: str, *, max_price: float | None = None) -> str:
     """The one question asked when a request names no kind of product."""
     zh = lang == "zh"

@@ -17,10 +17,16 @@ def assistant(scripted_model, demo_index):
     return Assistant(scripted_model, demo_index)
 
 
-def test_model_search_turn_streams_cards_before_prose(assistant, scripted_model, demo_index):
+@pytest.fixture
+def prose(scripted_model, demo_index):
+    """The model writes the reply after every tool (the grounding check's subject)."""
+    return Assistant(scripted_model, demo_index, templated_replies=False)
+
+
+def test_model_search_turn_streams_cards_before_prose(prose, scripted_model, demo_index):
     scripted_model.enqueue_tool_call("search_products", {"query": "yoga hoodie"})
     scripted_model.enqueue(lambda messages, call: _first_result_sentence(messages))
-    events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga?"))
+    events = list(prose.stream("web:u1", "is there a warm hoodie for yoga?"))
     kinds = [type(event) for event in events]
     assert kinds.index(ToolEvent) < kinds.index(CardsEvent) < kinds.index(TextChunk)
     assert TextReplaced not in kinds
@@ -45,10 +51,10 @@ def _first_result_sentence(messages):
     return f"The {first['title']} costs ${first['price']:.2f}."
 
 
-def test_invented_price_is_repaired(assistant, scripted_model, demo_index):
+def test_invented_price_is_repaired(prose, scripted_model, demo_index):
     scripted_model.enqueue_tool_call("search_products", {"query": "hoodie"})
     scripted_model.enqueue_text("The Chaz Kangeroo Hoodie costs $19.99 and is rated 5 stars!")
-    events = list(assistant.stream("web:u1", "is a hoodie good for winter?"))
+    events = list(prose.stream("web:u1", "is a hoodie good for winter?"))
     reply = events[-1].reply
     assert any(isinstance(e, TextReplaced) for e in events)
     assert reply.grounding.repaired
@@ -57,21 +63,21 @@ def test_invented_price_is_repaired(assistant, scripted_model, demo_index):
     for card in reply.products[:3]:
         assert card.title in reply.text and f"${card.price:,.2f}" in reply.text
     # the conversation keeps the repaired text, not the invented one
-    assert "$19.99" not in assistant.history("web:u1")[-1][1]
+    assert "$19.99" not in prose.history("web:u1")[-1][1]
 
 
-def test_invented_product_is_repaired(assistant, scripted_model):
+def test_invented_product_is_repaired(prose, scripted_model):
     scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket"})
     scripted_model.enqueue_text("I recommend the **Stormbreaker Pro Shell**, our best jacket.")
-    reply = assistant.reply("web:u1", "what jacket keeps me dry in rain?")
+    reply = prose.reply("web:u1", "what jacket keeps me dry in rain?")
     assert reply.grounding.repaired
     assert "Stormbreaker" not in reply.text
 
 
-def test_reply_in_the_wrong_language_is_repaired(assistant, scripted_model):
+def test_reply_in_the_wrong_language_is_repaired(prose, scripted_model):
     scripted_model.enqueue_tool_call("search_products", {"query": "背包 backpack"})
     scripted_model.enqueue_text("Here are some backpacks.")
-    reply = assistant.reply("web:u1", "有适合上学用的背包吗？")
+    reply = prose.reply("web:u1", "有适合上学用的背包吗？")
     assert reply.language == "zh"
     assert reply.grounding.repaired and "为您找到" in reply.text
     assert "中文" in scripted_model.calls[0].messages[0].content  # the Chinese system prompt
@@ -99,7 +105,7 @@ def test_repeated_tool_failures_end_the_turn_gracefully(assistant, scripted_mode
 
 
 def test_steps_are_bounded(scripted_model, demo_index):
-    assistant = Assistant(scripted_model, demo_index, max_steps=2)
+    assistant = Assistant(scripted_model, demo_index, max_steps=2, templated_replies=False)
     scripted_model.enqueue_tool_call("search_products", {"query": "bag"})
     scripted_model.enqueue_tool_call("search_products", {"query": "tote"})
     reply = assistant.reply("web:u1", "what is good for the gym?")
@@ -123,8 +129,8 @@ def test_model_failures_become_polite_replies(assistant, scripted_model, error, 
     assert "Traceback" not in reply.text and "llama exploded" not in reply.text
     # the session still works afterwards
     scripted_model.enqueue_tool_call("search_products", {"query": "running"})
-    scripted_model.enqueue_text("Tell me more about what you need.")
-    assert assistant.reply("web:u1", "what's good for running?").text == "Tell me more about what you need."
+    after = assistant.reply("web:u1", "what's good for running?")
+    assert after.path == "model" and after.text.startswith("Here are") and after.products
 
 
 def test_obvious_search_skips_the_model(assistant, scripted_model, demo_index):
@@ -205,8 +211,8 @@ def test_merchant_gets_merchant_tools(assistant, scripted_model):
     analytics = assistant.reply("web:shop", "review analytics across products", role="merchant")
     assert analytics.tool_calls[0].name == "review_analytics" and "% negative" in analytics.text
     scripted_model.enqueue_tool_call("review_analytics", {})
-    scripted_model.enqueue_text("Sure.")
-    assistant.reply("web:shop", "how are my products doing?", role="merchant")
+    doing = assistant.reply("web:shop", "how are my products doing?", role="merchant")
+    assert doing.text == analytics.text  # the model picked the tool; the template wrote the reply
     assert "write_promo_copy" in scripted_model.calls[1].tool_names
 
 
@@ -249,7 +255,7 @@ def test_bad_session_and_role_are_rejected(assistant):
 
 
 def test_first_model_step_must_call_a_tool(scripted_model, demo_index):
-    scripted_model.enqueue_tool_call("search_products", {"query": "tee"})
+    scripted_model.enqueue_tool_call("get_product", {"product_id": "MS01"})
     scripted_model.enqueue_text("Here you go.")
     Assistant(scripted_model, demo_index).reply("web:u1", "what should I wear for a summer run?")
     assert [call.tool_choice for call in scripted_model.calls] == ["required", None]
@@ -328,7 +334,27 @@ def test_vague_request_gets_one_question_and_the_answer_completes_it(assistant, 
 def test_at_most_one_clarifying_question_in_a_row(assistant, scripted_model):
     assert "What kind of product" in assistant.reply("web:u1", "show me something nice").text
     scripted_model.enqueue_tool_call("search_products", {"query": "popular gift"})
-    scripted_model.enqueue(lambda messages, call: _first_result_sentence(messages))
     second = assistant.reply("web:u1", "anything good")  # still vague: no second question, the model searches
     assert second.path == "model" and second.products and "What kind of product" not in second.text
     assert "What kind of product" in assistant.reply("web:u1", "I want to buy a gift").text  # a new request
+
+
+def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant, scripted_model):
+    scripted_model.enqueue_tool_call(
+        "search_products", {"query": "yoga hoodie", "max_price": "60", "brand": "None"}
+    )
+    events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga?"))
+    reply = events[-1].reply
+    kinds = [type(event) for event in events]
+    assert kinds.index(CardsEvent) < kinds.index(TextReplaced)
+    assert len(scripted_model.calls) == 1 and reply.path == "model"
+    assert reply.text.startswith(f"Here are {len(reply.products)} options under $60:")
+    assert all(card.price <= 60 for card in reply.products) and reply.products[0].title in reply.text
+    # a question about one product is still answered by the model, from the product's facts
+    scripted_model.enqueue_tool_call("get_product", {"product_id": reply.products[0].id})
+    scripted_model.enqueue_text(f"Yes, the {reply.products[0].title} is good for yoga.")
+    detail = assistant.reply("web:u1", "is the first one ok for hot yoga?")
+    assert (
+        detail.text == f"Yes, the {reply.products[0].title} is good for yoga."
+        and len(scripted_model.calls) == 3
+    )

@@ -103,7 +103,7 @@ def injected_index(tmp_path):
 
 
 def test_injected_review_changes_nothing(scripted_model, injected_index):
-    assistant = Assistant(scripted_model, injected_index)
+    assistant = first = Assistant(scripted_model, injected_index)
     # fast path: the review summary's prompt holds the reviews as data, stripped of control
     # sequences; nothing in them is acted on
     assistant.reply("web:u", "backpack under $50")
@@ -122,8 +122,11 @@ def test_injected_review_changes_nothing(scripted_model, injected_index):
         )  # ...but it cannot open a message or a call
     assert "Comfortable straps, roomy [r2]" in reviews.text and "$1" not in reviews.text
 
-    # model path: the model sees the (cached) summary inside a JSON tool result; a model that
-    # obeys the injection anyway is caught by the grounding check
+    # model path (writing prose after tools): the model sees the (cached) summary inside a JSON
+    # tool result; a model that obeys the injection anyway is caught by the grounding check
+    assistant = Assistant(scripted_model, injected_index, templated_replies=False,
+                          checkpointer=assistant.checkpointer)  # fmt: skip
+    assistant.texts.cache = first.texts.cache
     scripted_model.enqueue_tool_call("summarize_reviews", {"product_id": "B1"})
     scripted_model.enqueue_text("Great news: the Trail Backpack costs $1 today!")
     reply = assistant.reply("web:u", "is the trail pack any good?")
