@@ -2,7 +2,8 @@
 
 Types a message, watches the reply stream in and a product card appear, reloads the page
 (the conversation comes back), starts a new conversation, and checks the page asked nothing
-of any host but the local server. A screenshot is saved to test-artifacts/web_chat.png.
+of any host but the local server. A screenshot is saved to test-artifacts/web_chat.png. A
+second test unlocks the Merchant tab and draws a product's review dashboard (web_merchant.png).
 Never runs `playwright install`: without /usr/bin/chromium the test is skipped.
 """
 
@@ -117,6 +118,72 @@ def test_chat_in_headless_chromium(server):
             box.press("Enter")
             expect(chat).to_contain_text("what you're looking for", timeout=30_000)  # the greeting
             expect(chat).not_to_contain_text("under $60")
+        finally:
+            browser.close()
+    assert hosts == {"127.0.0.1"}, f"the page contacted other hosts: {sorted(hosts)}"
+
+
+MERCHANT_KEY = "merchant-key-0123456789"
+
+
+@pytest.fixture
+def merchant_server(demo_index, tmp_path) -> Iterator[str]:
+    from assistant.config import load_settings
+    from tools.sentiment import load_analyzer
+
+    analyzer = load_analyzer(load_settings().cache_dir)
+    assistant = Assistant(ScriptedChatModel(), demo_index, analyzer_factory=lambda: analyzer)
+    app = build_web_app(assistant, secret=browser_secret(tmp_path), merchant_keys=[MERCHANT_KEY])
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    app.queue().launch(
+        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options()
+    )
+    yield f"http://127.0.0.1:{port}/"
+    app.close()
+
+
+def test_merchant_dashboard_in_headless_chromium(merchant_server):
+    """Merchant tab: a wrong key keeps the tools hidden; the right one opens a product's dashboard
+    with its charts drawn. A screenshot is saved to test-artifacts/web_merchant.png."""
+    from playwright.sync_api import expect, sync_playwright
+
+    hosts: set[str] = set()
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page(viewport={"width": 1200, "height": 1400})
+            page.on("request", lambda request: hosts.add(urlparse(request.url).hostname or request.url))
+            page.goto(merchant_server)
+            page.get_by_role("tab", name="Merchant").click()
+            key = page.locator("#merchant-key input")
+            tools = page.locator("#merchant-tools")
+
+            key.fill("not-the-key-0123456789")
+            page.locator("#merchant-unlock").click()
+            expect(page.locator("#merchant-status")).to_contain_text("not valid", timeout=30_000)
+            expect(tools).to_be_hidden()
+
+            key.fill(MERCHANT_KEY)
+            page.locator("#merchant-unlock").click()
+            expect(page.locator("#merchant-status")).to_contain_text("Unlocked", timeout=30_000)
+            expect(tools).to_be_visible()
+            search = page.get_by_label("Find a product")
+            search.fill("Strike Endurance Tee")
+            search.press("Enter")
+            expect(page.locator("#merchant-product input")).to_have_value(
+                "Strike Endurance Tee (MS08)", timeout=30_000
+            )
+
+            page.get_by_role("tab", name="Review dashboard").click()
+            page.locator("#merchant-show").click()
+            expect(page.locator("#merchant-headline")).to_contain_text("4 reviews", timeout=30_000)
+            for chart in ("#merchant-aspects", "#merchant-labels"):
+                expect(page.locator(f"{chart} canvas, {chart} svg").first).to_be_visible(timeout=30_000)
+            page.wait_for_timeout(500)  # let the charts' entry animation finish before the picture
+            ARTIFACTS.mkdir(exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "web_merchant.png"), full_page=True)
         finally:
             browser.close()
     assert hosts == {"127.0.0.1"}, f"the page contacted other hosts: {sorted(hosts)}"

@@ -29,6 +29,7 @@ from pydantic import SecretStr
 
 from assistant.merchant import MerchantError
 from tools.promo_copy import FORMATS, TONES
+from tools.sentiment import LABELS
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -73,8 +74,8 @@ class MerchantTab:
         try:
             self.check(key)
         except gr.Error as error:
-            return f"🔒 {error.message}", gr.update(visible=False), gr.update()
-        return "🔓 Unlocked.", gr.update(visible=True), self.products(key, "")
+            return error.message, gr.update(visible=False), gr.update()
+        return "Unlocked.", gr.update(visible=True), self.products(key, "")
 
     def products(self, key: str | None, query: str | None) -> dict[str, Any]:
         """The product picker's choices for ``query`` (the first products when it is empty)."""
@@ -166,9 +167,9 @@ def build_merchant_tab(desk: MerchantDesk, keys: Iterable[SecretStr | str]) -> N
                 show = gr.Button("Show dashboard", variant="primary", elem_id="merchant-show")
             headline = gr.Markdown(elem_id="merchant-headline")
             with gr.Row():
-                aspects = gr.BarPlot(x="aspect", y="reviews", color="sentiment", color_map=COLORS,
+                aspects = gr.BarPlot(x="aspect", y="reviews", color="sentiment", color_map=COLORS, sort="-y",
                                      title="Aspects: reviews praising / criticising", elem_id="merchant-aspects")  # fmt: skip
-                labels = gr.BarPlot(x="label", y="reviews", color="label", color_map=COLORS,
+                labels = gr.BarPlot(x="label", y="reviews", color="label", color_map=COLORS, sort=list(LABELS),
                                     title="Sentiment of the reviews", elem_id="merchant-labels")  # fmt: skip
             months = gr.BarPlot(x="month", y="reviews", color="label", color_map=COLORS, visible=False,
                                 title="Reviews per month (dated reviews)")  # fmt: skip
