@@ -37,6 +37,7 @@ from langgraph.checkpoint.base import BaseCheckpointSaver
 
 from assistant import templates
 from assistant.agent import MAX_STEPS, build_graph, new_turn
+from assistant.agent import warm_up as agent_warm_up
 from assistant.guards import RedactingFilter, check_message, redact, truncation_notice
 from assistant.language import detect_language
 from assistant.merchant import MerchantDesk
@@ -155,6 +156,11 @@ class Assistant:
             if isinstance(event, Done):
                 return event.reply
         raise AssertionError("stream ended without a Done event")  # pragma: no cover
+
+    def warm_up(self) -> int:
+        """Load the chat model and read the fixed start of its prompts now, so that the first
+        shopper whose turn needs the model does not wait for either; returns prompt tokens read."""
+        return agent_warm_up(self.texts.model())
 
     def reset(self, session_id: str) -> None:
         """Forget a session: its messages and everything remembered."""

@@ -11,7 +11,9 @@ loaded on the first question that needs it, once. A missing index is a
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -22,6 +24,9 @@ if TYPE_CHECKING:
     from assistant.assistant import Assistant
     from assistant.config import Settings
     from index.catalog import CatalogIndex
+
+
+log = logging.getLogger(__name__)
 
 
 class IndexMissingError(FileNotFoundError):
@@ -93,3 +98,23 @@ def lazy_analyzer(cache_dir: Path) -> Callable[[], Any]:
             return loaded[0]
 
     return factory
+
+
+def warm_up_in_background(assistant: Assistant) -> threading.Thread:
+    """Start :meth:`Assistant.warm_up` in a daemon thread (a server calls this as it starts
+    listening); a failure is logged, and the model is then loaded by the first turn instead."""
+
+    def work() -> None:
+        started = time.perf_counter()
+        try:
+            tokens = assistant.warm_up()
+        except Exception:
+            log.warning("warming up the chat model failed; the first turn will load it", exc_info=True)
+            return
+        log.info(
+            "chat model ready: %d prompt tokens prepared in %.1f s", tokens, time.perf_counter() - started
+        )
+
+    thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread

@@ -43,3 +43,10 @@ def test_real_model_searches_and_answers_grounded(qwen, demo_index, text, lang):
     facts = assistant.memory(f"test:{lang}")["facts"]
     assert verify(reply.text, facts, is_catalog_id=lambda pid: demo_index.get(pid) is not None).ok, reply.text
     assert reply.timings["first_card"] < reply.timings["total"]
+
+
+def test_warm_up_reads_the_prompt_start_once(qwen, demo_index):
+    assistant = Assistant(qwen, demo_index)
+    first = assistant.warm_up()
+    assert first > 500  # system prompts and tool schemas, English and Chinese
+    assert assistant.warm_up() < first / 10  # both are kept: nothing much to read again

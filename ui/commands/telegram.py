@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
 
     from assistant.config import load_settings
-    from assistant.loading import IndexMissingError, build_assistant
+    from assistant.loading import IndexMissingError, build_assistant, warm_up_in_background
     from ui.telegram_bot import TelegramBot
 
     settings = load_settings()
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
     bot = TelegramBot(
         assistant, merchants=settings.telegram_merchants, state_dir=settings.data_dir / "telegram"
     )
+    warm_up_in_background(assistant)
     app = bot.application(token, api_url=args.base_url)
     if args.webhook_url:
         path = urlparse(args.webhook_url).path.strip("/")

@@ -20,7 +20,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
-    from assistant.loading import IndexMissingError, build_assistant
+    from assistant.loading import IndexMissingError, build_assistant, warm_up_in_background
     from ui.web import browser_secret, build_web_app, launch_options
 
     settings = load_settings()
@@ -32,6 +32,7 @@ def run(args: argparse.Namespace) -> int:
     app = build_web_app(
         assistant, secret=browser_secret(settings.data_dir), merchant_keys=settings.merchant_api_keys
     )
+    warm_up_in_background(assistant)
     host = args.host or settings.web_host
     port = args.port or settings.web_port
     print(f"shopbot web: serving on http://{host}:{port} (Ctrl-C stops)")
