@@ -27,7 +27,6 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, Protocol, cast, runtime_checkable
 
 from tools.promo_copy import FORMATS, Format
-from tools.sentiment import LABELS
 from tools.topics import ASPECT_LABELS
 
 if TYPE_CHECKING:
@@ -130,6 +129,9 @@ class MerchantDesk:
 
     def review_dashboard(self, product_id: str, lang: str = "en") -> dict[str, Any]:
         """Review count, average rating, labels, aspects, monthly trend and the cached summary."""
+        from tools.review_insights import review_insights
+        from tools.sentiment import LABELS  # with the analyzer's modules: loaded on first need
+
         product = self._product(product_id)
         language = _lang(lang)
         reviews = self.catalog.reviews(product.id)
@@ -150,8 +152,6 @@ class MerchantDesk:
         }
         if not reviews:
             return dashboard
-        from tools.review_insights import review_insights
-
         insights = review_insights(reviews, self._analyzer()).to_dict()
         dashboard.update(
             labels=insights["labels"],
