@@ -2,8 +2,9 @@
 
 Prints, and writes to ``--out`` (markdown), per set: turns without error, grounded-reply rate,
 right-tool rate, reply-language match, share answered by the model, latency p50/p95 per turn
-and to the first product card; with the model-only baseline on the first turns of each set in
-the same run (``--baseline-turns``, 0 to skip). Sessions live in memory for the run. See
+and to the first product card; with the model-only baseline (no rules, the model writes every
+reply) on the first turns of each set in the same run (``--baseline-turns``, 0 to skip). The
+chat model is warmed up first, as the servers do when they start. Sessions live in memory for the run. See
 :mod:`assistant.evaluation` for the sets.
 """
 
@@ -66,11 +67,12 @@ def run(args: argparse.Namespace) -> int:
         return 2
     sets = {name: builders[name]() for name in names}
 
-    def make(fast_paths: bool) -> Assistant:
-        return Assistant(
-            model, catalog, fast_paths=fast_paths, analyzer_factory=lazy_analyzer(settings.cache_dir)
-        )
+    def make(shipped: bool) -> Assistant:  # the baseline: the model does everything, prose included
+        return Assistant(model, catalog, fast_paths=shipped, templated_replies=shipped,
+                         analyzer_factory=lazy_analyzer(settings.cache_dir))  # fmt: skip
 
+    print("warming the chat model up (as a server does when it starts)...", flush=True)
+    make(True).warm_up()
     started = time.perf_counter()
     rows = []
     for row in evaluate(make, sets, baseline_turns=args.baseline_turns):
