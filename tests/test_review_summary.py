@@ -182,3 +182,19 @@ def test_summarize_command_unknown_product(demo_index, capsys):
         main(["summarize", "--index", str(demo_index.directory), "--product", "nope"])
     assert exit_.value.code == 1
     assert "no product 'nope'" in capsys.readouterr().err
+
+
+def test_summary_in_the_wrong_language_fails_and_foreign_points_are_left_out(scripted_model):
+    reviews = [Review("z1", "p1", "电池很耐用，续航两天。", 5), Review("z2", "p1", "表带一周就断了。", 1)]
+    scripted_model.enqueue_tool_call(TOOL_NAME, draft(verdict="Most reviewers like it."))
+    with pytest.raises(SummaryError, match="another language"):
+        summarize_reviews(reviews, scripted_model, lang="zh")
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME,
+        draft(
+            verdict="多数评价认为电池耐用。",
+            pros=[("电池很耐用，续航两天", ["r1"]), ("Battery lasts two days", ["r1"])],
+        ),
+    )
+    summary = summarize_reviews(reviews, scripted_model, lang="zh")
+    assert [p.text for p in summary.pros] == ["电池很耐用，续航两天"]

@@ -9,7 +9,10 @@ How one product's reviews become a summary:
    ``tool_choice``; its schema allows only the shown ids as citations and caps list and text
    lengths (a grammar-constrained local model cannot write anything else). Review text is
    wrapped as data, never as instructions. The summary is asked for in ``lang``.
-3. **Check citations.** A cited id must be one that was shown, and the review must support
+3. **Check the language.** A verdict in another language than ``lang`` fails the summary
+   (:class:`SummaryError`; it is not cached, the caller falls back); a point in another
+   language is left out.
+4. **Check citations.** A cited id must be one that was shown, and the review must support
    the point: its similarity to the point (same embedder) must reach the median over the
    shown reviews. Unsupported ids are removed; a point left without citations is repaired
    with the most similar review when it shares at least two content words (or CJK character
@@ -240,7 +243,26 @@ def summarize_reviews(
     bound = model.bind_tools([summary_tool([r.label for r in shown])], tool_choice=TOOL_NAME)
     reply = bound.invoke(build_messages(shown, len(reviews), lang, product))
     draft = _read_draft(reply)
+    if not in_language(str(draft["verdict"]), lang):
+        raise SummaryError(f"the model wrote the verdict in another language than {_LANG_NAMES[lang]}")
+    for name in ("pros", "cons", "disagreements"):  # a point in the wrong language is left out
+        items = draft.get(name) or []
+        draft[name] = [
+            i for i in items if not isinstance(i, dict) or in_language(str(i.get("text", "")), lang)
+        ]
     return _check_citations(draft, shown, embedder, lang, len(reviews))
+
+
+def in_language(text: str, lang: str) -> bool:
+    """Whether ``text`` reads as ``lang``: Chinese has CJK characters for at least a third of its
+    letters; English has almost none (product names and units in Latin letters are fine in Chinese)."""
+    cjk = len(_CJK.findall(text))
+    letters = (
+        cjk + len(re.findall(r"[A-Za-z]", text)) / 4
+    )  # ~4 Latin letters per word, 1 CJK character per word
+    if letters == 0:
+        return True
+    return cjk / letters >= 0.34 if lang == "zh" else cjk / letters <= 0.1
 
 
 def _read_draft(reply: Any) -> dict[str, Any]:
