@@ -166,7 +166,10 @@ class MerchantDesk:
         return dashboard
 
     def _product(self, product_id: str) -> Product:
-        product = self.catalog.get(str(product_id or "").strip())
+        product_id = str(product_id or "").strip()
+        if not product_id:
+            raise MerchantError("pick a product first")
+        product = self.catalog.get(product_id)
         if product is None:
             raise MerchantError(f"there is no product {product_id!r} in the catalog; pick one from the list")
         return product

@@ -86,6 +86,8 @@ def test_unknown_product_and_bad_arguments_are_clear_errors(assistant):
         desk.promo_copy("nope")
     with pytest.raises(MerchantError, match="no product 'nope' in the catalog"):
         desk.review_dashboard("nope")
+    with pytest.raises(MerchantError, match="pick a product first"):
+        desk.review_dashboard("  ")
     for variants in (0, 6, -1, True, 2.5, "3"):
         with pytest.raises(MerchantError, match="variants must be a whole number from 1 to 5"):
             desk.promo_copy(PRODUCT, variants=variants)
@@ -320,7 +322,7 @@ def test_dashboard_chart_data_is_review_insights(serve, assistant, demo_index, a
     assert aspects["mark"] == "bar" and plotted
     assert dict(labels["data"]) == expected["labels"]
     assert months["visible"] is False and months["value"]["data"] == []  # no dated reviews
-    assert summary == "No review summary has been written yet."
+    assert summary.startswith("No review summary has been written yet")
 
 
 def test_without_keys_the_tab_says_how_to_enable_it(serve, assistant):

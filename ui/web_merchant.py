@@ -41,6 +41,10 @@ DISABLED = (
     "(at least 16 characters each) in `SHOPBOT_MERCHANT_API_KEYS` (comma-separated, or a JSON "
     "list) or `merchant_api_keys` in the config file, and restart `shopbot web`."
 )
+NO_SUMMARY = (
+    "No review summary has been written yet: one is written (and kept) when someone asks about this "
+    "product's reviews in the chat, or with `shopbot summarize --product ID`."
+)
 LANGUAGES = [("English", "en"), ("中文", "zh")]
 COPY_HEADERS = ["variant", "copy", "fact check", "problems"]
 COLORS = {"positive": "#2e7d32", "negative": "#c62828", "neutral": "#9e9e9e", "mixed": "#f9a825"}
@@ -92,7 +96,8 @@ class MerchantTab:
         import pandas as pd
 
         self.check(key)
-        count = int(variants) if float(variants).is_integer() else variants
+        whole = isinstance(variants, int | float) and float(variants).is_integer()
+        count = int(variants) if whole else variants  # the slider's 3.0 is 3; the desk refuses the rest
         result = _call(self.desk.promo_copy, product or "", format, tone, lang, count)
         rows = [
             [str(number), variant["text"], _verdict(variant), "; ".join(variant["problems"])]
@@ -130,7 +135,7 @@ class MerchantTab:
             ],
             columns=["month", "label", "reviews"],
         )
-        summary = data["summary"]["text"] if data["summary"] else "No review summary has been written yet."
+        summary = data["summary"]["text"] if data["summary"] else NO_SUMMARY
         monthly = gr.update(value=months, visible=not months.empty)
         return _headline(data), aspects, labels, monthly, summary, data
 
