@@ -123,8 +123,8 @@ def test_prompt_holds_only_the_products_facts_and_the_language(products, scripte
     )  # "防水" is backed by "waterproof" in the English facts
     call = scripted_model.last_call
     system, user = (message.content for message in call.messages)
-    assert "Simplified Chinese" in system and "<facts>" in user
-    assert user == f"<facts>\n{summary_facts(duffle)}\n</facts>"
+    assert "简体中文" in system and duffle.title not in system
+    assert user == f"<facts>\n{summary_facts(duffle)}\n</facts>\n请用简体中文写简介。"
     assert (
         duffle.title in user
         and "waterproof exterior" in user
@@ -144,10 +144,26 @@ def test_an_invented_number_or_claim_is_removed(products, scripted_model):
     assert (summary.text, summary.source, summary.repaired) == (ZH_HOODIE, "model", True)
 
 
-def test_a_line_in_the_wrong_language_is_dropped(products, scripted_model):
+def test_a_line_in_the_wrong_language_or_repeating_the_title_is_dropped(products, demo_index, scripted_model):
     hoodie = next(p for p in products if p.id == "MH01")
     scripted_model.enqueue(summary_reply("A warm wool hoodie.", ZH_HOODIE))
-    assert write_summary(hoodie, scripted_model, "zh").text == ZH_HOODIE
+    summary = write_summary(hoodie, scripted_model, "zh")
+    assert (summary.text, summary.repaired) == (ZH_HOODIE, True)
+    scripted_model.enqueue(summary_reply("Chaz Kangeroo Hoodie", ZH_HOODIE))  # the title: not a problem
+    summary = write_summary(hoodie, scripted_model, "zh")
+    assert (summary.text, summary.repaired) == (ZH_HOODIE, False)
+    scripted_model.enqueue(summary_reply("Helios EverCool™ Tee", "短袖T恤"))  # the title is "...&trade; Tee"
+    summary = write_summary(demo_index.get("MS05"), scripted_model, "zh")
+    assert (summary.text, summary.repaired) == ("短袖T恤", False)
+
+
+def test_lines_cut_off_by_the_length_cap_end_at_a_sentence(demo_index, scripted_model):
+    sentence = "适合健身房和徒步旅行的背包。"
+    cut_off = (sentence * 4 + "采用尼龙和聚酯材料制成，具有防水、轻便等特性，肩带可以调节，还有")[:LINE_CHARS]
+    scripted_model.enqueue(summary_reply(cut_off, "+", "双肩背带" * 30))
+    summary = write_summary(demo_index.get("24-MB03"), scripted_model, "zh")
+    assert summary.text.splitlines() == [sentence * 4, "双肩背带" * 19 + "双肩…"]
+    assert not summary.repaired  # nothing was wrong with the facts or the language
 
 
 def test_nothing_sound_left_gives_the_extractive_summary(products, scripted_model):
