@@ -140,8 +140,11 @@ def test_card_html_escapes_catalog_text():
         url="javascript:alert(1)",
         image_url="https://img.example/a.png?x=1&y=<2>",
         why="<b>cheap</b>",
+        summary="<img src=x onerror=alert(1)> Soft fleece.\nFull zip.",
     )
     markup = cards_html([card])
+    assert "<img src=x" not in markup and '<div class="shopbot-summary">&lt;img src=x' in markup
+    assert "Soft fleece.\nFull zip.</div>" in markup
     assert "<script>" not in markup and "&lt;script&gt;" in markup
     assert "javascript:" not in markup and "<a " not in markup  # unsafe link dropped, title kept
     assert 'src="https://img.example/a.png?x=1&amp;y=&lt;2&gt;"' in markup

@@ -103,8 +103,8 @@ class ToolContext:
     analyzer_factory: Callable[[], SentimentAnalyzer] | None = None
     """Builds the review sentiment analyzer on first use (None: star ratings only)."""
     texts: ProductTexts | None = None
-    """Writes review summaries and promo copy with the chat model (None: review excerpts only,
-    no copy)."""
+    """Writes review summaries, description summaries and promo copy with the chat model (None:
+    review excerpts and extracted descriptions only, no copy)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
 

@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from assistant.reply import CardsEvent, Done, ProductCard, TextChunk, TextReplaced
-from ui.cards import price_text, rating_text, safe_url
+from ui.cards import price_text, rating_text, safe_url, summary_text
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -59,6 +59,7 @@ CSS = """
 .shopbot-card { border: 1px solid #d0d0d0; border-radius: 8px; padding: 8px; width: 180px; }
 .shopbot-card img { width: 100%; height: 120px; object-fit: contain; }
 .shopbot-card .shopbot-title { font-weight: 600; display: block; }
+.shopbot-card .shopbot-summary { font-size: 0.85em; white-space: pre-line; margin: 4px 0; }
 .shopbot-card .shopbot-why { font-size: 0.85em; opacity: 0.8; }
 """
 
@@ -118,6 +119,7 @@ def cards_html(cards: list[ProductCard]) -> str:
             f' <span class="shopbot-rating">{html.escape(rating_text(card))}</span>'
             if card.rating is not None
             else "",
+            f'<div class="shopbot-summary">{html.escape(summary_text(card))}</div>' if card.summary else "",
             f'<div class="shopbot-why">{html.escape(card.why)}</div>' if card.why else "",
         ]
         parts.append(
