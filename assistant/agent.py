@@ -175,7 +175,12 @@ def build_graph(
         assert isinstance(call_message, AIMessage)
         results: list[BaseMessage] = []
         rendered: list[str] = []
+        said = [n for m in state["messages"] if isinstance(m, HumanMessage) for n in numbers_in(_text(m))]
+        # limits may also come from a shown price ("cheaper than the second one")
+        shown = [item.get("price") for item in ctx.memory.shown]
+        stated = [*said, ctx.memory.prefs.get("budget"), *shown]
         for call in call_message.tool_calls:
+            call = {**call, "args": _stated_limits_only(call["name"], call["args"], stated)}
             writer({"type": "tool", "name": call["name"], "args": call["args"]})
             before = len(ctx.shown_this_turn)
             record: dict[str, Any] = {"name": call["name"], "args": call["args"], "ok": True}
@@ -294,6 +299,25 @@ def warm_up(model: BaseChatModel) -> int:
         return 0
     tools = schemas(tools_for("shopper"))
     return sum(int(warm([SystemMessage(system_prompt(lang))], tools)) for lang in ("en", "zh"))
+
+
+def _stated_limits_only(name: str, args: dict[str, Any], stated: list[float | None]) -> dict[str, Any]:
+    """The model's search arguments without a price limit the user never stated: a small
+    model adds "max_price": 100 to "a jacket for hiking in the rain", which hides products
+    and puts a budget in the reply that nobody gave."""
+    if name not in ("search_products", "recommend"):
+        return args
+    kept = dict(args)
+    for key in ("min_price", "max_price"):
+        value = kept.get(key)
+        try:
+            number = float(value) if value not in (None, "") else None
+        except (TypeError, ValueError):
+            continue  # the tool's own validation answers a malformed value
+        if number is not None and not any(s is not None and abs(float(s) - number) <= 1 for s in stated):
+            log.info("dropped %s=%s: the user stated no such limit", key, value)
+            del kept[key]
+    return kept
 
 
 def _end(state: AgentState, ctx: ToolContext, turn: dict[str, Any], results: list[BaseMessage], call: AIMessage, text: str) -> dict[str, Any]:  # fmt: skip

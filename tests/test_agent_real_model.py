@@ -11,7 +11,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.config import load_settings
-from assistant.grounding import verify
+from assistant.grounding import numbers_in, search_limits, verify
 
 pytestmark = pytest.mark.real_model
 
@@ -40,13 +40,17 @@ def test_real_model_searches_and_answers_grounded(qwen, demo_index, text, lang):
         product = demo_index.get(card.id)
         assert product is not None and card.price == product.price
     assert reply.language == lang
-    facts = assistant.memory(f"test:{lang}")["facts"]
-    assert verify(reply.text, facts, is_catalog_id=lambda pid: demo_index.get(pid) is not None).ok, reply.text
+    memory = assistant.memory(f"test:{lang}")
+    stated = search_limits(memory["last_search"])  # limits the user gave (the agent drops others)
+    assert all(any(n == s for n in numbers_in(text)) for s in stated), memory["last_search"]
+    valid = lambda pid: demo_index.get(pid) is not None  # noqa: E731
+    assert verify(reply.text, memory["facts"], user_numbers=stated, is_catalog_id=valid).ok, reply.text
     assert reply.timings["first_card"] < reply.timings["total"]
 
 
 def test_warm_up_reads_the_prompt_start_once(qwen, demo_index):
     assistant = Assistant(qwen, demo_index)
+    qwen.backend.reset()  # forget what earlier tests left in the context and the saved states
     first = assistant.warm_up()
     assert first > 500  # system prompts and tool schemas, English and Chinese
     assert assistant.warm_up() < first / 10  # both are kept: nothing much to read again

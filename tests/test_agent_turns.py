@@ -343,7 +343,7 @@ def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant,
     scripted_model.enqueue_tool_call(
         "search_products", {"query": "yoga hoodie", "max_price": "60", "brand": "None"}
     )
-    events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga?"))
+    events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga, around 60 dollars?"))
     reply = events[-1].reply
     kinds = [type(event) for event in events]
     assert kinds.index(CardsEvent) < kinds.index(TextReplaced)
@@ -358,3 +358,12 @@ def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant,
         detail.text == f"Yes, the {reply.products[0].title} is good for yoga."
         and len(scripted_model.calls) == 3
     )
+
+
+def test_a_price_limit_nobody_stated_is_dropped(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 100})
+    reply = assistant.reply("web:u1", "I'm going hiking in the rain, what jacket should I get?")
+    assert reply.tool_calls[0].args == {"query": "rain jacket"} and "under" not in reply.text
+    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 40})
+    budget = assistant.reply("web:u1", "which jacket would you pick for rain? I can spend 40 dollars")
+    assert budget.tool_calls[0].args["max_price"] == 40 and all(card.price <= 40 for card in budget.products)
