@@ -45,6 +45,7 @@ if TYPE_CHECKING:
 
 Source = Literal["cache", "model", "extract"]
 TOOL_NAME = "DescriptionSummary"
+PROMPT_VERSION = 2  # part of the cache key: a new prompt writes new summaries
 MAX_LINES = 3
 LINE_CHARS = 80
 DESCRIPTION_CHARS = 1500  # of the description shown to the model (~350 tokens)

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from index.schema import Product, Review
+from tools import description_summary, review_summary
 from tools.description_summary import (
     DescriptionSummary,
     extractive_summary,
@@ -105,9 +106,8 @@ class ProductTexts:
         own = text_language(product)
         if own == lang:
             return DescriptionSummary(extractive_summary(product), own, "extract")
-        key = TextCache.key(
-            product.id, lang, hashlib.sha256(summary_facts(product).encode()).hexdigest(), self.model_name
-        )
+        facts = hashlib.sha256(summary_facts(product).encode()).hexdigest()
+        key = TextCache.key(product.id, lang, facts, self.model_name, description_summary.PROMPT_VERSION)
         stored = self.cache.get(DESCRIPTION_SUMMARY, key)
         if stored is not None:
             return DescriptionSummary(stored["text"], stored["lang"], "cache", stored["repaired"])
@@ -144,7 +144,9 @@ class ProductTexts:
                           max_chars=max_chars, channel=channel, highlights=highlights)  # fmt: skip
 
     def _summary_key(self, product: Product, lang: str, reviews: list[Review]) -> str:
-        return TextCache.key(product.id, lang, _fingerprint(reviews), self.model_name)
+        return TextCache.key(
+            product.id, lang, _fingerprint(reviews), self.model_name, review_summary.PROMPT_VERSION
+        )
 
 
 def _fingerprint(reviews: list[Review]) -> str:
