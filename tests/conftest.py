@@ -1,16 +1,17 @@
-"""Shared fixtures: paths to the bundled demo store and to the shared real data."""
+"""Shared fixtures: the bundled demo store and its index, the shared real data, a web server."""
 
 from __future__ import annotations
 
 import os
+import socket
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
+    from assistant import Assistant
     from index.catalog import CatalogIndex
 
 from assistant.config import apply_environment, demo_store_dir
@@ -56,3 +57,36 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> It
     )
     yield index
     index.close()
+
+
+@pytest.fixture
+def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
+    """``serve(assistant, keys=())``: the web app (with those merchant keys) on a free port of
+    127.0.0.1; returns its URL. Every app started is closed after the test."""
+    from ui.web import browser_secret, build_web_app, launch_options
+
+    apps = []
+
+    def start(assistant: Assistant, keys: Sequence[str] = ()) -> str:
+        app = build_web_app(assistant, secret=browser_secret(tmp_path), merchant_keys=list(keys))
+        port = free_port()
+        app.queue().launch(
+            server_name="127.0.0.1",
+            server_port=port,
+            prevent_thread_lock=True,
+            quiet=True,
+            **launch_options(),
+        )
+        apps.append(app)
+        return f"http://127.0.0.1:{port}/"
+
+    yield start
+    for app in apps:
+        app.close()
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that nothing listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

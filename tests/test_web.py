@@ -8,12 +8,9 @@ from __future__ import annotations
 
 import html
 import re
-import socket
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
 
-import pytest
+from conftest import free_port
 from gradio_client import Client
 
 from assistant import Assistant
@@ -21,35 +18,6 @@ from assistant.reply import ProductCard
 from ui.web import browser_secret, build_web_app, cards_html, launch_options, valid_session
 
 SESSION = "0123456789abcdef0123456789abcdef"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[[Assistant], str]]:
-    """Start the web app for an assistant on a free port; returns its URL. Closed after the test."""
-    apps = []
-
-    def start(assistant: Assistant) -> str:
-        app = build_web_app(assistant, secret=browser_secret(tmp_path))
-        port = free_port()
-        app.queue().launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-            **launch_options(),
-        )
-        apps.append(app)
-        return f"http://127.0.0.1:{port}/"
-
-    yield start
-    for app in apps:
-        app.close()
 
 
 def _texts(chat: list[dict]) -> list[tuple[str, str]]:

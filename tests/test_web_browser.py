@@ -9,7 +9,6 @@ Never runs `playwright install`: without /usr/bin/chromium the test is skipped.
 
 from __future__ import annotations
 
-import socket
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,7 +19,6 @@ import pytest
 
 from assistant import Assistant
 from assistant.testing import ScriptedChatModel
-from ui.web import browser_secret, build_web_app, launch_options
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent.parent / "test-artifacts"
@@ -50,18 +48,10 @@ class SlowScriptedModel(ScriptedChatModel):
 
 
 @pytest.fixture
-def server(demo_index, tmp_path) -> Iterator[tuple[str, SlowScriptedModel]]:
+def server(demo_index, tmp_path, serve) -> Iterator[tuple[str, SlowScriptedModel]]:
     model = SlowScriptedModel()
     assistant = Assistant(model, demo_index, sessions_path=tmp_path / "sessions.sqlite", tool_first=False)
-    app = build_web_app(assistant, secret=browser_secret(tmp_path))
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app.queue().launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options()
-    )
-    yield f"http://127.0.0.1:{port}/", model
-    app.close()
+    yield serve(assistant), model
     model.assert_complete()
 
 
@@ -127,21 +117,13 @@ MERCHANT_KEY = "merchant-key-0123456789"
 
 
 @pytest.fixture
-def merchant_server(demo_index, tmp_path) -> Iterator[str]:
+def merchant_server(demo_index, serve) -> str:
     from assistant.config import load_settings
     from tools.sentiment import load_analyzer
 
     analyzer = load_analyzer(load_settings().cache_dir)
     assistant = Assistant(ScriptedChatModel(), demo_index, analyzer_factory=lambda: analyzer)
-    app = build_web_app(assistant, secret=browser_secret(tmp_path), merchant_keys=[MERCHANT_KEY])
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    app.queue().launch(
-        server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True, **launch_options()
-    )
-    yield f"http://127.0.0.1:{port}/"
-    app.close()
+    return serve(assistant, [MERCHANT_KEY])
 
 
 def test_merchant_dashboard_in_headless_chromium(merchant_server):

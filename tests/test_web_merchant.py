@@ -8,10 +8,7 @@ scripted chat model; the tab's endpoints are called with gradio_client against a
 from __future__ import annotations
 
 import json
-import socket
 import urllib.request
-from collections.abc import Callable, Iterator
-from pathlib import Path
 from typing import Any, cast
 
 import pytest
@@ -31,7 +28,6 @@ from tools.review_insights import review_insights
 from tools.review_summary import TOOL_NAME as SUMMARY_DRAFT
 from tools.sentiment import LABELS, SentimentAnalyzer, load_analyzer
 from tools.topics import ASPECT_LABELS
-from ui.web import browser_secret, build_web_app, launch_options
 from ui.web_merchant import DISABLED
 
 KEY = "merchant-key-0123456789"
@@ -46,31 +42,6 @@ def analyzer() -> SentimentAnalyzer:
 @pytest.fixture
 def assistant(scripted_model: ScriptedChatModel, demo_index, analyzer) -> Assistant:
     return Assistant(scripted_model, demo_index, analyzer_factory=lambda: analyzer)
-
-
-@pytest.fixture
-def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """Start the web app for an assistant and merchant keys on a free port; returns its URL."""
-    apps = []
-
-    def start(assistant: Assistant, keys: list[str]) -> str:
-        app = build_web_app(assistant, secret=browser_secret(tmp_path), merchant_keys=keys)
-        with socket.socket() as sock:
-            sock.bind(("127.0.0.1", 0))
-            port = sock.getsockname()[1]
-        app.queue().launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-            **launch_options(),
-        )
-        apps.append(app)
-        return f"http://127.0.0.1:{port}/"
-
-    yield start
-    for app in apps:
-        app.close()
 
 
 def insights_of(demo_index, analyzer, product_id: str) -> dict:
