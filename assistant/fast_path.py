@@ -86,7 +86,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             if not ids:
                 return None
             args = {"product_ids": ids[:3], "format": intent.copy_format, "tone": intent.tone,
-                    "variants": intent.variants if intent.variants > 1 else None}  # fmt: skip
+                    "variants": intent.variants if intent.variants > 1 else None, "language": intent.copy_lang}  # fmt: skip
             return reply("write_promo_copy", **args)
         return reply("review_analytics", category=intent.query or None)
     if kind == "search":

@@ -89,6 +89,8 @@ _TONES = (
     ("playful", re.compile(r"playful|fun\b|funny|俏皮|有趣|活泼", re.I)),
     ("technical", re.compile(r"technical|专业|技术", re.I)),
 )
+_IN_ENGLISH = re.compile(r"\bin english\b|用英文|英文版|英语", re.I)
+_IN_CHINESE = re.compile(r"\bin chinese\b|用中文|中文版|汉语", re.I)
 _VARIANTS = re.compile(
     r"\b([1-9])\s+(?:\w+\s+)?(?:variants?|options?|versions?|slogans?|titles?|posts?|taglines?|descriptions?)\b"
     r"|([1-9一二两三])\s*(?:条|个|种|版)",
@@ -200,6 +202,7 @@ class Intent:
     copy_format: str = "short_description"  # promo: title | bullets | slogan | short_description | post
     tone: str = "friendly"  # promo: friendly | premium | playful | technical
     variants: int = 1  # promo: how many options
+    copy_lang: str | None = None  # promo: a language asked for ("in English", "用中文"), else the user's
 
 
 def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None) -> Intent:
@@ -222,6 +225,11 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
             ),
             tone=next((name for name, words in _TONES if words.search(stripped)), "friendly"),
             variants=_variants(stripped),
+            copy_lang="en"
+            if _IN_ENGLISH.search(stripped)
+            else "zh"
+            if _IN_CHINESE.search(stripped)
+            else None,
         )
     if _ANALYTICS.search(stripped):
         category = _CATEGORY.search(stripped)

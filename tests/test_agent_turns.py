@@ -367,3 +367,12 @@ def test_a_price_limit_nobody_stated_is_dropped(assistant, scripted_model):
     scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 40})
     budget = assistant.reply("web:u1", "which jacket would you pick for rain? I can spend 40 dollars")
     assert budget.tool_calls[0].args["max_price"] == 40 and all(card.price <= 40 for card in budget.products)
+
+
+def test_copy_in_another_language_than_the_merchants(assistant, scripted_model):
+    shown = assistant.reply("web:shop", "hoodie under $60", role="merchant").products
+    scripted_model.enqueue_tool_call("PromoCopy", {"variants": ["温暖的连帽衫。"]})
+    reply = assistant.reply("web:shop", "用英文给第一个写一段促销文案", role="merchant")
+    assert reply.tool_calls[0].args["language"] == "en"
+    assert "in English" in str(scripted_model.last_call.messages[0].content)
+    assert reply.text.startswith(f"【{shown[0].title}】") and "草稿" in reply.text  # Chinese copy rejected

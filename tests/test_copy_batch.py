@@ -100,7 +100,7 @@ def test_resume_skips_done_products_and_retries_failed_ones(tmp_path):
     first = ScriptedChatModel()
     reply(first, "Joust Duffle Bag, 26 L.")
     first.enqueue(GenerationTimeoutError("timed out"))
-    reply(first, "运动水壶。")
+    reply(first, "Sports water bottle.")
     write_copy_batch(PRODUCTS, first, out, progress=False)
     first.assert_complete()
 
@@ -112,7 +112,7 @@ def test_resume_skips_done_products_and_retries_failed_ones(tmp_path):
     assert (summary.done, summary.skipped, summary.failed) == (1, 3, 0)
     assert [(r["product_id"], r["status"], r["text"]) for r in read_rows(out)] == [
         ("A1", "ok", "Joust Duffle Bag, 26 L."),
-        ("A3", "ok", "运动水壶。"),
+        ("A3", "ok", "Sports water bottle."),
         ("A2", "ok", "Sprite Yoga Mat, non-slip."),
     ]
 
@@ -205,7 +205,7 @@ def test_products_file_then_all(index, cli_model, tmp_path, capsys):
     ids.write_text("# spring promo\nA1\n\nNOPE\n  A3  \n", encoding="utf-8")
     out = tmp_path / "copy.csv"
     reply(cli_model, "- Joust Duffle Bag\n- 26 L")
-    reply(cli_model, "- 运动水壶")
+    reply(cli_model, "- Sports water bottle")
     common = ("copy", "--index", str(index.directory), "--out", str(out), "--format", "bullets")
     assert run_cli(*common, "--products", str(ids), "--json") == 0
     captured = capsys.readouterr()

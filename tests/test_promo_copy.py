@@ -115,3 +115,16 @@ def test_copy_command_with_the_small_model(demo_index, monkeypatch, capsys):
         )
         if variant["ok"]:
             assert check_copy(variant["text"], facts) == []
+
+
+def test_chinese_copy_is_asked_for_in_chinese_and_copy_in_another_language_is_rejected(scripted_model):
+    scripted_model.enqueue_tool_call(
+        TOOL_NAME, {"variants": ["耐用的健身包，容量26 L。", "Joust Duffle Bag, 26 L"]}
+    )
+    good, english = write_copy(
+        BAG, scripted_model, format="short_description", lang="zh", n=2, tone="premium"
+    )
+    assert good.ok and good.text == "耐用的健身包，容量26 L。"
+    assert not english.ok and english.problems == ("not written in zh",)
+    system, user = (str(m.content) for m in scripted_model.last_call.messages)
+    assert "简体中文" in system and "语气高端" in system and user.endswith("请用简体中文写文案。")

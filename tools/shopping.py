@@ -317,6 +317,7 @@ def write_promo_copy(
     format: CopyFormat = "short_description",
     tone: str = "friendly",
     variants: int = 1,
+    language: str | None = None,
 ) -> dict[str, Any]:
     """Merchant only: write promotional copy for products, built only from their catalog facts.
 
@@ -325,6 +326,7 @@ def write_promo_copy(
         format: title, bullets, slogan, short_description or post
         tone: e.g. friendly, premium, playful, technical
         variants: how many options per product (1-3)
+        language: en or zh, when the merchant asks for copy in a language other than theirs
     """
     ctx.require_merchant("promo copy" if ctx.lang != "zh" else "促销文案")
     if not product_ids:
@@ -340,7 +342,7 @@ def write_promo_copy(
         entry: dict[str, Any] = {"product_id": product.id, "title": product.title, "format": format}
         try:
             written = ctx.texts.promo_copy(product, format=format, tone=tone or "friendly",
-                                           lang="zh" if ctx.lang == "zh" else "en", n=max(1, min(variants, 3)))  # fmt: skip
+                                           lang="zh" if (language or ctx.lang) == "zh" else "en", n=max(1, min(variants, 3)))  # fmt: skip
         except Exception:  # one product's failure does not lose the others' copy
             log.warning("promo copy for %s failed", product.id, exc_info=True)
             entry["error"] = "the copy could not be written now; try again"
