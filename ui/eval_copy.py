@@ -47,7 +47,8 @@ def copy_section(args: argparse.Namespace, data: Path) -> None:
         "variant each, formats in turn, English and Chinese alternating.\n"
         "- Fact check (`tools/promo_copy.py`): every number and risky claim (warranty, discount, "
         "certification, free shipping, waterproof, 包邮 ...) must occur in the product's facts; a "
-        "failing variant is repaired by dropping the failing sentences, rejected if nothing is left.\n"
+        "failing variant is repaired by dropping the failing sentences, rejected if nothing is left; "
+        "a variant not in the requested language is rejected.\n"
     )
     limit = f"--limit {args.limit}" if args.limit else ""
     body = (
