@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from index.schema import Product
 from tools.cards import as_data, clean_data, key_attributes
 from tools.clauses import detect_language
+from tools.forced_call import forced_list
 from tools.promo_copy import check_copy, repair
 from tools.review_summary import SummaryLang, in_language
 
@@ -206,14 +207,8 @@ def write_summary(product: Product, model: BaseChatModel, lang: SummaryLang) -> 
 
     facts = summary_facts(product)
     system, ask = _PROMPTS[lang]
-    bound = model.bind_tools([summary_tool()], tool_choice=TOOL_NAME)
-    reply = bound.invoke(
-        [SystemMessage(content=system), HumanMessage(content=f"<facts>\n{facts}\n</facts>\n{ask}")]
-    )
-    calls = [call for call in reply.tool_calls if call["name"] == TOOL_NAME]
-    lines = calls[0]["args"].get("lines") if calls else None
-    if not isinstance(lines, list) or not lines:
-        raise ValueError(f"the model did not call {TOOL_NAME} with lines: {str(reply.content)[:200]!r}")
+    messages = [SystemMessage(content=system), HumanMessage(content=f"<facts>\n{facts}\n</facts>\n{ask}")]
+    lines = forced_list(model, summary_tool(), messages, "lines")
     written = [_whole(clean_data(str(line))) for line in lines[:MAX_LINES]]
     title = clean_data(product.title).lower()
     # a line without a letter ("+") says nothing; one that repeats the title, what the card shows

@@ -29,6 +29,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.schema import Product
 from tools.cards import as_data
+from tools.forced_call import forced_list
 from tools.review_summary import in_language
 
 Format = Literal["title", "bullets", "slogan", "short_description", "post"]
@@ -168,14 +169,8 @@ def write_copy(
             f"{f', for {channel}' if channel else ''}. Call {TOOL_NAME} with {n} different variant(s)."
         )
         ask = ""
-    bound = model.bind_tools([copy_tool(n, limit)], tool_choice=TOOL_NAME)
-    reply = bound.invoke(
-        [SystemMessage(content=system), HumanMessage(content=f"<facts>\n{facts}\n</facts>{ask}")]
-    )
-    calls = [call for call in reply.tool_calls if call["name"] == TOOL_NAME]
-    variants = calls[0]["args"].get("variants") if calls else None
-    if not isinstance(variants, list) or not variants:
-        raise ValueError(f"the model did not call {TOOL_NAME} with variants: {str(reply.content)[:200]!r}")
+    messages = [SystemMessage(content=system), HumanMessage(content=f"<facts>\n{facts}\n</facts>{ask}")]
+    variants = forced_list(model, copy_tool(n, limit), messages, "variants")
     results = []
     for raw in variants[:n]:
         text = str(raw).strip()[:limit]
