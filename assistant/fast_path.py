@@ -85,8 +85,9 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             ids = intent.refs or [item["id"] for item in memory.shown]
             if not ids:
                 return None
-            args = {"product_ids": ids[:3], "format": intent.copy_format, "tone": intent.tone,
-                    "variants": intent.variants if intent.variants > 1 else None, "language": intent.copy_lang}  # fmt: skip
+            copy = intent.copy
+            args = {"product_ids": ids[:3], "format": copy.format, "tone": copy.tone,
+                    "variants": copy.variants if copy.variants > 1 else None, "language": copy.lang}  # fmt: skip
             return reply("write_promo_copy", **args)
         return reply("review_analytics", category=intent.query or None)
     if kind == "search":

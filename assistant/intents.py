@@ -21,6 +21,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.copy_request import CopyRequest, read_copy_request
 from tools.context import SessionMemory
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -76,24 +77,6 @@ _FORGET = re.compile(r"\bforget (?:my |about my |everything|all)|忘(?:记|掉)(
 _PROMO = re.compile(
     r"promo(?:tional)? (?:copy|text)|promoting|marketing (?:copy|email|blurb|text)|ad copy|product copy|\bblurb\b|"
     r"instagram|slogan|tagline|文案|广告|标语|朋友圈",
-    re.I,
-)
-_COPY_FORMATS = (
-    ("slogan", re.compile(r"slogan|tagline|标语|口号", re.I)),
-    ("title", re.compile(r"\btitle\b|标题", re.I)),
-    ("bullets", re.compile(r"bullet|selling points|卖点|要点", re.I)),
-    ("post", re.compile(r"\bpost\b|instagram|telegram|social|朋友圈|帖子|推文", re.I)),
-)
-_TONES = (
-    ("premium", re.compile(r"premium|luxur|elegant|高端|高级|奢华", re.I)),
-    ("playful", re.compile(r"playful|fun\b|funny|俏皮|有趣|活泼", re.I)),
-    ("technical", re.compile(r"technical|专业|技术", re.I)),
-)
-_IN_ENGLISH = re.compile(r"\bin english\b|用英文|英文版|英语", re.I)
-_IN_CHINESE = re.compile(r"\bin chinese\b|用中文|中文版|汉语", re.I)
-_VARIANTS = re.compile(
-    r"\b([1-9])\s+(?:\w+\s+)?(?:variants?|options?|versions?|slogans?|titles?|posts?|taglines?|descriptions?)\b"
-    r"|([1-9一二两三])\s*(?:条|个|种|版)",
     re.I,
 )
 # orders, returns and delivery: questions for the model (or the shop), not searches
@@ -199,10 +182,7 @@ class Intent:
     refs: list[str] = field(default_factory=list)
     forget: list[str] = field(default_factory=list)
     prefs: dict[str, Any] = field(default_factory=dict)
-    copy_format: str = "short_description"  # promo: title | bullets | slogan | short_description | post
-    tone: str = "friendly"  # promo: friendly | premium | playful | technical
-    variants: int = 1  # promo: how many options
-    copy_lang: str | None = None  # promo: a language asked for ("in English", "用中文"), else the user's
+    copy: CopyRequest = field(default_factory=CopyRequest)  # promo: format, tone, variants, language
 
 
 def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None) -> Intent:
@@ -220,16 +200,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         return Intent(
             "promo",
             refs=resolve_references(stripped, memory, is_product_id),
-            copy_format=next(
-                (name for name, words in _COPY_FORMATS if words.search(stripped)), "short_description"
-            ),
-            tone=next((name for name, words in _TONES if words.search(stripped)), "friendly"),
-            variants=_variants(stripped),
-            copy_lang="en"
-            if _IN_ENGLISH.search(stripped)
-            else "zh"
-            if _IN_CHINESE.search(stripped)
-            else None,
+            copy=read_copy_request(stripped),
         )
     if _ANALYTICS.search(stripped):
         category = _CATEGORY.search(stripped)
@@ -428,15 +399,6 @@ def _typed_id(text: str, refs: list[str]) -> bool:
 
 def _words(text: str) -> list[str]:
     return re.findall(r"\w+|[\u4e00-\u9fff]", text)
-
-
-def _variants(text: str) -> int:
-    """How many copy options the request asks for ("3 slogans", "两条标语"); at most 3."""
-    match = _VARIANTS.search(text)
-    if not match:
-        return 1
-    digit = match.group(1) or match.group(2)
-    return min(3, int({"一": "1", "二": "2", "两": "2", "三": "3"}.get(digit, digit)))
 
 
 def is_vague(query: str) -> bool:
