@@ -105,7 +105,7 @@ def test_full_conversation(telegram, assistant, scripted_model, demo_index, tmp_
             "help",
         ]
         sent = say(telegram, "waterproof backpack under $60", count=2)
-        assert telegram.calls_of("sendChatAction")[-1]["action"] == "typing"
+        assert telegram.calls_of("sendChatAction") == []  # answered at once: no "typing…" needed
         cards, reply = cards_of(sent), sent[-1]
         assert cards and not reply.buttons() and "under $60" in reply.text
         assert [label for label, _ in cards[0].buttons()] == ["Reviews", "Similar", "Compare", "Details"]
@@ -160,6 +160,18 @@ def test_reply_streams_as_edits_of_one_message(telegram, chatty, scripted_model,
     assert len(reply[0].edits) >= 3, "the reply was not streamed as edits"
     assert all(words.startswith(before) for before in reply[0].edits)
     assert telegram.rejected == []
+
+
+def test_a_slow_reply_shows_typing_first(telegram, chatty, scripted_model, tmp_path):
+    def slow(messages, call):
+        time.sleep(1.0)
+        return "Layers, water and a map."
+
+    scripted_model.enqueue(slow)
+    with running(make_bot(chatty, tmp_path), telegram):
+        reply = say(telegram, "what should I think about before a long hike?")
+    assert [c["action"] for c in telegram.calls_of("sendChatAction")] == ["typing"]
+    assert reply[0].text == "Layers, water and a map."
 
 
 def test_long_replies_are_split_and_escaped(telegram, chatty, scripted_model, tmp_path):

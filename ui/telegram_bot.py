@@ -55,6 +55,7 @@ if TYPE_CHECKING:
 log = logging.getLogger("ui.telegram")
 MAX_CARDS = 5  # cards sent per turn (each is a message; Telegram allows ~1 per second per chat)
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for 5 seconds
+TYPING_AFTER = 0.5  # a reply that comes sooner needs no "typing…" (one Bot API call saved)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 TEXTS = {
     "en": {
@@ -323,7 +324,9 @@ def _session(chat_id: int) -> str:
 
 
 async def _keep_typing(bot: Any, chat_id: int) -> None:
-    """Show "typing…" until cancelled (it fades after 5 seconds, so repeat it)."""
+    """Show "typing…" until cancelled, from :data:`TYPING_AFTER` on (it fades after 5 seconds,
+    so repeat it)."""
+    await asyncio.sleep(TYPING_AFTER)
     with contextlib.suppress(TelegramError):
         while True:
             await bot.send_chat_action(chat_id, ChatAction.TYPING)
