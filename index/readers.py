@@ -15,7 +15,7 @@ import io
 import json
 import logging
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -70,7 +70,7 @@ def read_rows(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
     elif stripped.startswith("["):
         yield from _json_array_rows(text, path.name)
     else:
-        yield from _jsonl_rows(text, path.name)
+        yield from _json_objects(text.splitlines(), path.name, IngestError)
 
 
 def jsonl_objects(path: Path, error: type[Exception]) -> Iterator[tuple[int, dict[str, Any]]]:
@@ -80,28 +80,23 @@ def jsonl_objects(path: Path, error: type[Exception]) -> Iterator[tuple[int, dic
     evaluation data, where a bad line means a bad file (catalogs go through :func:`read_rows`).
     """
     with open(path, encoding="utf-8-sig") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as problem:
-                raise error(f"{path}:{number}: not valid JSON ({problem.msg})") from None
-            if not isinstance(record, dict):
-                raise error(f"{path}:{number}: expected a JSON object")
-            yield number, record
+        yield from _json_objects(handle, str(path), error)
 
 
-def _jsonl_rows(text: str, name: str) -> Iterator[tuple[int, dict[str, Any]]]:
-    for number, line in enumerate(text.splitlines(), start=1):
+def _json_objects(
+    lines: Iterable[str], name: str, error: type[Exception]
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) for each non-blank line; a line that is not a JSON object raises
+    ``error("<name>:<line>: ...")``."""
+    for number, line in enumerate(lines, start=1):
         if not line.strip():
             continue
         try:
             record = json.loads(line)
-        except json.JSONDecodeError as error:
-            raise IngestError(f"{name}:{number}: not valid JSON ({error.msg})") from None
+        except json.JSONDecodeError as problem:
+            raise error(f"{name}:{number}: not valid JSON ({problem.msg})") from None
         if not isinstance(record, dict):
-            raise IngestError(f"{name}:{number}: expected a JSON object, got {type(record).__name__}")
+            raise error(f"{name}:{number}: expected a JSON object, got {type(record).__name__}")
         yield number, record
 
 
