@@ -269,12 +269,7 @@ class FakeTelegram:
 
     def _m_sendMessage(self, params: dict[str, Any]) -> dict[str, Any]:
         chat_id = rules.chat_id(params)
-        raw = str(params.get("text") or "")
-        text = rules.visible(raw, params.get("parse_mode"))
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
+        raw, text = _message_text(params)
         sent = Sent(
             chat_id, self._new_message_id(), text, raw, params.get("parse_mode"), rules.markup(params)
         )
@@ -304,12 +299,7 @@ class FakeTelegram:
 
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
-        raw = str(params.get("text") or "")
-        text = rules.visible(raw, params.get("parse_mode"))
-        if not text.strip():
-            raise ApiError(400, "Bad Request: message text is empty")
-        if utf16_len(text) > 4096:
-            raise ApiError(400, "Bad Request: message is too long")
+        raw, text = _message_text(params)
         markup = rules.markup(params)
         if raw == sent.raw and markup == sent.reply_markup:
             raise ApiError(
@@ -355,6 +345,17 @@ class FakeTelegram:
         self._next_update += 1
         self._updates.append({"update_id": update_id, **body})
         return update_id
+
+
+def _message_text(params: dict[str, Any]) -> tuple[str, str]:
+    """(raw, visible) text of a sendMessage or editMessageText, checked as Telegram checks it."""
+    raw = str(params.get("text") or "")
+    text = rules.visible(raw, params.get("parse_mode"))
+    if not text.strip():
+        raise ApiError(400, "Bad Request: message text is empty")
+    if utf16_len(text) > 4096:
+        raise ApiError(400, "Bad Request: message is too long")
+    return raw, text
 
 
 def _message_json(sent: Sent) -> dict[str, Any]:
