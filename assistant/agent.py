@@ -175,7 +175,7 @@ def build_graph(
         assert isinstance(call_message, AIMessage)
         results: list[BaseMessage] = []
         rendered: list[str] = []
-        said = [n for m in state["messages"] if isinstance(m, HumanMessage) for n in numbers_in(_text(m))]
+        said = _user_numbers(state["messages"])
         # limits may also come from a shown price ("cheaper than the second one")
         shown = [item.get("price") for item in ctx.memory.shown]
         stated = [*said, ctx.memory.prefs.get("budget"), *shown]
@@ -207,9 +207,10 @@ def build_graph(
                 }
             turn["tool_calls"] = [*turn["tool_calls"], record]
             if record["ok"] and call["name"] in templates.TEMPLATED_TOOLS:
-                title = ctx.memory.facts.get(str(call["args"].get("product_id")), {}).get("title", "")
                 rendered.append(
-                    templates.tool_reply(call["name"], call["args"], observation, turn["lang"], title)
+                    templates.tool_reply(
+                        call["name"], call["args"], observation, turn["lang"], ctx.memory.facts
+                    )
                 )
             if len(ctx.shown_this_turn) > before:
                 writer({"type": "cards", "products": ctx.shown_this_turn[before:]})
@@ -234,9 +235,7 @@ def build_graph(
         message = state["messages"][-1]
         text = _text(message).strip()
         memory = SessionMemory.from_dict(state.get("memory"))
-        user_numbers = [
-            n for m in state["messages"] if isinstance(m, HumanMessage) for n in numbers_in(_text(m))
-        ] + search_limits(memory.last_search)
+        user_numbers = _user_numbers(state["messages"]) + search_limits(memory.last_search)
         result = verify(
             text,
             memory.facts,
@@ -372,6 +371,11 @@ def _stream(model: Any, messages: list[BaseMessage], writer: Callable[[Any], Non
 
 def _compact(observation: dict[str, Any]) -> str:
     return json.dumps(observation, ensure_ascii=False, separators=(",", ":"))
+
+
+def _user_numbers(messages: list[AnyMessage]) -> list[float]:
+    """Every number the user wrote in this conversation (a reply or a limit may repeat them)."""
+    return [n for m in messages if isinstance(m, HumanMessage) for n in numbers_in(_text(m))]
 
 
 def _text(message: BaseMessage) -> str:

@@ -63,9 +63,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
 
     def reply(name: str, **args: Any) -> str:
         """Run a tool and render its result (:func:`assistant.templates.tool_reply`)."""
-        result = run(name, **args)
-        title = memory.facts.get(str(args.get("product_id")), {}).get("title", args.get("product_id") or "")
-        return templates.tool_reply(name, args, result, lang, title)
+        return templates.tool_reply(name, args, run(name, **args), lang, memory.facts)
 
     if kind in ("greeting", "thanks"):
         return templates.message(kind, lang)

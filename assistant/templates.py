@@ -139,9 +139,13 @@ TEMPLATED_TOOLS = frozenset(
 answers the question asked about the product ("is it machine washable?")."""
 
 
-def tool_reply(name: str, args: dict[str, Any], result: dict[str, Any], lang: str, title: str = "") -> str:
-    """The reply for one result of a :data:`TEMPLATED_TOOLS` tool (``title``: the product's,
-    for review results)."""
+def tool_reply(
+    name: str, args: dict[str, Any], result: dict[str, Any], lang: str, facts: dict[str, dict[str, Any]]
+) -> str:
+    """The reply for one result of a :data:`TEMPLATED_TOOLS` tool; ``facts`` (the session's
+    products by id) name the product of a review result."""
+    product_id = str(result.get("product_id") or args.get("product_id") or "")
+    title = facts.get(product_id, {}).get("title", product_id)
     if name in ("search_products", "recommend"):
         try:  # as the model wrote it: a number, a numeric string, or a placeholder
             max_price = float(args["max_price"]) if args.get("max_price") not in (None, "", 0) else None
