@@ -34,17 +34,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
-    from assistant.loading import IndexMissingError, build_assistant
+    from ui.commands import open_assistant
 
     settings = load_settings()
     session = args.session or default_session()
     if args.json and args.message is None:
         print("shopbot chat: --json needs --message", file=sys.stderr)
         return 2
-    try:
-        assistant = build_assistant(settings, index_dir=args.index)
-    except IndexMissingError as error:
-        print(f"shopbot chat: {error}", file=sys.stderr)
+    assistant = open_assistant("chat", args.index, settings)
+    if assistant is None:
         return 1
     if args.message is not None:
         if args.json:

@@ -40,14 +40,13 @@ def run(args: argparse.Namespace) -> int:
             return 2
 
     from assistant.config import load_settings
-    from assistant.loading import IndexMissingError, build_assistant, warm_up_in_background
+    from assistant.loading import warm_up_in_background
+    from ui.commands import open_assistant
     from ui.telegram_bot import TelegramBot
 
     settings = load_settings()
-    try:
-        assistant = build_assistant(settings, index_dir=args.index)
-    except IndexMissingError as error:
-        print(f"shopbot telegram: {error}", file=sys.stderr)
+    assistant = open_assistant("telegram", args.index, settings)
+    if assistant is None:
         return 1
     bot = TelegramBot(
         assistant, merchants=settings.telegram_merchants, state_dir=settings.data_dir / "telegram"

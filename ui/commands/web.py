@@ -9,7 +9,6 @@ Merchant tab is unlocked by the keys in the ``merchant_api_keys`` setting (none:
 from __future__ import annotations
 
 import argparse
-import sys
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,14 +19,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
-    from assistant.loading import IndexMissingError, build_assistant, warm_up_in_background
+    from assistant.loading import warm_up_in_background
+    from ui.commands import open_assistant
     from ui.web import browser_secret, build_web_app, launch_options
 
     settings = load_settings()
-    try:
-        assistant = build_assistant(settings, index_dir=args.index)
-    except IndexMissingError as error:
-        print(f"shopbot web: {error}", file=sys.stderr)
+    assistant = open_assistant("web", args.index, settings)
+    if assistant is None:
         return 1
     app = build_web_app(
         assistant, secret=browser_secret(settings.data_dir), merchant_keys=settings.merchant_api_keys
