@@ -75,6 +75,18 @@ def detect_language(text: str) -> Lang:
     return "zh" if cjk and cjk * 5 >= cjk + letters else "en"
 
 
+def in_language(text: str, lang: str) -> bool:
+    """Whether ``text`` reads as ``lang`` (a stricter test than :func:`detect_language`, for text a
+    model was asked to write in one language): Chinese has CJK characters for at least a third of
+    its words, counting ~4 Latin letters a word (product names and units in Latin letters are fine
+    in Chinese); English has almost none. Text without letters passes."""
+    cjk = len(_CJK.findall(text))
+    words = cjk + len(_LETTER.findall(text)) / 4
+    if words == 0:
+        return True
+    return cjk / words >= 0.34 if lang == "zh" else cjk / words <= 0.1
+
+
 def split_clauses(text: str, lang: Lang | None = None) -> list[Clause]:
     """Clauses of ``text`` in order; an empty list for text with nothing but whitespace/punctuation."""
     lang = lang or detect_language(text)

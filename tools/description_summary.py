@@ -36,10 +36,10 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from index.schema import Product
 from tools.cards import as_data, clean_data, key_attributes
-from tools.clauses import detect_language
+from tools.clauses import detect_language, in_language
 from tools.forced_call import forced_list
 from tools.promo_copy import check_copy, repair
-from tools.review_summary import SummaryLang, in_language
+from tools.review_summary import SummaryLang
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

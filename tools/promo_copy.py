@@ -29,8 +29,8 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.schema import Product
 from tools.cards import as_data
+from tools.clauses import in_language
 from tools.forced_call import forced_list
-from tools.review_summary import in_language
 
 Format = Literal["title", "bullets", "slogan", "short_description", "post"]
 FORMATS: dict[str, tuple[str, int]] = {  # format -> (instruction, default length limit in characters)

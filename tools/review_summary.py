@@ -36,6 +36,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.embedders import Embedder, HashingEmbedder, normalize_rows
 from tools.cards import clean_data
+from tools.clauses import in_language
 from tools.review_selection import ReviewLike, ShownReview, select_reviews
 
 SummaryLang = Literal["en", "zh"]
@@ -266,18 +267,6 @@ def summarize_reviews(
             i for i in items if not isinstance(i, dict) or in_language(str(i.get("text", "")), lang)
         ]
     return _check_citations(draft, shown, embedder, lang, len(reviews))
-
-
-def in_language(text: str, lang: str) -> bool:
-    """Whether ``text`` reads as ``lang``: Chinese has CJK characters for at least a third of its
-    letters; English has almost none (product names and units in Latin letters are fine in Chinese)."""
-    cjk = len(_CJK.findall(text))
-    letters = (
-        cjk + len(re.findall(r"[A-Za-z]", text)) / 4
-    )  # ~4 Latin letters per word, 1 CJK character per word
-    if letters == 0:
-        return True
-    return cjk / letters >= 0.34 if lang == "zh" else cjk / letters <= 0.1
 
 
 def _read_draft(reply: Any) -> dict[str, Any]:
