@@ -119,10 +119,12 @@ def build_graph(
             return bound[role, forced]
 
     def context(state: AgentState) -> ToolContext:
+        """The tools' context for this turn; cards they show are streamed at once."""
         turn = state["turn"]
+        writer = get_stream_writer()
         return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
                            memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
-                           texts=texts)  # fmt: skip
+                           texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}))  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])
@@ -182,7 +184,6 @@ def build_graph(
         for call in call_message.tool_calls:
             call = {**call, "args": _stated_limits_only(call["name"], call["args"], stated)}
             writer({"type": "tool", "name": call["name"], "args": call["args"]})
-            before = len(ctx.shown_this_turn)
             record: dict[str, Any] = {"name": call["name"], "args": call["args"], "ok": True}
             try:
                 observation: dict[str, Any] = call_tool(
@@ -212,8 +213,6 @@ def build_graph(
                         call["name"], call["args"], observation, turn["lang"], ctx.memory.facts
                     )
                 )
-            if len(ctx.shown_this_turn) > before:
-                writer({"type": "cards", "products": ctx.shown_this_turn[before:]})
             results.append(ToolMessage(_compact(observation), tool_call_id=call["id"], name=call["name"]))
         turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
         if templated_replies and rendered and len(rendered) == len(call_message.tool_calls):

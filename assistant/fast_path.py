@@ -37,15 +37,12 @@ def answer(intent: Intent, ctx: ToolContext, emit: Emit) -> FastAnswer | None:
     def run(name: str, **args: Any) -> dict[str, Any]:
         args = {key: value for key, value in args.items() if value is not None}
         emit({"type": "tool", "name": name, "args": args})
-        before = len(ctx.shown_this_turn)
         try:
             result = call_tool(MERCHANT_TOOLS, name, args, ctx)
         except (ToolError, ToolRefused) as error:
             calls.append({"name": name, "args": args, "ok": False, "error": str(error)})
             raise
         calls.append({"name": name, "args": args, "ok": True})
-        if len(ctx.shown_this_turn) > before:
-            emit({"type": "cards", "products": ctx.shown_this_turn[before:]})
         return result
 
     try:

@@ -7,6 +7,7 @@ import html
 import json
 import logging
 import re
+import threading
 from dataclasses import replace
 
 import pytest
@@ -260,16 +261,19 @@ def test_search_cards_carry_a_summary_without_a_model_call(demo_index, scripted_
     assert [c["summary"] for c in without_texts.shown_this_turn] == [""] * len(cards)
 
 
-def test_details_in_chinese_are_written_once(demo_index, scripted_model):
+def test_details_in_chinese_are_written_once_after_the_card_is_shown(demo_index, scripted_model):
     texts = ProductTexts(demo_index, scripted_model)
     scripted_model.enqueue(summary_reply(ZH_HOODIE))
-    for _ in range(2):
-        ctx = ToolContext(catalog=demo_index, lang="zh", texts=texts)
+    model_calls_at_card = []
+    for card_summary in (HOODIE_START, ZH_HOODIE):  # the first card cannot wait for the writing
+        ctx = ToolContext(catalog=demo_index, lang="zh", texts=texts,
+                          on_cards=lambda cards: model_calls_at_card.append(len(scripted_model.calls)))  # fmt: skip
         detail = get_product(ctx, "MH01")
-        assert detail["summary"] == ZH_HOODIE and ctx.shown_this_turn[0]["summary"] == ZH_HOODIE
+        assert detail["summary"] == ZH_HOODIE and ctx.shown_this_turn[0]["summary"] == card_summary
         reply = templates.details(detail, "zh")
         assert reply.splitlines()[2] == ZH_HOODIE and "Ideal" not in reply
     assert len(scripted_model.calls) == 1
+    assert model_calls_at_card == [0, 1]  # the card was handed over before the model was asked
     listed = ToolContext(catalog=demo_index, lang="zh", texts=texts)
     search_products(listed, "Chaz Kangeroo Hoodie")
     assert {c["id"]: c["summary"] for c in listed.shown_this_turn}["MH01"] == ZH_HOODIE
@@ -289,11 +293,24 @@ def test_details_in_english_show_the_summary_and_a_failure_shows_none_in_chinese
 
 def test_a_chinese_shopper_asking_for_details_gets_a_chinese_summary(demo_index, scripted_model):
     assistant = Assistant(scripted_model, demo_index)
-    scripted_model.enqueue(summary_reply(ZH_HOODIE))
-    reply = assistant.reply("web:zh", "MH01 的详细介绍")
-    assert reply.language == "zh" and ZH_HOODIE in reply.text
-    assert [card.summary for card in reply.products] == [ZH_HOODIE]
+    card_seen = threading.Event()
+    waited = []
+
+    def write_after_the_card(messages, call):  # the model "writes" only once the card is out
+        waited.append(card_seen.wait(timeout=30))
+        return summary_reply(ZH_HOODIE)
+
+    scripted_model.enqueue(write_after_the_card)
+    for event in assistant.stream("web:zh", "MH01 的详细介绍"):
+        if event.type == "cards":
+            card_seen.set()
+        reply = getattr(event, "reply", None)
+    assert waited == [True]  # the channel had the card while the summary was being written
+    assert reply is not None and reply.language == "zh" and ZH_HOODIE in reply.text
+    assert [card.summary for card in reply.products] == [HOODIE_START]  # shown before it was written
     assert scripted_model.last_call.tool_names == [TOOL_NAME]
+    again = assistant.reply("web:zh", "MH01 的详细介绍")
+    assert [card.summary for card in again.products] == [ZH_HOODIE] and len(scripted_model.calls) == 1
 
 
 # -- shopbot describe ---------------------------------------------------------------------------

@@ -107,6 +107,15 @@ class ToolContext:
     review excerpts and extracted descriptions only, no copy)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
+    on_cards: Callable[[list[dict[str, Any]]], None] | None = None
+    """Called with new cards the moment a tool shows them, so a channel renders them while
+    the tool is still working (e.g. writing a description summary with the model)."""
+
+    def show(self, cards: list[dict[str, Any]]) -> None:
+        """Add ``cards`` to this turn's cards and hand them to :attr:`on_cards`."""
+        self.shown_this_turn.extend(cards)
+        if cards and self.on_cards is not None:
+            self.on_cards(cards)
 
     def require_merchant(self, what: str) -> None:
         if self.role != "merchant":

@@ -9,9 +9,10 @@ A mistake the model can fix (unknown id, bad arguments) raises :class:`ToolError
 message saying what to do; the agent hands it back as an observation. A tool the role may not
 use raises :class:`~tools.context.ToolRefused`.
 
-Cards carry a short description summary when the context has product texts: search results
-get a cached or extracted one (no model call), ``get_product`` one in the shopper's language,
-written by the model when needed. The model's view of search results stays without it.
+Cards carry a short description summary when the context has product texts: a cached or
+extracted one, so a card never waits for the model. ``get_product`` shows its card first, then
+has the model write a summary in the shopper's language when none is stored, for the reply
+text (and the cards of later turns). The model's view of search results stays without it.
 
 Deliberately not here: review sentiment internals (:mod:`tools.review_insights`), writing
 summaries and copy with the model (:mod:`tools.product_texts`, reached through the context).
@@ -103,8 +104,8 @@ def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
         product_id: the product id from search results
     """
     product = _product(ctx, product_id)
+    _show(ctx, [product], query="", listing=False)  # the card now; a written summary can take seconds
     summary = _summary(ctx, product, generate=True)
-    _show(ctx, [product], query="", listing=False, summaries={product.id: summary})
     detail = facts(product)
     detail["description"] = as_data(product.description, 300)
     if summary is not None and summary.lang == ctx.lang:  # one the reply can show as is
@@ -418,17 +419,16 @@ def _show(
     query: str,
     filters: Filters | None = None,
     listing: bool = True,
-    summaries: dict[str, DescriptionSummary | None] | None = None,
 ) -> None:
     """Record products as shown: cards for the reply, facts for grounding and, for a result
-    list (``listing``), the list that "the second one" refers to. A card's summary line is the
-    one in ``summaries`` or a cached or extracted one: listing products never waits for the model."""
+    list (``listing``), the list that "the second one" refers to. A card's summary line is a
+    cached or extracted one: showing products never waits for the model."""
     cards = []
     for product in products:
         why = why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang)
-        summary = (summaries or {}).get(product.id) or _summary(ctx, product, generate=False)
+        summary = _summary(ctx, product, generate=False)
         cards.append(card(product, why, summary.text if summary else ""))
     ctx.memory.remember([facts(product) for product in products])
     if products and listing:
         ctx.memory.shown = [dict(c) for c in cards]
-    ctx.shown_this_turn.extend(cards)
+    ctx.show(cards)
