@@ -160,7 +160,7 @@ class Assistant:
     def warm_up(self) -> int:
         """Load the chat model and read the fixed start of its prompts now, so that the first
         shopper whose turn needs the model does not wait for either; returns prompt tokens read."""
-        return agent_warm_up(self.texts.model())
+        return agent_warm_up(self.texts.model()) + self.texts.warm_up()
 
     def reset(self, session_id: str) -> None:
         """Forget a session: its messages and everything remembered."""

@@ -54,3 +54,25 @@ def test_warm_up_reads_the_prompt_start_once(qwen, demo_index):
     first = assistant.warm_up()
     assert first > 500  # system prompts and tool schemas, English and Chinese
     assert assistant.warm_up() < first / 10  # both are kept: nothing much to read again
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_after_warm_up_a_first_summary_reads_little_more_than_its_facts(qwen, demo_index, lang):
+    from langchain_core.messages import HumanMessage
+
+    from tools import description_summary, review_summary
+    from tools.review_selection import ShownReview
+
+    Assistant(qwen, demo_index).warm_up()
+    reviews = [ShownReview(f"r{i}", f"x{i}", "Warm and well made.", 5.0, 1) for i in (1, 2)]
+    for module, prompt in [
+        (description_summary, [HumanMessage("<facts>\nChaz Kangeroo Hoodie\n</facts>")]),
+        (review_summary, review_summary.build_messages(reviews, 2, lang, "Chaz Kangeroo Hoodie")[1:]),
+    ]:
+        start, tools = module.prompt_start(lang)
+        if module is review_summary:
+            tools = [review_summary.summary_tool(["r1", "r2"])]
+        text = qwen.prompt([*start, *prompt], tools)
+        shared = qwen.prompt(start, tools)  # the start ends in the system turn the warm-up read
+        computed = qwen.backend.prefill(text, lambda: None)
+        assert computed < qwen.backend.count_tokens(text) - qwen.backend.count_tokens(shared) * 0.7, module

@@ -50,8 +50,9 @@ def test_valid_citations_are_kept_and_mapped_to_review_ids(scripted_model: Scrip
     assert (summary.points_written, summary.points_dropped, summary.points_repaired) == (2, 0, 0)
     call = scripted_model.last_call
     assert call.tool_choice == TOOL_NAME and call.tool_names == [TOOL_NAME]
-    enum = call.tools[0]["function"]["parameters"]["properties"]["pros"]["items"]["properties"]["reviews"]
-    assert enum["items"]["enum"] == ["r1", "r2", "r3", "r4"]
+    parameters = call.tools[0]["function"]["parameters"]
+    assert parameters["properties"]["pros"]["items"]["properties"]["reviews"]["items"] == {"$ref": "#/$defs/label"}
+    assert parameters["$defs"]["label"]["enum"] == ["r1", "r2", "r3", "r4"]
     prompt = call.messages[-1].content
     assert "<reviews>" in prompt and "[r3] 2/5: Shipping was slow" in prompt
     assert "English" in call.messages[0].content

@@ -62,6 +62,23 @@ def test_format_tools_rejects_duplicate_names() -> None:
         format_tools([search_products, search_products])
 
 
+def test_tool_call_schema_moves_definitions_to_the_root_where_references_point() -> None:
+    from tools.review_summary import summary_tool
+
+    schema = tool_call_schema([summary_tool(["r1", "r7"])])
+    arguments = schema["properties"]["arguments"]
+    assert "$defs" not in arguments and schema["$defs"] == {"label": {"type": "string", "enum": ["r1", "r7"]}}
+    reviews = arguments["properties"]["pros"]["items"]["properties"]["reviews"]
+    assert reviews["items"] == {"$ref": "#/$defs/label"}
+    llama_grammar = pytest.importorskip("llama_cpp.llama_grammar")
+    grammar = llama_grammar.json_schema_to_gbnf(json.dumps(schema))  # resolves the reference
+    assert '\\"r7\\"' in grammar and '\\"r2\\"' not in grammar
+    other = {"type": "function", "function": {"name": "other", "parameters": {
+        "type": "object", "properties": {}, "$defs": {"label": {"type": "integer"}}}}}  # fmt: skip
+    with pytest.raises(ValueError, match=r"\$defs/label differently"):
+        tool_call_schema([summary_tool(["r1"]), other])
+
+
 @pytest.mark.parametrize(
     ("choice", "expected"),
     [

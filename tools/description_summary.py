@@ -43,6 +43,7 @@ from tools.review_summary import SummaryLang
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import BaseMessage
 
 Source = Literal["cache", "model", "extract"]
 TOOL_NAME = "DescriptionSummary"
@@ -198,6 +199,14 @@ def summary_tool() -> dict[str, Any]:
             },
         },
     }
+
+
+def prompt_start(lang: SummaryLang) -> tuple[list[BaseMessage], list[dict[str, Any]]]:
+    """The messages and tools every summary prompt in ``lang`` starts with (read ahead of time
+    by a server: :meth:`tools.product_texts.ProductTexts.warm_up`)."""
+    from langchain_core.messages import SystemMessage
+
+    return [SystemMessage(content=_PROMPTS[lang][0])], [summary_tool()]
 
 
 def write_summary(product: Product, model: BaseChatModel, lang: SummaryLang) -> DescriptionSummary:

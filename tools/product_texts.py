@@ -75,6 +75,20 @@ class ProductTexts:
                 self._model = self._model()
             return self._model
 
+    def warm_up(self) -> int:
+        """Have the model read the fixed start of the review and description summary prompts
+        (English and Chinese) now, where it can: a shopper's first summary then reads only the
+        product's facts or reviews (~6 s less each on two cores). Returns prompt tokens read."""
+        warm = getattr(self.model(), "warm_up", None)
+        if warm is None:
+            return 0
+        starts = [
+            module.prompt_start(lang)
+            for module in (description_summary, review_summary)
+            for lang in ("en", "zh")
+        ]
+        return sum(int(warm(messages, tools)) for messages, tools in starts)
+
     def cached_review_summary(self, product: Product, lang: SummaryLang) -> ReviewSummary | None:
         """The stored summary of the product's current reviews, or None (never calls the model)."""
         stored = self.cache.get(

@@ -41,7 +41,7 @@ from tools.review_selection import ReviewLike, ShownReview, select_reviews
 
 SummaryLang = Literal["en", "zh"]
 TOOL_NAME = "SummaryDraft"
-PROMPT_VERSION = 2  # part of the cache key: a new prompt writes new summaries
+PROMPT_VERSION = 3  # part of the cache key: a new prompt writes new summaries
 MAX_POINTS = 3  # pros, cons each; disagreements get fewer
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TERM = re.compile(r"[a-z0-9]{4,}")
@@ -143,7 +143,9 @@ def _shared_terms(a: str, b: str) -> int:
 
 
 def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
-    """The ``SummaryDraft`` tool in OpenAI format; citations are limited to ``labels``."""
+    """The ``SummaryDraft`` tool in OpenAI format; citations are limited to ``labels`` (one
+    ``$defs`` entry at the end of the schema: the prompt differs from product to product only
+    there and in the reviews)."""
 
     def points(description: str, most: int) -> dict[str, Any]:
         return {
@@ -158,7 +160,7 @@ def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
                         "type": "array",
                         "minItems": 1,
                         "maxItems": 4,
-                        "items": {"type": "string", "enum": list(labels)},
+                        "items": {"$ref": "#/$defs/label"},
                         "description": "ids of the reviews that say this",
                     },
                 },
@@ -184,6 +186,8 @@ def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
                     "disagreements": points("what reviewers disagree about", MAX_POINTS - 1),
                 },
                 "required": ["verdict", "pros", "cons", "disagreements"],
+                # last, so every summary prompt shares the text before it (a prefix read once)
+                "$defs": {"label": {"type": "string", "enum": list(labels)}},
             },
         },
     }
@@ -222,6 +226,13 @@ def build_messages(
     if lang == "zh":
         lines.append("请用简体中文总结，英文评价要翻译成中文。")
     return [SystemMessage(content=system), HumanMessage(content="\n".join(line for line in lines if line))]
+
+
+def prompt_start(lang: SummaryLang) -> tuple[list[SystemMessage | HumanMessage], list[dict[str, Any]]]:
+    """The messages and tools a summary prompt in ``lang`` starts with (read ahead of time by a
+    server). The tool's citation enum lists the shown reviews' labels, so a prompt shares this
+    start up to its first label, near the end of the tool schema."""
+    return build_messages([], 0, lang, None)[:1], [summary_tool(["r1"])]
 
 
 def summarize_reviews(

@@ -39,7 +39,7 @@ from typing import Any
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
-from langchain_core.messages import AIMessage, BaseMessage
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage
 from langchain_core.outputs import ChatGeneration, ChatGenerationChunk, ChatResult
 from langchain_core.runnables import Runnable
 from pydantic import ConfigDict, Field, PrivateAttr
@@ -179,17 +179,20 @@ class LocalChatModel(BaseChatModel):
     def _names(self) -> tuple[str, str]:
         return self.model_name or self.backend.model_name, self.backend.name
 
+    def prompt(self, messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> str:
+        """The prompt text the backend reads for ``messages`` with ``tools`` bound."""
+        formatted = format_tools(tools) if tools else []
+        rendered, template_tools = prepare_messages(messages, formatted or None, self._template_features())
+        return str(self.backend.render(rendered, template_tools))
+
     def warm_up(self, messages: Sequence[BaseMessage], tools: Sequence[Any] = ()) -> int:
         """Evaluate the fixed start of future prompts (system prompt, tool schemas) ahead of time.
 
         Returns the number of prompt tokens computed. Later requests that start with the
         same messages and tools reuse that state instead of reading it again.
         """
-        formatted = format_tools(tools) if tools else []
-        features = self._template_features()
-        rendered, template_tools = prepare_messages(messages, formatted or None, features)
-        one = self.backend.render([*rendered, {"role": "user", "content": "a"}], template_tools)
-        two = self.backend.render([*rendered, {"role": "user", "content": "b"}], template_tools)
+        one = self.prompt([*messages, HumanMessage("a")], tools)
+        two = self.prompt([*messages, HumanMessage("b")], tools)
         prefix = one[: _common_prefix_chars(one, two)]
         with self.scheduler.slot(deadline_s=self.deadline_s) as ticket:
             return int(self.backend.prefill(prefix, ticket.raise_if_cancelled))

@@ -119,13 +119,20 @@ def resolve_tool_choice(tool_choice: Any, names: Sequence[str]) -> str | None:
 
 
 def tool_call_schema(tools: Sequence[dict[str, Any]], only: str | None = None) -> dict[str, Any]:
-    """JSON schema of one call to one of ``tools`` (or to the tool named ``only``)."""
+    """JSON schema of one call to one of ``tools`` (or to the tool named ``only``).
+
+    A tool's ``$defs`` move to the root, where its ``#/$defs/...`` references now point (two
+    tools defining one name differently is an error)."""
     variants = []
+    definitions: dict[str, Any] = {}
     for tool in tools:
         function = tool["function"]
         if only is not None and function["name"] != only:
             continue
         arguments = dict(function.get("parameters") or {"type": "object", "properties": {}})
+        for key, definition in arguments.pop("$defs", {}).items():
+            if definitions.setdefault(key, definition) != definition:
+                raise ValueError(f"tools define $defs/{key} differently; rename it in {function['name']}")
         arguments.setdefault("type", "object")
         arguments.setdefault("properties", {})
         arguments["additionalProperties"] = False
@@ -139,7 +146,8 @@ def tool_call_schema(tools: Sequence[dict[str, Any]], only: str | None = None) -
         )
     if not variants:
         raise ValueError(f"no bound tool is named {only!r}")
-    return variants[0] if len(variants) == 1 else {"anyOf": variants}
+    schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
+    return {**schema, "$defs": definitions} if definitions else schema
 
 
 def parse_tool_calls(text: str, tools: Sequence[dict[str, Any]]) -> ParsedReply:
