@@ -111,16 +111,16 @@ _THANKS = re.compile(
     r"[\s!.,！。~]*$",
     re.I,
 )
-_SEARCHY = re.compile(
-    r"^\s*(?:i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|looking for|show me|find(?: me)?|"
-    r"search(?: for)?|do you have|any|get me|recommend(?: me)?)\b"
-    r"|^\s*(?:我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买)",
-    re.I,
+# how a search request opens; "im" and "i’m" as phones and quick typists write them
+_OPENERS_EN = (
+    r"i(?:['’]?m| am)? (?:need|want|looking for|would like|searching for|shopping for|interested in)|i['’]?d like|"
+    r"looking for|show me|find(?: me)?|search(?: for)?|do you have|any|get me|recommend(?: me)?"
 )
+_OPENERS_ZH = r"我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买"
+_SEARCHY = re.compile(rf"^\s*(?:{_OPENERS_EN})\b|^\s*(?:{_OPENERS_ZH})", re.I)
 _FILLER = re.compile(
-    r"^\s*(?:hi|hello|hey|please|can you|could you|i(?:'m| am)? (?:need|want|looking for|would like|searching for)|i'?d like|"
-    r"looking for|show me|find(?: me)?|search(?: for)?|do you have|any|get me|recommend(?: me)?|some|a|an|the)\b\s*"
-    r"|^(?:我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买|请|一个|一款|一件)",
+    rf"^\s*(?:hi|hello|hey|please|can you|could you|{_OPENERS_EN}|some|a|an|the)\b\s*"
+    rf"|^(?:{_OPENERS_ZH}|请|一个|一款|一件)",
     re.I,
 )
 _COLOR_WORDS = {

@@ -166,6 +166,20 @@ def test_parse_obvious_search():
     assert parse("shoes", SessionMemory()).kind == "chat"  # too vague for a rule: the model may ask
 
 
+@pytest.mark.parametrize(
+    ("text", "query"),
+    [
+        ("im looking for a yellow casual sports blazer", "yellow casual sports blazer"),
+        ("I’m looking for running shorts", "running shorts"),  # a phone's apostrophe
+        ("i am interested in an intel core computer with 4gb of ram", "intel core computer with 4gb of ram"),
+        ("Im shopping for a yoga mat", "yoga mat"),
+    ],
+)
+def test_parse_search_openers_as_people_type_them(text, query):
+    intent = parse(text, SessionMemory())
+    assert (intent.kind, intent.query) == ("search", query)
+
+
 def test_transcripts_are_redacted(scripted_model, demo_index):
     assistant = Assistant(scripted_model, demo_index)
     assistant.reply("web:u", "my size is M, mail me at jo@example.com")
