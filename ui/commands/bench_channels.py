@@ -1,9 +1,13 @@
 """`shopbot bench channels`: what the web chat and the Telegram bot add to the assistant's time.
 
-``shopbot bench channels [--users 20] [--turns 5] [--out docs/results/channels_bench.md]``
+``shopbot bench channels [--users 20] [--turns 5] [--think 0] [--out docs/results/channels_bench.md]``
 
 N simulated users talk at once, each for a fixed number of turns (a search, "cheaper?", a
-reference to a shown product, another search, a comparison), through:
+reference to a shown product, another search, a comparison). With ``--think 0`` each user sends
+the next message the moment the reply arrives (a stress test: the load is limited only by how
+fast replies come back); ``--think S`` makes each user pause S seconds on average (uniformly
+0.5-1.5 S, seeded per user) before each message, first ones included, as people reading the
+cards do. They talk through:
 
 - the assistant alone (``Assistant.reply`` in N threads): the baseline;
 - the web app (a Gradio server on 127.0.0.1; each user speaks Gradio's queue protocol as the
@@ -24,6 +28,7 @@ server rejected. Memory is the process RSS after each run.
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import tempfile
@@ -31,7 +36,7 @@ import threading
 import time
 import uuid
 from collections import defaultdict
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, cast
@@ -54,6 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--users", type=int, default=20, help="concurrent simulated users (20)")
     parser.add_argument("--turns", type=int, default=5, help="turns per user (5)")
     parser.add_argument("--timeout", type=float, default=120.0, help="seconds before a turn counts as lost")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="mean seconds a user pauses before each message (0: none)"
+    )
     parser.add_argument(
         "--out", type=Path, default=Path("docs/results/channels_bench.md"), help="markdown report to update"
     )
@@ -114,19 +122,23 @@ class TimedAssistant:
 
 
 def run(args: argparse.Namespace) -> int:
-    if args.users < 1 or args.turns < 1:
-        print("shopbot bench channels: --users and --turns must be at least 1", file=sys.stderr)
+    if args.users < 1 or args.turns < 1 or args.think < 0:
+        print(
+            "shopbot bench channels: --users and --turns must be at least 1, --think not negative",
+            file=sys.stderr,
+        )
         return 2
     from ui.report import markdown_table, write_section
 
     messages = [TURNS[i % len(TURNS)] for i in range(args.turns)]
     with tempfile.TemporaryDirectory(prefix="shopbot-bench-") as tmp:
         assistant = _assistant(Path(tmp))
+        load = Load(args.users, messages, args.think)
         runs = [
-            _bench_direct(assistant, args.users, messages),
-            _bench_web(TimedAssistant(assistant), Path(tmp), args.users, messages, args.timeout),
-            _bench_telegram(TimedAssistant(assistant), Path(tmp), args.users, messages, args.timeout, True),
-            _bench_telegram(TimedAssistant(assistant), Path(tmp), args.users, messages, args.timeout, False),
+            _bench_direct(assistant, load),
+            _bench_web(TimedAssistant(assistant), Path(tmp), load, args.timeout),
+            _bench_telegram(TimedAssistant(assistant), Path(tmp), load, args.timeout, True),
+            _bench_telegram(TimedAssistant(assistant), Path(tmp), load, args.timeout, False),
         ]
     headers = ["channel", "users", "turns", "errors", "lost", "p50 ms", "p95 ms", "assistant p50 ms",
                "assistant p95 ms", "overhead p50 ms", "overhead p95 ms", "RSS MB"]  # fmt: skip
@@ -136,15 +148,19 @@ def run(args: argparse.Namespace) -> int:
         (_ms([o - i for o, i in zip(r.e2e, r.inner, strict=True)], 95) for r in runs[1:3]), default=0.0
     )
     verdict = "met" if worst < TARGET_P95_MS and all(r.errors == r.lost == 0 for r in runs) else "NOT met"
+    pacing = (
+        f"pausing {args.think:g} s on average before each message" if args.think else "no pause between turns"
+    )
     summary = (
-        f"{args.users} concurrent users x {args.turns} turns ({', '.join(repr(m) for m in messages)}), scripted "
-        f"model, demo store with the hashing embedder. Target (zero errors and lost messages, overhead p95 < "
-        f"{TARGET_P95_MS:.0f} ms for web and Telegram as deployed): {verdict}.\n\n"
+        f"{args.users} concurrent users x {args.turns} turns ({', '.join(repr(m) for m in messages)}), {pacing}; "
+        f"scripted model, demo store with the hashing embedder. Target (zero errors and lost messages, overhead "
+        f"p95 < {TARGET_P95_MS:.0f} ms for web and Telegram as deployed): {verdict}.\n\n"
         "Reproduce: `shopbot bench channels --users "
-        f"{args.users} --turns {args.turns}`."
+        f"{args.users} --turns {args.turns} --think {args.think:g}`."
     )
     print(summary)
-    name = f"channels-{args.users}-users"  # runs with other user counts keep their own section
+    # runs with other user counts or pacing keep their own section
+    name = f"channels-{args.users}-users" + (f"-think-{args.think:g}s" if args.think else "")
     write_section(args.out, name, f"{table}\n\n{summary}", title="Channel overhead")
     print(f"wrote {args.out}")
     return 0
@@ -168,13 +184,31 @@ def _assistant(tmp: Path) -> Assistant:
     return Assistant(model, index, sessions_path=tmp / "sessions.sqlite", tool_first=False)
 
 
-def _users(count: int, turns: int, label: str, user: Callable[[int], None]) -> float:
+@dataclass(frozen=True)
+class Load:
+    """Who talks and how: ``users`` at once, each sending ``messages`` in order, pausing
+    ``think`` seconds on average before each one."""
+
+    users: int
+    messages: list[str]
+    think: float = 0.0
+
+    def turns(self, user: int) -> Iterator[tuple[int, str]]:
+        """The user's (turn number, message) pairs, each after the user's pause."""
+        pauses = random.Random(user)
+        for turn, text in enumerate(self.messages):
+            if self.think:
+                time.sleep(self.think * pauses.uniform(0.5, 1.5))
+            yield turn, text
+
+
+def _users(load: Load, label: str, user: Callable[[int], None]) -> float:
     """Run ``user(i)`` for each user in its own thread; returns the wall time."""
     from tqdm import tqdm
 
     started = time.perf_counter()
-    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(count)]
-    with tqdm(total=count, desc=label, unit="user", file=sys.stderr, leave=False) as bar:
+    threads = [threading.Thread(target=user, args=(i,), daemon=True) for i in range(load.users)]
+    with tqdm(total=load.users, desc=label, unit="user", file=sys.stderr, leave=False) as bar:
         for thread in threads:
             thread.start()
         for thread in threads:
@@ -183,13 +217,13 @@ def _users(count: int, turns: int, label: str, user: Callable[[int], None]) -> f
     return time.perf_counter() - started
 
 
-def _bench_direct(assistant: Assistant, users: int, messages: list[str]) -> Run:
+def _bench_direct(assistant: Assistant, load: Load) -> Run:
     result = Run("assistant alone (baseline)")
     lock = threading.Lock()
 
     def user(number: int) -> None:
         session = f"bench:{uuid.uuid4().hex}"
-        for text in messages:
+        for _, text in load.turns(number):
             started = time.perf_counter()
             try:
                 assistant.reply(session, text)
@@ -202,12 +236,12 @@ def _bench_direct(assistant: Assistant, users: int, messages: list[str]) -> Run:
                 result.e2e.append(elapsed)
                 result.inner.append(elapsed)
 
-    result.wall = _users(users, len(messages), "assistant", user)
+    result.wall = _users(load, "assistant", user)
     result.rss_mb = _rss_mb()
     return result
 
 
-def _bench_web(timed: TimedAssistant, tmp: Path, users: int, messages: list[str], timeout: float) -> Run:
+def _bench_web(timed: TimedAssistant, tmp: Path, load: Load, timeout: float) -> Run:
     import socket
 
     import httpx
@@ -231,7 +265,7 @@ def _bench_web(timed: TimedAssistant, tmp: Path, users: int, messages: list[str]
         session = uuid.uuid4().hex
         history: list[Any] = []
         with httpx.Client(base_url=url + "gradio_api/", timeout=timeout) as http:
-            for turn, text in enumerate(messages):
+            for turn, text in load.turns(number):
                 started = time.perf_counter()
                 try:
                     chat = _gradio_call(http, chat_fn, [text, history, session], session)
@@ -250,7 +284,7 @@ def _bench_web(timed: TimedAssistant, tmp: Path, users: int, messages: list[str]
                 history = chat
 
     try:
-        result.wall = _users(users, len(messages), "web", user)
+        result.wall = _users(load, "web", user)
     finally:
         app.close()
     result.rss_mb = _rss_mb()
@@ -286,9 +320,7 @@ def _gradio_call(http: Any, fn_index: int, data: list[Any], session_hash: str) -
     raise RuntimeError("the event stream ended before the reply")
 
 
-def _bench_telegram(
-    timed: TimedAssistant, tmp: Path, users: int, messages: list[str], timeout: float, rate_limit: bool
-) -> Run:
+def _bench_telegram(timed: TimedAssistant, tmp: Path, load: Load, timeout: float, rate_limit: bool) -> Run:
     from ui.telegram_bot import TelegramBot
     from ui.telegram_fake import BackgroundBot, FakeTelegram
 
@@ -301,7 +333,7 @@ def _bench_telegram(
 
         def user(number: int) -> None:
             chat = 10_000 + number + (0 if rate_limit else 1_000)
-            for turn, text in enumerate(messages):
+            for turn, text in load.turns(number):
                 started = time.perf_counter()
                 telegram.user_says(chat, text)
 
@@ -323,7 +355,7 @@ def _bench_telegram(
                     result.inner.append(inner)
 
         with BackgroundBot(app):
-            result.wall = _users(users, len(messages), "telegram", user)
+            result.wall = _users(load, "telegram", user)
         result.errors += len(telegram.rejected)
     result.rss_mb = _rss_mb()
     return result
