@@ -254,5 +254,7 @@ def test_placeholder_values_of_optional_arguments_mean_not_given(ctx):
         ctx,
     )
     assert padded["results"] and padded["results"] == plain["results"]
+    chinese = {"query": "backpack", "brand": "无", "color": "无", "category": "不限"}  # written for 男士夹克
+    assert call_tool(SHOPPER_TOOLS, "search_products", chinese, ctx)["results"] == plain["results"]
     with pytest.raises(ToolError, match="query is empty"):
         call_tool(SHOPPER_TOOLS, "search_products", {"query": ""}, ctx)

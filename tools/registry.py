@@ -6,7 +6,7 @@ argument descriptions and the signature the JSON schema (through pydantic), so n
 written twice. :func:`call_tool` validates a model's arguments against the same schema before
 calling, so a wrong type or a missing argument becomes a :class:`ToolError` the model can fix.
 A small model writing under a grammar fills optional arguments with placeholders (``""``,
-``0``, ``[]``, the string ``"None"``: seen with Qwen 1.5B); for a parameter whose default is
+``0``, ``[]``, the string ``"None"``, in Chinese ``"无"``: seen with Qwen 1.5B); for a parameter whose default is
 None they mean "not given" (a ``max_price`` of 0 or a brand "None" would empty every search).
 
 Deliberately not here: what the tools do (:mod:`tools.shopping`) and the agent's error policy.
@@ -27,7 +27,7 @@ from tools.shopping import ToolError
 
 ToolFunction = Callable[..., dict[str, Any]]
 _ARG_LINE = re.compile(r"^\s+(\w+):\s*(.+)$")
-_PLACEHOLDERS: tuple[object, ...] = ("", 0, [], "None", "none", "null")
+_PLACEHOLDERS: tuple[object, ...] = ("", 0, [], "None", "none", "null", "any", "Any", "N/A", "n/a", "无", "不限", "任意")  # fmt: skip
 
 
 @cache
