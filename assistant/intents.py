@@ -111,9 +111,9 @@ _THANKS = re.compile(
     r"[\s!.,！。~]*$",
     re.I,
 )
-# how a search request opens; "im" and "i’m" as phones and quick typists write them
+# how a search request opens; "im" and "i\u2019m" (curly apostrophe) as phones and quick typists write them
 _OPENERS_EN = (
-    r"i(?:['’]?m| am)? (?:need|want|looking for|would like|searching for|shopping for|interested in)|i['’]?d like|"
+    r"i(?:['\u2019]?m| am)? (?:need|want|looking for|would like|searching for|shopping for|interested in)|i['\u2019]?d like|"
     r"looking for|show me|find(?: me)?|search(?: for)?|do you have|any|get me|recommend(?: me)?"
 )
 _OPENERS_ZH = r"我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买"

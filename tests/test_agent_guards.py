@@ -170,7 +170,7 @@ def test_parse_obvious_search():
     ("text", "query"),
     [
         ("im looking for a yellow casual sports blazer", "yellow casual sports blazer"),
-        ("I’m looking for running shorts", "running shorts"),  # a phone's apostrophe
+        ("I\u2019m looking for running shorts", "running shorts"),  # a phone's apostrophe
         ("i am interested in an intel core computer with 4gb of ram", "intel core computer with 4gb of ram"),
         ("Im shopping for a yoga mat", "yoga mat"),
     ],

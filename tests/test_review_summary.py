@@ -51,7 +51,9 @@ def test_valid_citations_are_kept_and_mapped_to_review_ids(scripted_model: Scrip
     call = scripted_model.last_call
     assert call.tool_choice == TOOL_NAME and call.tool_names == [TOOL_NAME]
     parameters = call.tools[0]["function"]["parameters"]
-    assert parameters["properties"]["pros"]["items"]["properties"]["reviews"]["items"] == {"$ref": "#/$defs/label"}
+    assert parameters["properties"]["pros"]["items"]["properties"]["reviews"]["items"] == {
+        "$ref": "#/$defs/label"
+    }
     assert parameters["$defs"]["label"]["enum"] == ["r1", "r2", "r3", "r4"]
     prompt = call.messages[-1].content
     assert "<reviews>" in prompt and "[r3] 2/5: Shipping was slow" in prompt
