@@ -108,6 +108,7 @@ def test_search_with_no_match_says_so(ctx):
         (lambda c: search_products(c, "  "), "query is empty"),
         (lambda c: search_products(c, "bag", min_price=50, max_price=10), "above max_price"),
         (lambda c: get_product(c, "NOPE-1"), "no product with id 'NOPE-1'"),
+        (lambda c: get_product(c, "Chaz MH01"), "no product with id 'Chaz MH01'"),  # only a leading id
         (lambda c: compare_products(c, ["MH01"]), "needs 2 to 4 different ids"),
         (lambda c: compare_products(c, ["MH01", "MH01"]), "needs 2 to 4 different ids"),
         (lambda c: recommend(c), "give a product_id"),
@@ -116,6 +117,11 @@ def test_search_with_no_match_says_so(ctx):
 def test_mistakes_raise_fixable_errors(ctx, call, message):
     with pytest.raises(ToolError, match=message):
         call(ctx)
+
+
+def test_an_id_followed_by_its_title_finds_the_product(ctx):
+    # seen from Qwen 1.5B: get_product(product_id="MJ01 Beaumont Summit Kit")
+    assert get_product(ctx, "MH01 Chaz Kangeroo Hoodie")["id"] == "MH01"
 
 
 def test_get_and_compare_use_real_facts(ctx, demo_index):

@@ -371,7 +371,10 @@ def tools_for(role: str) -> tuple[Any, ...]:
 
 
 def _product(ctx: ToolContext, product_id: str) -> Product:
-    product = ctx.catalog.get(str(product_id).strip())
+    """The product with this id; a small model sometimes appends the title ("MJ01 Beaumont
+    Summit Kit"): the leading word is tried then."""
+    text = str(product_id).strip()
+    product = ctx.catalog.get(text) or (ctx.catalog.get(text.split()[0]) if " " in text else None)
     if product is None:
         raise ToolError(f"no product with id {product_id!r}; use an id from the search results")
     return product
