@@ -201,3 +201,45 @@ def test_summary_in_the_wrong_language_fails_and_foreign_points_are_left_out(scr
     )
     summary = summarize_reviews(reviews, scripted_model, lang="zh")
     assert [p.text for p in summary.pros] == ["电池很耐用，续航两天"]
+
+
+def test_summarize_all_fills_the_cache_and_one_failure_loses_nothing(demo_index, scripted_model, monkeypatch, tmp_path, capsys):  # fmt: skip
+    from langchain_core.messages import AIMessage
+
+    from ui.cli import main
+
+    monkeypatch.setenv("SHOPBOT_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("SHOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr("assistant.models.loader.load_chat_model", lambda settings, **_: scripted_model)
+    with_reviews = [pid for pid in demo_index.product_ids() if demo_index.reviews(pid)]
+    assert 2 < len(with_reviews) < len(demo_index)  # some products have none: they are skipped
+    broken = with_reviews[1]
+
+    def write(messages, call):
+        if f"Product: {demo_index.get(broken).title}" in str(messages[-1].content):
+            raise RuntimeError("the model stalled")
+        return AIMessage("", tool_calls=[{"name": TOOL_NAME, "args": draft(), "id": f"call-{call.index}"}])
+
+    scripted_model.function = write
+
+    def run(*extra: str) -> int:
+        with pytest.raises(SystemExit) as exit_:
+            main(["summarize", "--index", str(demo_index.directory), "--all", *extra])
+        return int(exit_.value.code or 0)
+
+    assert run("--json") == 1  # one failed: reported, the rest written
+    out, err = capsys.readouterr()
+    written = [json.loads(line)["product_id"] for line in out.splitlines()]
+    assert written == [pid for pid in with_reviews if pid != broken] and f"{broken}: " in err
+    calls = len(scripted_model.calls)
+    scripted_model.function = lambda messages, call: AIMessage(
+        "", tool_calls=[{"name": TOOL_NAME, "args": draft(), "id": f"call-{call.index}"}]
+    )
+    assert run() == 0  # again: only the failed one is written, the others come from the cache
+    assert len(scripted_model.calls) == calls + 1
+    last = capsys.readouterr().out.splitlines()[-1]
+    assert last.startswith(f"{len(with_reviews)} products with reviews: 1 written, "
+                           f"{len(with_reviews) - 1} from the cache, 0 failed")  # fmt: skip
+    with pytest.raises(SystemExit) as exit_:
+        main(["summarize", "--index", str(demo_index.directory), "--all", "--no-cache"])
+    assert exit_.value.code == 2
