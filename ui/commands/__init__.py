@@ -10,6 +10,7 @@ if TYPE_CHECKING:
     from assistant.assistant import Assistant
     from assistant.config import Settings
     from index.catalog import CatalogIndex
+    from tools.product_texts import ProductTexts
 
 
 def open_index(command: str, index_dir: Path | None, settings: Settings) -> CatalogIndex | None:
@@ -34,3 +35,19 @@ def open_assistant(command: str, index_dir: Path | str | None, settings: Setting
     except IndexMissingError as error:
         print(f"shopbot {command}: {error}", file=sys.stderr)
         return None
+
+
+def open_texts(index: CatalogIndex, settings: Settings, *, progress: bool = True) -> ProductTexts:
+    """The model-written texts of ``index`` as the chat keeps them: the settings' chat model
+    (loaded on first need, with a progress bar when ``progress``) and the shared text cache."""
+    from assistant.loading import texts_cache_path, texts_model_name
+    from assistant.models.loader import load_chat_model
+    from tools.product_texts import ProductTexts
+    from tools.text_cache import TextCache
+
+    return ProductTexts(
+        index,
+        lambda: load_chat_model(settings, progress=progress),
+        cache=TextCache(texts_cache_path(settings)),
+        model_name=texts_model_name(settings),
+    )

@@ -44,12 +44,8 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from assistant.config import load_settings
-    from assistant.loading import texts_cache_path, texts_model_name
     from assistant.models.errors import ModelError
-    from assistant.models.loader import load_chat_model
-    from tools.product_texts import ProductTexts
-    from tools.text_cache import TextCache
-    from ui.commands import open_index
+    from ui.commands import open_index, open_texts
 
     settings = load_settings()
     index = open_index("describe", args.index, settings)
@@ -60,12 +56,7 @@ def run(args: argparse.Namespace) -> int:
             print(f"shopbot describe: no product {args.product!r} in {index.directory}", file=sys.stderr)
             return 1
         ids = index.product_ids() if args.all else [args.product]
-        texts = ProductTexts(
-            index,
-            lambda: load_chat_model(settings, progress=not args.json),
-            cache=TextCache(texts_cache_path(settings)),
-            model_name=texts_model_name(settings),
-        )
+        texts = open_texts(index, settings, progress=not args.json)
         sources: Counter[str] = Counter()
         seconds: list[float] = []
         bar = tqdm(ids, desc="describe", unit="product", disable=not args.all or args.json)

@@ -23,7 +23,10 @@ import statistics
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from tools.product_texts import ProductTexts
 
 DEFAULT_MAX_REVIEWS = 24  # what the cached summaries (and the chat) use
 
@@ -50,13 +53,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
-    from assistant.loading import texts_cache_path, texts_model_name
     from assistant.models.errors import ModelError
-    from assistant.models.loader import load_chat_model
-    from tools.product_texts import ProductTexts
     from tools.review_summary import SummaryError, summarize_reviews
-    from tools.text_cache import TextCache
-    from ui.commands import open_index
+    from ui.commands import open_index, open_texts
 
     if args.max_reviews < 1:
         print("shopbot summarize: --max-reviews must be at least 1", file=sys.stderr)
@@ -70,18 +69,13 @@ def run(args: argparse.Namespace) -> int:
     if index is None:
         return 1
     with index:
+        texts = open_texts(index, settings, progress=not args.json)
         if args.all:
-            return _summarize_all(index, settings, args)
+            return _summarize_all(index, texts, args)
         product = index.get(args.product)
         if product is None:
             print(f"shopbot summarize: no product {args.product!r} in {index.directory}", file=sys.stderr)
             return 1
-        texts = ProductTexts(
-            index,
-            lambda: load_chat_model(settings, progress=not args.json),
-            cache=TextCache(texts_cache_path(settings)),
-            model_name=texts_model_name(settings),
-        )
         try:
             if args.no_cache or args.max_reviews != DEFAULT_MAX_REVIEWS:
                 summary = summarize_reviews(index.reviews(product.id), texts.model(), lang=args.lang,
@@ -99,22 +93,12 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def _summarize_all(index: Any, settings: Any, args: argparse.Namespace) -> int:
+def _summarize_all(index: Any, texts: ProductTexts, args: argparse.Namespace) -> int:
     """Every product with reviews: its cached summary, else one written now and stored."""
     from tqdm import tqdm
 
-    from assistant.loading import texts_cache_path, texts_model_name
     from assistant.models.errors import ModelLoadError
-    from assistant.models.loader import load_chat_model
-    from tools.product_texts import ProductTexts
-    from tools.text_cache import TextCache
 
-    texts = ProductTexts(
-        index,
-        lambda: load_chat_model(settings, progress=not args.json),
-        cache=TextCache(texts_cache_path(settings)),
-        model_name=texts_model_name(settings),
-    )
     ids = [pid for pid in index.product_ids() if index.reviews(pid)]
     counts = {"written": 0, "cached": 0, "failed": 0}
     seconds: list[float] = []
