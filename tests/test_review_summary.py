@@ -243,3 +243,20 @@ def test_summarize_all_fills_the_cache_and_one_failure_loses_nothing(demo_index,
     with pytest.raises(SystemExit) as exit_:
         main(["summarize", "--index", str(demo_index.directory), "--all", "--no-cache"])
     assert exit_.value.code == 2
+
+
+def test_summarize_all_without_a_model_stops_with_one_message(demo_index, monkeypatch, tmp_path, capsys):
+    from assistant.models.errors import ModelLoadError
+    from ui.cli import main
+
+    monkeypatch.setenv("SHOPBOT_CACHE_DIR", str(tmp_path / "cache"))
+
+    def missing(settings, **_):
+        raise ModelLoadError("chat model 'qwen': not installed; run shopbot models")
+
+    monkeypatch.setattr("assistant.models.loader.load_chat_model", missing)
+    with pytest.raises(SystemExit) as exit_:
+        main(["summarize", "--index", str(demo_index.directory), "--all", "--json"])
+    out, err = capsys.readouterr()
+    assert exit_.value.code == 1 and out == ""
+    assert err.strip() == "shopbot summarize: chat model 'qwen': not installed; run shopbot models"
