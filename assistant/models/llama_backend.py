@@ -39,6 +39,10 @@ CHATML_TEMPLATE = (
     " + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
 )
 MIN_SAVED_TOKENS = 32  # shorter sequences are cheaper to re-read than to save and restore
+# llama-cpp-python's converter lets a JSON string hold raw control characters (a newline in a
+# social post), which JSON parsers refuse; llama.cpp's own converter excludes them.
+_LOOSE_CHAR = r'char ::= [^"\\] |'
+_JSON_CHAR = r'char ::= [^"\\\x7F\x00-\x1F] |'
 
 
 @functools.lru_cache(maxsize=32)
@@ -46,7 +50,7 @@ def _gbnf(json_schema: str) -> str:
     """GBNF grammar for a JSON schema (the same tools are bound turn after turn: convert once)."""
     from llama_cpp.llama_grammar import json_schema_to_gbnf
 
-    return json_schema_to_gbnf(json_schema)
+    return json_schema_to_gbnf(json_schema).replace(_LOOSE_CHAR, _JSON_CHAR)
 
 
 class LlamaCppBackend:
