@@ -228,6 +228,8 @@ def test_bench_command_on_the_small_model(tmp_path: Path, capsys: pytest.Capture
     assert "raw `llama_cpp.Llama`, same file" in report
     decode_row = next(line for line in report.splitlines() if line.startswith("| decode (8 / 8 tokens)"))
     assert decode_row.count("tokens/s") == 2 and "of raw:" in decode_row
+    json_row = next(line for line in report.splitlines() if line.startswith("| decode of a JSON tool call"))
+    assert json_row.count("tokens/s") == 2
     assert "| all | 2 |" in report
     assert "--limit 2" in report.splitlines()[2]
 

@@ -8,15 +8,17 @@ Through the chat model (what the assistant runs; ``LocalChatModel`` or ``ChatOpe
   tool schemas: **cold** (first request, nothing cached) and **cached** (median of three
   later requests with different messages, the prefix reused), and the prompt-processing
   speed the cold request implies;
-- decode speed on a long reply;
+- decode speed on a long reply, as free text and as a JSON tool call (the grammar checks
+  every token: all the assistant's own model output is constrained that way);
 - routing: each request of the routing set behind the system prompt of its language with all
   the assistant's tools bound (``tool_choice`` required, as the agent's first step), scored by
   :mod:`assistant.models.routing`.
 
 Raw ``llama_cpp.Llama`` on the same file (same threads and batch), measured alternately with
 the chat model so both see the same load on the machine: a prompt of the same token count
-read from scratch, and greedy decoding of the same number of tokens (median of three rounds
-each); the wrapper's overhead is the ratio of the two. Timings come from the model's own
+read from scratch, and greedy decoding of the same number of tokens, free and under the same
+kind of JSON grammar in llama.cpp's sampler chain (median of three rounds each); the wrapper's
+overhead is the ratio of the two. Timings come from the model's own
 ``time_to_first_token_s`` / ``tokens_per_s`` metadata where it reports them, else from the
 stream as seen by the caller. This module measures; ``bench_report.py`` renders.
 """
@@ -48,6 +50,19 @@ DECODE_REQUEST = (
     "materials, fit, pockets, care instructions and who it is for."
 )
 TTFT_MAX_TOKENS = 4
+JSON_SCHEMA = {
+    "type": "object",
+    "properties": {"description": {"type": "string"}},
+    "required": ["description"],
+}
+JSON_TOOL = {
+    "type": "function",
+    "function": {
+        "name": "record_description",
+        "description": "Record the description.",
+        "parameters": JSON_SCHEMA,
+    },
+}
 
 
 @dataclass(frozen=True)
@@ -70,6 +85,8 @@ class WrapperSpeed:
     prompt_tps: float | None
     decode_tokens: int
     decode_tps: float | None
+    json_decode_tokens: int = 0  # of a forced call to JSON_TOOL
+    json_decode_tps: float | None = None
 
 
 @dataclass
@@ -80,6 +97,7 @@ class RawSpeed:
     prompt_tps: float
     decode_tokens: int
     decode_tps: float
+    json_decode_tps: float | None = None
 
 
 @dataclass
@@ -155,11 +173,18 @@ def measure_speed(
             for text in CACHED_MESSAGES
         ]
         decodes: list[Timed] = []
+        json_decodes: list[Timed] = []
         raw_decodes: list[float] = []
+        raw_json_decodes: list[float] = []
+        forced = model.bind_tools([JSON_TOOL], tool_choice="record_description").bind(
+            max_tokens=decode_tokens
+        )
         for _ in range(rounds):
             decodes.append(timed_invoke(model.bind(max_tokens=decode_tokens), [HumanMessage(DECODE_REQUEST)]))
+            json_decodes.append(timed_invoke(forced, [HumanMessage(DECODE_REQUEST)]))
             if raw:
                 raw_decodes.append(raw.decode(decode_tokens))
+                raw_json_decodes.append(raw.decode(decode_tokens, JSON_SCHEMA))
     finally:
         if raw:
             raw.close()
@@ -175,6 +200,8 @@ def measure_speed(
         prompt_tps=(prompt_tokens - reused_cold) / cold.ttft_s if cold.ttft_s and prompt_tokens else None,
         decode_tokens=_tokens(decodes[0].reply, "output_tokens"),
         decode_tps=_median([_decode_tps(d) for d in decodes]),
+        json_decode_tokens=_tokens(json_decodes[0].reply, "output_tokens"),
+        json_decode_tps=_median([_decode_tps(d) for d in json_decodes]),
     )
     if raw is None or raw_cold is None:
         return wrapper, None
@@ -186,6 +213,7 @@ def measure_speed(
         prompt_tps=count / ttft,
         decode_tokens=decode_tokens,
         decode_tps=statistics.median(raw_decodes),
+        json_decode_tps=statistics.median(raw_json_decodes),
     )
     return wrapper, raw_speed
 
@@ -246,17 +274,31 @@ class RawLlama:
             tokens += tokens
         return tokens[: max(count, 8)]
 
-    def decode(self, count: int) -> float:
-        """Tokens/s of greedy decoding after the first token (end-of-turn ignored: exact count)."""
+    def decode(self, count: int, schema: dict[str, Any] | None = None) -> float:
+        """Tokens/s of greedy decoding after the first token; free text ignores end-of-turn (an
+        exact count), a ``schema`` (llama.cpp's grammar in its sampler chain) ends with the JSON."""
+        import llama_cpp
+        from llama_cpp.llama_grammar import json_schema_to_gbnf
+
+        grammar = (
+            llama_cpp.LlamaGrammar.from_string(json_schema_to_gbnf(json.dumps(schema)), verbose=False)
+            if schema
+            else None
+        )
         tokens = list(self.llm.tokenize(DECODE_REQUEST.encode("utf-8"), add_bos=True))
-        generator = self.llm.generate(tokens, temp=0.0, reset=True)
+        generator = self.llm.generate(tokens, temp=0.0, reset=True, grammar=grammar)
         next(generator)
         start = time.perf_counter()
-        for _ in range(count - 1):
-            next(generator)
+        made = 1
+        for token in generator:
+            if schema and llama_cpp.llama_vocab_is_eog(self.llm._model.vocab, token):
+                break
+            made += 1
+            if made == count:
+                break
         seconds = time.perf_counter() - start
         generator.close()
-        return (count - 1) / seconds
+        return (made - 1) / seconds
 
     def close(self) -> None:
         self.llm.close()

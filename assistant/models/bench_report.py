@@ -61,6 +61,8 @@ def _speed(bench: ModelBench) -> list[str]:
         f"| prompt processing | {_tps(w.prompt_tps)} | {_tps(raw.prompt_tps) if raw else '-'} | |",
         f"| decode ({w.decode_tokens} / {raw.decode_tokens if raw else '-'} tokens) | {_tps(w.decode_tps)} | "
         f"{_tps(raw.decode_tps) if raw else '-'} | {_decode_target(bench)} |",
+        f"| decode of a JSON tool call ({w.json_decode_tokens} tokens; raw: grammar in llama.cpp's sampler chain) | "
+        f"{_tps(w.json_decode_tps)} | {_tps(raw.json_decode_tps) if raw else '-'} | |",
     ]
     if bench.raw_note:
         rows += ["", bench.raw_note]

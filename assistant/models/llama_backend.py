@@ -14,7 +14,8 @@ so this backend never re-reads what its context already holds:
 
 Prompts are rendered with the GGUF's own ``tokenizer.chat_template`` through the same Jinja
 setup as transformers' ``apply_chat_template`` (llama-cpp-python's ``Jinja2ChatFormatter``).
-A ``json_schema`` in the parameters is compiled to a GBNF grammar and enforced while sampling.
+A ``json_schema`` in the parameters is compiled to a GBNF grammar; :mod:`~assistant.models.llama_sampling`
+enforces it on each sampled token.
 It does not run several sequences in one batch: one generation at a time (the scheduler's job).
 """
 
@@ -32,6 +33,7 @@ from typing import Any
 
 from assistant.models.backend import GenerationParams, GenerationStats
 from assistant.models.errors import ModelError, ModelLoadError
+from assistant.models.llama_sampling import TokenSampler
 from assistant.models.prefix_cache import PrefixStateCache, common_prefix
 
 CHATML_TEMPLATE = (
@@ -193,18 +195,22 @@ class LlamaCppBackend:
         stats.prompt_tokens = len(tokens)
         stats.cached_prompt_tokens = self._evaluate(tokens, check)
         max_tokens = min(params.max_tokens, self.n_ctx - len(tokens))
-        grammar = None
-        if params.json_schema is not None:
-            grammar = self._lib.LlamaGrammar.from_string(_gbnf(json.dumps(params.json_schema)))
-        llm.set_seed(params.seed if params.seed is not None else random.randrange(2**31))
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
-        stream = llm.generate(
-            tokens, temp=max(params.temperature, 0.0), top_p=params.top_p, repeat_penalty=1.0, grammar=grammar
+        grammar = _gbnf(json.dumps(params.json_schema)) if params.json_schema is not None else None
+        sampler = TokenSampler(
+            self._lib,
+            self._vocab,
+            llm.n_vocab(),
+            temperature=params.temperature,
+            top_p=params.top_p,
+            seed=params.seed if params.seed is not None else random.randrange(2**31),
+            grammar=grammar,
         )
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         try:
             stats.finish_reason = "length"
-            for token in stream:
+            while True:
                 check()
+                token = sampler.sample(llm.ctx)
                 if self._lib.llama_vocab_is_eog(self._vocab, token):
                     stats.finish_reason = "stop"
                     break
@@ -214,11 +220,12 @@ class LlamaCppBackend:
                     yield piece
                 if stats.completion_tokens >= max_tokens:
                     break
+                llm.eval([token])
             tail = decoder.decode(b"", final=True)
             if tail:
                 yield tail
         finally:
-            stream.close()
+            sampler.close()
             self._save()
 
     def reset(self) -> None:
