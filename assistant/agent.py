@@ -62,6 +62,7 @@ from langgraph.graph.message import add_messages
 from langgraph.graph.state import CompiledStateGraph
 
 from assistant import fast_path, templates
+from assistant.argument_support import stated_limits_only, unsupported_filters
 from assistant.grounding import numbers_in, search_limits, verify
 from assistant.guards import redact
 from assistant.intents import parse
@@ -104,6 +105,7 @@ def build_graph(
     templated_replies: bool = True,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
+    narrows: list[bool] = []  # whether the model takes omit_arguments (a grammar-constrained call)
     bind_lock = threading.Lock()
 
     def bound_model(role: str, forced: bool) -> Any:
@@ -116,6 +118,7 @@ def build_graph(
                     tools = schemas(tools_for(r))
                     bound[r, False] = chat_model.bind_tools(tools)
                     bound[r, True] = chat_model.bind_tools(tools, tool_choice="required")
+                narrows.append(bool(getattr(chat_model, "accepts_omit_arguments", False)))
             return bound[role, forced]
 
     def context(state: AgentState) -> ToolContext:
@@ -146,7 +149,10 @@ def build_graph(
         started = time.perf_counter()
         try:
             forced = tool_first and turn["steps"] == 1
-            message = _stream(bound_model(turn["role"], forced), _model_input(state), writer)
+            runnable = bound_model(turn["role"], forced)
+            if narrows[0]:
+                runnable = runnable.bind(omit_arguments=_unsupported(state, catalog))
+            message = _stream(runnable, _model_input(state), writer)
         except Exception as error:  # the user gets an apology, the log gets the details
             from assistant.models.errors import GenerationTimeoutError, ModelBusyError
 
@@ -177,12 +183,11 @@ def build_graph(
         assert isinstance(call_message, AIMessage)
         results: list[BaseMessage] = []
         rendered: list[str] = []
-        said = _user_numbers(state["messages"])
-        # limits may also come from a shown price ("cheaper than the second one")
-        shown = [item.get("price") for item in ctx.memory.shown]
-        stated = [*said, ctx.memory.prefs.get("budget"), *shown]
+        stated = _stated_numbers(state)
+        unsupported = _unsupported(state, catalog)
         for call in call_message.tool_calls:
-            call = {**call, "args": _stated_limits_only(call["name"], call["args"], stated)}
+            args = {k: v for k, v in call["args"].items() if k not in unsupported.get(call["name"], ())}
+            call = {**call, "args": stated_limits_only(call["name"], args, stated)}
             writer({"type": "tool", "name": call["name"], "args": call["args"]})
             record: dict[str, Any] = {"name": call["name"], "args": call["args"], "ok": True}
             try:
@@ -299,23 +304,19 @@ def warm_up(model: BaseChatModel) -> int:
     return sum(int(warm([SystemMessage(system_prompt(lang))], tools)) for lang in ("en", "zh"))
 
 
-def _stated_limits_only(name: str, args: dict[str, Any], stated: list[float | None]) -> dict[str, Any]:
-    """The model's search arguments without a price limit the user never stated: a small
-    model adds "max_price": 100 to "a jacket for hiking in the rain", which hides products
-    and puts a budget in the reply that nobody gave."""
-    if name not in ("search_products", "recommend"):
-        return args
-    kept = dict(args)
-    for key in ("min_price", "max_price"):
-        value = kept.get(key)
-        try:
-            number = float(value) if value not in (None, "") else None
-        except (TypeError, ValueError):
-            continue  # the tool's own validation answers a malformed value
-        if number is not None and not any(s is not None and abs(float(s) - number) <= 1 for s in stated):
-            log.info("dropped %s=%s: the user stated no such limit", key, value)
-            del kept[key]
-    return kept
+def _stated_numbers(state: AgentState) -> list[float | None]:
+    """Numbers a price limit may come from: what the user wrote, a remembered budget, and the
+    prices shown ("cheaper than the second one")."""
+    memory = SessionMemory.from_dict(state.get("memory"))
+    shown = [item.get("price") for item in memory.shown]
+    return [*_user_numbers(state["messages"]), memory.prefs.get("budget"), *shown]
+
+
+def _unsupported(state: AgentState, catalog: Catalog) -> dict[str, list[str]]:
+    """Filters this turn's message gives no value for (:mod:`assistant.argument_support`)."""
+    messages = state["messages"]
+    current = next(m for m in reversed(messages) if isinstance(m, HumanMessage))
+    return unsupported_filters(_text(current), _stated_numbers(state), catalog.brands())
 
 
 def _end(state: AgentState, ctx: ToolContext, turn: dict[str, Any], results: list[BaseMessage], call: AIMessage, text: str) -> dict[str, Any]:  # fmt: skip

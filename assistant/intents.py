@@ -128,6 +128,8 @@ _COLOR_WORDS = {
     "grey": "Gray", "yellow": "Yellow", "purple": "Purple", "orange": "Orange", "pink": "Pink", "brown": "Brown",
     "黑色": "Black", "黑": "Black", "白色": "White", "蓝色": "Blue", "红色": "Red", "绿色": "Green", "灰色": "Gray",
     "黄色": "Yellow", "紫色": "Purple", "橙色": "Orange", "粉色": "Pink", "棕色": "Brown",
+    "navy": "Navy", "beige": "Beige", "khaki": "Khaki", "olive": "Olive", "silver": "Silver", "gold": "Gold",
+    "藏青色": "Navy", "米色": "Beige", "卡其色": "Khaki", "银色": "Silver", "金色": "Gold",
 }  # fmt: skip
 _IN_COLOR = re.compile(
     r"^\s*(?:(?:and |what about |how about |any(?:thing)? )?in|do you have (?:it|them|one) in)\s+(\w+)\s*\??\s*$|^(?:有)?(\S{1,2}色)(?:的)?(?:吗|呢)?[？?]?$",
@@ -245,7 +247,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
             min_price=min_price if min_price is not None else pending.get("min_price"),
             max_price=max_price if max_price is not None else pending.get("max_price"),
             min_rating=min_rating if min_rating is not None else pending.get("min_rating"),
-            color=_color_in(stripped),
+            color=color_in(stripped),
             prefs=prefs,
         )
     if query and not refs and (limited or searchy):
@@ -255,7 +257,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
             min_price=min_price,
             max_price=max_price,
             min_rating=min_rating,
-            color=_color_in(stripped),
+            color=color_in(stripped),
             prefs=prefs,
         )
     if prefs and not refs and "?" not in stripped and "？" not in stripped and len(_words(stripped)) <= 10:
@@ -385,7 +387,8 @@ def _forget_keys(text: str) -> list[str]:
     return keys or ["all"]
 
 
-def _color_in(text: str) -> str | None:
+def color_in(text: str) -> str | None:
+    """The catalog colour a colour word of ``text`` names ("black", "黑色" -> "Black"), if any."""
     for word, colour in _COLOR_WORDS.items():
         if re.search(rf"\b{word}\b" if word.isascii() else word, text, re.I):
             return colour

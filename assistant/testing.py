@@ -18,8 +18,8 @@ text in word chunks, tool calls and usage in the last chunk), ``bind_tools`` wit
 ``tool_choice``, ``with_structured_output``, stop sequences and callbacks all behave as they
 do with a real model. It checks what a real model with constrained decoding guarantees: a
 scripted tool call must name a tool bound in that call, carry its required arguments and
-no unknown ones, and respect ``tool_choice``; a violation is an ``AssertionError`` naming the
-call. Usage metadata counts words (each CJK character one), not tokenizer tokens.
+no unknown ones or ones ``omit_arguments`` left out, and respect ``tool_choice``; a violation
+is an ``AssertionError`` naming the call. Usage metadata counts words (each CJK character one), not tokenizer tokens.
 
 It deliberately does not imitate a model's wording, latency or mistakes: a test that needs a
 wrong tool call or a slow reply scripts one (``enqueue`` accepts any ``AIMessage``, a
@@ -94,6 +94,9 @@ class ScriptedChatModel(BaseChatModel):
     words_per_chunk: int = 1
     """How many words (with their trailing whitespace) each streamed chunk carries."""
     model_name: str = "scripted"
+    accepts_omit_arguments: bool = True
+    """Take ``omit_arguments`` as :class:`~assistant.models.LocalChatModel` does (a scripted call
+    may not use an omitted argument); False stands for a model without a grammar."""
 
     _script: _Script = PrivateAttr(default_factory=_Script)
 
@@ -375,6 +378,13 @@ def _check_tool_calls(reply: AIMessage, call: ScriptedCall) -> None:
             raise AssertionError(
                 f"{where} calls {name!r} with arguments that do not fit its schema "
                 f"(missing required: {missing}, unknown: {unknown})"
+            )
+        omitted = [
+            arg for arg in tool_call["args"] if arg in call.kwargs.get("omit_arguments", {}).get(name, ())
+        ]
+        if omitted:
+            raise AssertionError(
+                f"{where} calls {name!r} with {omitted}, which the call's omit_arguments leave out"
             )
 
 

@@ -349,6 +349,11 @@ class CatalogIndex:
         with self._lock:
             return self._store.categories(limit)
 
+    def brands(self) -> list[str]:
+        """Every brand of the catalog (to tell whether a message names one)."""
+        with self._lock:
+            return self._store.brands()
+
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:
             return self._store.reviews(product_id)

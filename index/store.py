@@ -233,6 +233,13 @@ class CatalogStore:
                 counts[leaf] = counts.get(leaf, 0) + int(count)
         return sorted(counts, key=lambda leaf: (-counts[leaf], leaf))[:limit]
 
+    def brands(self) -> list[str]:
+        """Every brand of the catalog, as written on its products (one spelling per brand)."""
+        rows = self.conn.execute(
+            "SELECT MIN(brand) FROM products WHERE brand_key IS NOT NULL AND brand_key <> '' GROUP BY brand_key"
+        )
+        return sorted(str(row[0]) for row in rows)
+
     def all_vids(self) -> np.ndarray:
         return np.fromiter((row[0] for row in self.conn.execute("SELECT vid FROM products")), dtype=np.int64)
 

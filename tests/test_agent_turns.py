@@ -340,9 +340,7 @@ def test_at_most_one_clarifying_question_in_a_row(assistant, scripted_model):
 
 
 def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant, scripted_model):
-    scripted_model.enqueue_tool_call(
-        "search_products", {"query": "yoga hoodie", "max_price": "60", "brand": "None"}
-    )
+    scripted_model.enqueue_tool_call("search_products", {"query": "yoga hoodie", "max_price": "60"})
     events = list(assistant.stream("web:u1", "is there a warm hoodie for yoga, around 60 dollars?"))
     reply = events[-1].reply
     kinds = [type(event) for event in events]
@@ -360,13 +358,37 @@ def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant,
     )
 
 
-def test_a_price_limit_nobody_stated_is_dropped(assistant, scripted_model):
-    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 100})
+def test_filters_the_words_do_not_support_are_left_out_of_the_call(assistant, scripted_model):
+    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket"})
     reply = assistant.reply("web:u1", "I'm going hiking in the rain, what jacket should I get?")
+    omitted = scripted_model.last_call.kwargs["omit_arguments"]
+    assert omitted == {
+        "search_products": ["min_price", "max_price", "color", "brand", "min_rating", "category"],
+        "recommend": ["max_price"],
+    }
     assert reply.tool_calls[0].args == {"query": "rain jacket"} and "under" not in reply.text
-    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 40})
-    budget = assistant.reply("web:u1", "which jacket would you pick for rain? I can spend 40 dollars")
+    scripted_model.enqueue_tool_call(
+        "search_products", {"query": "rain jacket", "max_price": 40, "color": "Black"}
+    )
+    budget = assistant.reply("web:u1", "which black jacket would you pick for rain? I can spend 40 dollars")
+    assert scripted_model.last_call.kwargs["omit_arguments"]["search_products"] == [
+        "brand",
+        "min_rating",
+        "category",
+    ]
     assert budget.tool_calls[0].args["max_price"] == 40 and all(card.price <= 40 for card in budget.products)
+
+
+def test_a_model_without_a_grammar_has_unsupported_filters_dropped(assistant, scripted_model):
+    scripted_model.accepts_omit_arguments = False  # e.g. a server behind the OpenAI-compatible backend
+    padded = {"query": "rain jacket", "max_price": 100, "brand": "Nike", "min_rating": 4}
+    scripted_model.enqueue_tool_call("search_products", padded)
+    reply = assistant.reply("web:u1", "I'm going hiking in the rain, what jacket should I get?")
+    assert "omit_arguments" not in scripted_model.last_call.kwargs
+    assert reply.tool_calls[0].args == {"query": "rain jacket"} and "under" not in reply.text
+    scripted_model.enqueue_tool_call("search_products", {"query": "rain jacket", "max_price": 1000})
+    budget = assistant.reply("web:u1", "which jacket would you pick for rain? I can spend 40 dollars")
+    assert budget.tool_calls[0].args == {"query": "rain jacket"}  # numbers were stated, not this one
 
 
 def test_copy_in_another_language_than_the_merchants(assistant, scripted_model):

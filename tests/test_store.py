@@ -58,6 +58,20 @@ def test_brand_filter_is_case_insensitive(demo: tuple[CatalogStore, list[Product
     assert len(store.allowed_vids(Filters(brand="ACME SPORTS"))) == 2
 
 
+def test_brands_lists_each_brand_once(tmp_path: Path) -> None:
+    store = CatalogStore(tmp_path / "c.sqlite")
+    with store.transaction():
+        store.insert_products(
+            [
+                Product(id="a", title="Mug", brand="Acme"),
+                Product(id="b", title="Cup", brand="ACME"),
+                Product(id="c", title="Pot", brand="李宁"),
+                Product(id="d", title="Pan"),
+            ]
+        )
+    assert store.brands() == ["ACME", "李宁"]
+
+
 def test_product_round_trip(demo: tuple[CatalogStore, list[Product]]) -> None:
     store, products = demo
     original = next(p for p in products if p.id == "MH01")

@@ -19,6 +19,7 @@ from assistant.models.tool_calls import (
     parse_tool_calls,
     resolve_tool_choice,
     tool_call_schema,
+    without_arguments,
 )
 
 
@@ -114,6 +115,17 @@ def test_tool_call_schema_pins_names_and_closes_arguments() -> None:
     assert only["properties"]["name"] == {"const": "review_summary"}
     with pytest.raises(ValueError):
         tool_call_schema(TOOLS, only="missing")
+
+
+def test_without_arguments_narrows_only_the_named_optional_arguments() -> None:
+    narrowed = without_arguments(TOOLS, {"search_products": ["max_price"], "review_summary": ["colour"]})
+    assert narrowed[0]["function"]["parameters"]["properties"].keys() == {"query"}
+    assert narrowed[1:] == TOOLS[1:]  # other tools, and names a tool does not have, change nothing
+    assert TOOLS[0]["function"]["parameters"]["properties"].keys() == {"query", "max_price"}  # not mutated
+    call = tool_call_schema(narrowed, only="search_products")
+    assert call["properties"]["arguments"]["properties"].keys() == {"query"}
+    with pytest.raises(ValueError, match="required"):
+        without_arguments(TOOLS, {"search_products": ["query"]})
 
 
 @pytest.mark.parametrize(

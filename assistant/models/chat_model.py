@@ -12,7 +12,9 @@ LangGraph) can use it; it can equally be swapped for any other chat model. Per r
    - ``"required"`` / a tool name: the reply is opened with ``<tool_call>`` and the JSON is
      constrained to ``{"name": <tool>, "arguments": <its schema>}`` (llama.cpp grammar), so
      the call always parses and validates (a call may use ``tool_call_max_tokens`` even when
-     ``max_tokens`` is smaller: a call cut short is useless).
+     ``max_tokens`` is smaller: a call cut short is useless). ``omit_arguments`` (tool name ->
+     optional argument names) leaves arguments out of that grammar for one request, not out
+     of the prompt: the caller knows the user gave no value for them.
    - ``"auto"``: the model starts freely; if its first characters open a call (``<tool_call>``,
      ``{``, a fence), that attempt is dropped and the call is re-generated under the grammar
      (the prompt is still in the KV cache, so this costs a few tokens). Otherwise the prose
@@ -35,7 +37,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 from langchain_core.callbacks import AsyncCallbackManagerForLLMRun, CallbackManagerForLLMRun
 from langchain_core.language_models import BaseChatModel, LanguageModelInput
@@ -59,6 +61,7 @@ from assistant.models.tool_calls import (
     resolve_tool_choice,
     tool_call_schema,
     tool_names,
+    without_arguments,
 )
 
 CALL_PREFIX = f"{TOOL_CALL_OPEN}\n"
@@ -89,6 +92,8 @@ class LocalChatModel(BaseChatModel):
     _features: TemplateFeatures | None = PrivateAttr(default=None)
     deadline_s: float | None = None
     """Per-request deadline; None uses the scheduler's."""
+    accepts_omit_arguments: ClassVar[bool] = True
+    """Callers may pass ``omit_arguments`` (see the module docstring)."""
 
     @property
     def _llm_type(self) -> str:
@@ -207,6 +212,7 @@ class LocalChatModel(BaseChatModel):
         """Prose pieces as they are generated, then (parsed reply, stats). Caller holds the slot."""
         backend: ChatBackend = self.backend
         tools = format_tools(kwargs.get("tools") or [])
+        call_tools = without_arguments(tools, kwargs.get("omit_arguments") or {})
         choice = resolve_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
         features = self._template_features()
         rendered, template_tools = prepare_messages(messages, tools if choice else None, features)
@@ -220,7 +226,7 @@ class LocalChatModel(BaseChatModel):
         stats = GenerationStats()
         stops = list(stop or self.stop or [])
         if choice is not None and choice != "auto":
-            text = self._constrained_call(prompt, params, stats, check, tools, choice, stops)
+            text = self._constrained_call(prompt, params, stats, check, call_tools, choice, stops)
             yield _call_reply(text, tools, stats), stats
             return
         scanner = TextScanner(stops, markers=[TOOL_CALL_OPEN] if choice else [])
@@ -238,7 +244,9 @@ class LocalChatModel(BaseChatModel):
                     if decision and backend.supports_json_schema:
                         pieces.close()
                         cached = stats.cached_prompt_tokens
-                        text = self._constrained_call(prompt, params, stats, check, tools, "required", stops)
+                        text = self._constrained_call(
+                            prompt, params, stats, check, call_tools, "required", stops
+                        )
                         stats.cached_prompt_tokens = cached
                         yield _call_reply(text, tools, stats), stats
                         return

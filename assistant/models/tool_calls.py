@@ -6,6 +6,8 @@ Three jobs, all pure functions over text and dicts (no model, no llama.cpp):
   models, plain functions, OpenAI dicts) into compact OpenAI-style tool dicts: no
   ``title`` keys, ``Optional[X]`` shown as ``X``, whitespace collapsed. Every token of a
   schema is re-read by a slow CPU model, so they are kept small.
+- :func:`without_arguments` narrows what one call may write (arguments the caller knows the
+  user gave no value for), while the prompt keeps showing the full schemas;
 - :func:`tool_call_schema` gives the JSON schema of one call,
   ``{"name": <one of the tools>, "arguments": <that tool's parameters>}``, which the
   llama.cpp backend compiles into a grammar so a constrained call always parses and validates.
@@ -23,7 +25,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -148,6 +150,31 @@ def tool_call_schema(tools: Sequence[dict[str, Any]], only: str | None = None) -
         raise ValueError(f"no bound tool is named {only!r}")
     schema = variants[0] if len(variants) == 1 else {"anyOf": variants}
     return {**schema, "$defs": definitions} if definitions else schema
+
+
+def without_arguments(
+    tools: Sequence[dict[str, Any]], omit: Mapping[str, Sequence[str]]
+) -> list[dict[str, Any]]:
+    """``tools`` with the optional arguments named in ``omit`` (tool name -> argument names)
+    removed; leaving out a required argument is an error (no call could be valid)."""
+    narrowed = []
+    for tool in tools:
+        function = tool["function"]
+        names = set(omit.get(function["name"], ()))
+        parameters = function.get("parameters") or {}
+        if not names & set(parameters.get("properties", {})):
+            narrowed.append(tool)
+            continue
+        required = names & set(parameters.get("required", ()))
+        if required:
+            raise ValueError(
+                f"cannot leave out required argument(s) {sorted(required)} of {function['name']}"
+            )
+        properties = {k: v for k, v in parameters["properties"].items() if k not in names}
+        narrowed.append(
+            {**tool, "function": {**function, "parameters": {**parameters, "properties": properties}}}
+        )
+    return narrowed
 
 
 def parse_tool_calls(text: str, tools: Sequence[dict[str, Any]]) -> ParsedReply:
