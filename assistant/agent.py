@@ -71,7 +71,7 @@ from assistant.prompts import system_prompt
 from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
 from tools.product_texts import ProductTexts
 from tools.registry import call_tool, schemas
-from tools.shopping import ToolError, tools_for
+from tools.shopping import ToolError, show_referenced, tools_for
 
 log = logging.getLogger(__name__)
 
@@ -127,7 +127,8 @@ def build_graph(
         writer = get_stream_writer()
         return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
                            memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
-                           texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}))  # fmt: skip
+                           texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}),
+                           shown_this_turn=list(turn["cards"]))  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])
@@ -137,6 +138,9 @@ def build_graph(
         fast_path.remember_preferences(ctx, intent)
         answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None
         if answer is None:
+            if len(intent.refs) == 1:  # the card of the product asked about, before the model runs
+                show_referenced(ctx, intent.refs[0])
+            turn["cards"] = ctx.shown_this_turn
             return {"memory": ctx.memory.to_dict(), "turn": turn}
         turn.update(text=answer.text, path="fast", tool_calls=answer.tool_calls, cards=ctx.shown_this_turn)
         get_stream_writer()({"type": "text", "text": answer.text})
@@ -197,7 +201,7 @@ def build_graph(
             except ToolRefused as refusal:
                 record.update(ok=False, error=str(refusal))
                 turn["tool_calls"] = [*turn["tool_calls"], record]
-                turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
+                turn["cards"] = ctx.shown_this_turn
                 turn.update(text=str(refusal), path="fast")
                 writer({"type": "replace", "text": str(refusal)})
                 return _end(state, ctx, turn, results, call_message, str(refusal))
@@ -219,7 +223,7 @@ def build_graph(
                     )
                 )
             results.append(ToolMessage(_compact(observation), tool_call_id=call["id"], name=call["name"]))
-        turn["cards"] = [*turn["cards"], *ctx.shown_this_turn]
+        turn["cards"] = ctx.shown_this_turn
         if templated_replies and rendered and len(rendered) == len(call_message.tool_calls):
             text = "\n\n".join(rendered)  # grounded by construction; no second model call
             writer({"type": "replace", "text": text})

@@ -398,3 +398,19 @@ def test_copy_in_another_language_than_the_merchants(assistant, scripted_model):
     assert reply.tool_calls[0].args["language"] == "en"
     assert "in English" in str(scripted_model.last_call.messages[0].content)
     assert reply.text.startswith(f"【{shown[0].title}】") and "草稿" in reply.text  # Chinese copy rejected
+
+
+def test_the_product_a_question_points_at_is_shown_before_the_model_answers(prose, scripted_model):
+    shown = prose.reply("web:u1", "hoodie under $60").products
+    second = shown[1]
+    scripted_model.enqueue_tool_call("get_product", {"product_id": second.id})
+    scripted_model.enqueue_text(f"Yes, the {second.title} is warm.")
+    events = list(prose.stream("web:u1", "is the second one warm enough for winter?"))
+    kinds = [type(event) for event in events]
+    assert kinds.index(CardsEvent) < kinds.index(ToolEvent)  # before the model picked a tool
+    first_cards = next(e for e in events if isinstance(e, CardsEvent)).products
+    assert [card.id for card in first_cards] == [second.id]
+    reply = events[-1].reply
+    assert [card.id for card in reply.products] == [second.id]  # get_product did not show it twice
+    assert sum(isinstance(e, CardsEvent) for e in events) == 1
+    assert reply.timings["first_card"] < reply.timings["total"]

@@ -114,10 +114,17 @@ class ToolContext:
     the tool is still working (e.g. writing a description summary with the model)."""
 
     def show(self, cards: list[dict[str, Any]]) -> None:
-        """Add ``cards`` to this turn's cards and hand them to :attr:`on_cards`."""
-        self.shown_this_turn.extend(cards)
-        if cards and self.on_cards is not None:
-            self.on_cards(cards)
+        """Add ``cards`` to this turn's cards and hand them to :attr:`on_cards`; a product
+        already shown in this turn is not shown again."""
+        seen = {card["id"] for card in self.shown_this_turn}
+        new = []
+        for card in cards:
+            if card["id"] not in seen:
+                seen.add(card["id"])
+                new.append(card)
+        self.shown_this_turn.extend(new)
+        if new and self.on_cards is not None:
+            self.on_cards(new)
 
     def require_merchant(self, what: str) -> None:
         if self.role != "merchant":

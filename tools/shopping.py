@@ -117,6 +117,14 @@ def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     return detail
 
 
+def show_referenced(ctx: ToolContext, product_id: str) -> None:
+    """Show the card of the product a message points at ("is the first one warm enough?")
+    at once, while the model still decides what to do with the question."""
+    product = ctx.catalog.get(product_id)
+    if product is not None:
+        _show(ctx, [product], query="", listing=False)
+
+
 def _summary(ctx: ToolContext, product: Product, *, generate: bool) -> DescriptionSummary | None:
     """The description summary in the shopper's language (``generate``: written by the model if
     not cached) or, without ``generate``, the cached or extracted one; None without texts."""
