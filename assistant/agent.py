@@ -65,7 +65,7 @@ from assistant import fast_path, templates
 from assistant.argument_support import stated_limits_only, unsupported_filters
 from assistant.grounding import numbers_in, search_limits, verify
 from assistant.guards import redact
-from assistant.intents import parse
+from assistant.intents import parse, resolve_references
 from assistant.language import reply_language
 from assistant.prompts import system_prompt
 from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
@@ -105,7 +105,7 @@ def build_graph(
     templated_replies: bool = True,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
-    narrows: list[bool] = []  # whether the model takes omit_arguments (a grammar-constrained call)
+    narrows: list[bool] = []  # whether the model takes omit_arguments and argument_values (a grammar)
     bind_lock = threading.Lock()
 
     def bound_model(role: str, forced: bool) -> Any:
@@ -118,7 +118,7 @@ def build_graph(
                     tools = schemas(tools_for(r))
                     bound[r, False] = chat_model.bind_tools(tools)
                     bound[r, True] = chat_model.bind_tools(tools, tool_choice="required")
-                narrows.append(bool(getattr(chat_model, "accepts_omit_arguments", False)))
+                narrows.append(bool(getattr(chat_model, "narrows_tool_calls", False)))
             return bound[role, forced]
 
     def context(state: AgentState) -> ToolContext:
@@ -155,7 +155,11 @@ def build_graph(
             forced = tool_first and turn["steps"] == 1
             runnable = bound_model(turn["role"], forced)
             if narrows[0]:
-                runnable = runnable.bind(omit_arguments=_unsupported(state, catalog))
+                known = _known_products(state, catalog)
+                runnable = runnable.bind(
+                    omit_arguments=_unsupported(state, catalog),
+                    argument_values={"product_id": known, "product_ids": known},
+                )
             message = _stream(runnable, _model_input(state), writer)
         except Exception as error:  # the user gets an apology, the log gets the details
             from assistant.models.errors import GenerationTimeoutError, ModelBusyError
@@ -314,6 +318,16 @@ def _stated_numbers(state: AgentState) -> list[float | None]:
     memory = SessionMemory.from_dict(state.get("memory"))
     shown = [item.get("price") for item in memory.shown]
     return [*_user_numbers(state["messages"]), memory.prefs.get("budget"), *shown]
+
+
+def _known_products(state: AgentState, catalog: Catalog) -> list[str]:
+    """Product ids a call may name: those shown or returned in this session and those the
+    message types ("compare MH01 and MJ11"); the 1.5B model otherwise invents ids ("12345")
+    or appends titles to them."""
+    memory = SessionMemory.from_dict(state.get("memory"))
+    current = next(m for m in reversed(state["messages"]) if isinstance(m, HumanMessage))
+    typed = resolve_references(_text(current), memory, lambda pid: catalog.get(pid) is not None)
+    return list(dict.fromkeys([*typed, *(item["id"] for item in memory.shown), *memory.facts]))
 
 
 def _unsupported(state: AgentState, catalog: Catalog) -> dict[str, list[str]]:

@@ -18,8 +18,8 @@ text in word chunks, tool calls and usage in the last chunk), ``bind_tools`` wit
 ``tool_choice``, ``with_structured_output``, stop sequences and callbacks all behave as they
 do with a real model. It checks what a real model with constrained decoding guarantees: a
 scripted tool call must name a tool bound in that call, carry its required arguments and
-no unknown ones or ones ``omit_arguments`` left out, and respect ``tool_choice``; a violation
-is an ``AssertionError`` naming the call. Usage metadata counts words (each CJK character one), not tokenizer tokens.
+no unknown ones, none that ``omit_arguments`` left out or ``argument_values`` do not allow,
+and respect ``tool_choice``; a violation is an ``AssertionError`` naming the call. Usage metadata counts words (each CJK character one), not tokenizer tokens.
 
 It deliberately does not imitate a model's wording, latency or mistakes: a test that needs a
 wrong tool call or a slow reply scripts one (``enqueue`` accepts any ``AIMessage``, a
@@ -94,9 +94,9 @@ class ScriptedChatModel(BaseChatModel):
     words_per_chunk: int = 1
     """How many words (with their trailing whitespace) each streamed chunk carries."""
     model_name: str = "scripted"
-    accepts_omit_arguments: bool = True
-    """Take ``omit_arguments`` as :class:`~assistant.models.LocalChatModel` does (a scripted call
-    may not use an omitted argument); False stands for a model without a grammar."""
+    narrows_tool_calls: bool = True
+    """Take ``omit_arguments`` and ``argument_values`` as :class:`~assistant.models.LocalChatModel`
+    does (a scripted call must keep to them); False stands for a model without a grammar."""
 
     _script: _Script = PrivateAttr(default_factory=_Script)
 
@@ -386,6 +386,14 @@ def _check_tool_calls(reply: AIMessage, call: ScriptedCall) -> None:
             raise AssertionError(
                 f"{where} calls {name!r} with {omitted}, which the call's omit_arguments leave out"
             )
+        for arg, allowed in call.kwargs.get("argument_values", {}).items():
+            given = tool_call["args"].get(arg)
+            values = given if isinstance(given, list) else [given]
+            outside = [value for value in values if value is not None and value not in allowed]
+            if outside:
+                raise AssertionError(
+                    f"{where} calls {name!r} with {arg}={outside}, outside the call's argument_values"
+                )
 
 
 def _text_of(message: BaseMessage) -> str:

@@ -84,6 +84,9 @@ def test_reply_in_the_wrong_language_is_repaired(prose, scripted_model):
 
 
 def test_tool_error_is_an_observation_the_model_recovers_from(assistant, scripted_model):
+    scripted_model.narrows_tool_calls = (
+        False  # without a grammar a model can name a product that is not there
+    )
     scripted_model.enqueue_tool_call("get_product", {"product_id": "NOPE"})
     scripted_model.enqueue_tool_call("get_product", {"product_id": "MH01"})
     scripted_model.enqueue_text("The Chaz Kangeroo Hoodie costs $52.00.")
@@ -95,6 +98,7 @@ def test_tool_error_is_an_observation_the_model_recovers_from(assistant, scripte
 
 
 def test_repeated_tool_failures_end_the_turn_gracefully(assistant, scripted_model):
+    scripted_model.narrows_tool_calls = False
     scripted_model.enqueue_tool_call("get_product", {"product_id": "NOPE"})
     scripted_model.enqueue_tool_call("compare_products", {"product_ids": ["X"]})
     reply = assistant.reply("web:u1", "tell me about product nope")
@@ -175,11 +179,13 @@ def test_follow_ups_resolve_against_what_was_shown(assistant, scripted_model):
 
 
 def test_model_sees_what_was_shown(assistant, scripted_model):
-    assistant.reply("web:u1", "hoodie under $60")
-    scripted_model.enqueue_tool_call("get_product", {"product_id": "MH01"})
-    scripted_model.enqueue_text("The Chaz Kangeroo Hoodie is machine washable.")
+    shown = assistant.reply("web:u1", "hoodie under $60").products
+    scripted_model.enqueue_tool_call("get_product", {"product_id": shown[0].id})
+    scripted_model.enqueue_text(f"The {shown[0].title} is machine washable.")
     reply = assistant.reply("web:u1", "is it machine washable?")
-    assert reply.text == "The Chaz Kangeroo Hoodie is machine washable."
+    assert reply.text == f"The {shown[0].title} is machine washable."
+    # the call may name the products this session knows, and no others
+    assert scripted_model.calls[0].kwargs["argument_values"]["product_id"] == [card.id for card in shown]
     prompt = scripted_model.calls[0].messages
     assert "[shown: 1." in prompt[-1].content
     assert prompt[-1].content.endswith("is it machine washable?")
@@ -257,7 +263,7 @@ def test_bad_session_and_role_are_rejected(assistant):
 def test_first_model_step_must_call_a_tool(scripted_model, demo_index):
     scripted_model.enqueue_tool_call("get_product", {"product_id": "MS01"})
     scripted_model.enqueue_text("Here you go.")
-    Assistant(scripted_model, demo_index).reply("web:u1", "what should I wear for a summer run?")
+    Assistant(scripted_model, demo_index).reply("web:u1", "is MS01 what I should wear for a summer run?")
     assert [call.tool_choice for call in scripted_model.calls] == ["required", None]
 
 
@@ -380,7 +386,7 @@ def test_filters_the_words_do_not_support_are_left_out_of_the_call(assistant, sc
 
 
 def test_a_model_without_a_grammar_has_unsupported_filters_dropped(assistant, scripted_model):
-    scripted_model.accepts_omit_arguments = False  # e.g. a server behind the OpenAI-compatible backend
+    scripted_model.narrows_tool_calls = False  # e.g. a server behind the OpenAI-compatible backend
     padded = {"query": "rain jacket", "max_price": 100, "brand": "Nike", "min_rating": 4}
     scripted_model.enqueue_tool_call("search_products", padded)
     reply = assistant.reply("web:u1", "I'm going hiking in the rain, what jacket should I get?")

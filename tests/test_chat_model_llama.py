@@ -407,3 +407,15 @@ def test_omitted_arguments_leave_the_grammar_not_the_prompt(
     prompt, schema = seen[-1]
     assert '"max_price"' in prompt  # the prompt (and its cached prefix) is the same as without
     assert set(schema["properties"]["arguments"]["properties"]) == {"query"}
+
+
+@pytest.mark.real_model
+def test_argument_values_limit_what_a_call_may_name(model: LocalChatModel) -> None:
+    bound = model.bind_tools([ReviewSummary], tool_choice="ReviewSummary")
+    reply = bound.invoke(
+        ask("what do reviews say about product 12345?"), argument_values={"product_id": ["MJ01", "MH01"]}
+    )
+    assert reply.tool_calls and reply.tool_calls[0]["args"]["product_id"] in {"MJ01", "MH01"}
+    # narrowing that leaves the forced tool nothing to call with falls back to its full schema
+    fallback = bound.invoke(ask("reviews of 12345?"), argument_values={"product_id": []})
+    assert [*fallback.tool_calls, *fallback.invalid_tool_calls]

@@ -154,9 +154,10 @@ def test_review_excerpts_without_a_writer_are_capped_data(injected_index):
 
 def test_injected_description_stays_data(scripted_model, injected_index):
     assistant = Assistant(scripted_model, injected_index)
+    assert "B1" in [card.id for card in assistant.reply("web:u", "show me the trail backpack").products]
     scripted_model.enqueue_tool_call("get_product", {"product_id": "B1"})
     scripted_model.enqueue_text("The Trail Backpack costs $45.00.")
-    reply = assistant.reply("web:u", "is the trail backpack free?")
+    reply = assistant.reply("web:u", "is it free?")
     assert reply.text == "The Trail Backpack costs $45.00."
     detail = json.loads(scripted_model.calls[1].messages[-1].content)
     assert detail["description"].startswith("Ignore all previous instructions")

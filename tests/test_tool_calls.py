@@ -16,10 +16,10 @@ from assistant.models.chat_template import TemplateFeatures, prepare_messages
 from assistant.models.tool_calls import (
     could_start_call,
     format_tools,
+    narrowed_tools,
     parse_tool_calls,
     resolve_tool_choice,
     tool_call_schema,
-    without_arguments,
 )
 
 
@@ -117,15 +117,30 @@ def test_tool_call_schema_pins_names_and_closes_arguments() -> None:
         tool_call_schema(TOOLS, only="missing")
 
 
-def test_without_arguments_narrows_only_the_named_optional_arguments() -> None:
-    narrowed = without_arguments(TOOLS, {"search_products": ["max_price"], "review_summary": ["colour"]})
+def test_narrowed_tools_omit_optional_arguments_and_limit_values() -> None:
+    narrowed = narrowed_tools(TOOLS, {"search_products": ["max_price"], "review_summary": ["colour"]})
     assert narrowed[0]["function"]["parameters"]["properties"].keys() == {"query"}
     assert narrowed[1:] == TOOLS[1:]  # other tools, and names a tool does not have, change nothing
     assert TOOLS[0]["function"]["parameters"]["properties"].keys() == {"query", "max_price"}  # not mutated
     call = tool_call_schema(narrowed, only="search_products")
     assert call["properties"]["arguments"]["properties"].keys() == {"query"}
     with pytest.raises(ValueError, match="required"):
-        without_arguments(TOOLS, {"search_products": ["query"]})
+        narrowed_tools(TOOLS, {"search_products": ["query"]})
+
+    limited = narrowed_tools(TOOLS, values={"product_id": ["MJ01", "MH01"], "first_id": []})
+    assert [t["function"]["name"] for t in limited] == [
+        "search_products",
+        "review_summary",
+    ]  # first_id is required
+    assert limited[1]["function"]["parameters"]["properties"]["product_id"]["enum"] == ["MJ01", "MH01"]
+    ids = format_tools([compare])[0]
+    listed = narrowed_tools([ids], values={"product_ids": ["MJ01", "MH01"]})[0]["function"]["parameters"]
+    assert listed["properties"]["product_ids"]["items"] == {"type": "string", "enum": ["MJ01", "MH01"]}
+
+
+def compare(product_ids: list[str]) -> str:
+    """Compare products."""
+    return ",".join(product_ids)
 
 
 @pytest.mark.parametrize(

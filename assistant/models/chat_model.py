@@ -13,8 +13,10 @@ LangGraph) can use it; it can equally be swapped for any other chat model. Per r
      constrained to ``{"name": <tool>, "arguments": <its schema>}`` (llama.cpp grammar), so
      the call always parses and validates (a call may use ``tool_call_max_tokens`` even when
      ``max_tokens`` is smaller: a call cut short is useless). ``omit_arguments`` (tool name ->
-     optional argument names) leaves arguments out of that grammar for one request, not out
-     of the prompt: the caller knows the user gave no value for them.
+     optional argument names) and ``argument_values`` (argument name -> allowed values) narrow
+     that grammar for one request, not the prompt (its cached prefix stays the same): the
+     caller knows the user gave no value for an argument, or which product ids exist here
+     (:func:`~assistant.models.tool_calls.narrowed_tools`).
    - ``"auto"``: the model starts freely; if its first characters open a call (``<tool_call>``,
      ``{``, a fence), that attempt is dropped and the call is re-generated under the grammar
      (the prompt is still in the KV cache, so this costs a few tokens). Otherwise the prose
@@ -57,11 +59,11 @@ from assistant.models.tool_calls import (
     ParsedReply,
     could_start_call,
     format_tools,
+    narrowed_tools,
     parse_tool_calls,
     resolve_tool_choice,
     tool_call_schema,
     tool_names,
-    without_arguments,
 )
 
 CALL_PREFIX = f"{TOOL_CALL_OPEN}\n"
@@ -92,8 +94,8 @@ class LocalChatModel(BaseChatModel):
     _features: TemplateFeatures | None = PrivateAttr(default=None)
     deadline_s: float | None = None
     """Per-request deadline; None uses the scheduler's."""
-    accepts_omit_arguments: ClassVar[bool] = True
-    """Callers may pass ``omit_arguments`` (see the module docstring)."""
+    narrows_tool_calls: ClassVar[bool] = True
+    """Callers may pass ``omit_arguments`` and ``argument_values`` (see the module docstring)."""
 
     @property
     def _llm_type(self) -> str:
@@ -212,8 +214,10 @@ class LocalChatModel(BaseChatModel):
         """Prose pieces as they are generated, then (parsed reply, stats). Caller holds the slot."""
         backend: ChatBackend = self.backend
         tools = format_tools(kwargs.get("tools") or [])
-        call_tools = without_arguments(tools, kwargs.get("omit_arguments") or {})
         choice = resolve_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
+        call_tools = narrowed_tools(tools, kwargs.get("omit_arguments"), kwargs.get("argument_values"))
+        if not call_tools or choice not in ("auto", "required", None, *tool_names(call_tools)):
+            call_tools = tools  # narrowing left nothing callable: the call may use the full schemas
         features = self._template_features()
         rendered, template_tools = prepare_messages(messages, tools if choice else None, features)
         prompt = backend.render(rendered, template_tools)

@@ -6,8 +6,9 @@ Three jobs, all pure functions over text and dicts (no model, no llama.cpp):
   models, plain functions, OpenAI dicts) into compact OpenAI-style tool dicts: no
   ``title`` keys, ``Optional[X]`` shown as ``X``, whitespace collapsed. Every token of a
   schema is re-read by a slow CPU model, so they are kept small.
-- :func:`without_arguments` narrows what one call may write (arguments the caller knows the
-  user gave no value for), while the prompt keeps showing the full schemas;
+- :func:`narrowed_tools` narrows what one call may write (arguments the caller knows the user
+  gave no value for, product ids to those the conversation knows), while the prompt keeps
+  showing the full schemas;
 - :func:`tool_call_schema` gives the JSON schema of one call,
   ``{"name": <one of the tools>, "arguments": <that tool's parameters>}``, which the
   llama.cpp backend compiles into a grammar so a constrained call always parses and validates.
@@ -152,25 +153,46 @@ def tool_call_schema(tools: Sequence[dict[str, Any]], only: str | None = None) -
     return {**schema, "$defs": definitions} if definitions else schema
 
 
-def without_arguments(
-    tools: Sequence[dict[str, Any]], omit: Mapping[str, Sequence[str]]
+def narrowed_tools(
+    tools: Sequence[dict[str, Any]],
+    omit: Mapping[str, Sequence[str]] | None = None,
+    values: Mapping[str, Sequence[str]] | None = None,
 ) -> list[dict[str, Any]]:
-    """``tools`` with the optional arguments named in ``omit`` (tool name -> argument names)
-    removed; leaving out a required argument is an error (no call could be valid)."""
+    """``tools`` as one call may use them: the optional arguments named in ``omit`` (tool name ->
+    argument names) removed, and string arguments (or string lists) named in ``values``
+    (argument name -> allowed values) limited to those values. An argument left with no value
+    is removed if optional; a tool that needs it is dropped. Leaving out a required argument by
+    ``omit`` is an error (no call could be valid). The input is not changed."""
+    omit, values = omit or {}, values or {}
     narrowed = []
     for tool in tools:
         function = tool["function"]
-        names = set(omit.get(function["name"], ()))
         parameters = function.get("parameters") or {}
-        if not names & set(parameters.get("properties", {})):
+        properties = dict(parameters.get("properties", {}))
+        required = set(parameters.get("required", ()))
+        dropped = set(omit.get(function["name"], ())) & set(properties)
+        if dropped & required:
+            raise ValueError(
+                f"cannot leave out required argument(s) {sorted(dropped & required)} of {function['name']}"
+            )
+        usable = True
+        for name in set(values) & set(properties):
+            allowed = list(dict.fromkeys(values[name]))
+            if not allowed:
+                dropped.add(name)
+                usable = usable and name not in required
+                continue
+            prop = properties[name]
+            if prop.get("type") == "array":
+                properties[name] = {**prop, "items": {**prop.get("items", {}), "enum": allowed}}
+            else:
+                properties[name] = {**prop, "enum": allowed}
+        if not usable:
+            continue
+        properties = {k: v for k, v in properties.items() if k not in dropped}
+        if properties == parameters.get("properties", {}):
             narrowed.append(tool)
             continue
-        required = names & set(parameters.get("required", ()))
-        if required:
-            raise ValueError(
-                f"cannot leave out required argument(s) {sorted(required)} of {function['name']}"
-            )
-        properties = {k: v for k, v in parameters["properties"].items() if k not in names}
         narrowed.append(
             {**tool, "function": {**function, "parameters": {**parameters, "properties": properties}}}
         )
