@@ -3,8 +3,12 @@
 A LangGraph ``StateGraph`` over any LangChain chat model with ``bind_tools``:
 
 - ``route`` reads the message with rules (:mod:`assistant.intents`); an obvious request is
-  answered by :mod:`assistant.fast_path` without the model;
-- ``model`` calls the chat model with the role's tools and streams its text;
+  answered by :mod:`assistant.fast_path` without the model; otherwise the card of a product the
+  message points at ("is the first one warm enough?") is shown before the model runs;
+- ``model`` calls the chat model with the role's tools and streams its text; a model with a
+  grammar (``narrows_tool_calls``) gets, per turn, the filters the message gives no value for
+  (:mod:`assistant.argument_support`, left out of the call) and the product ids the
+  conversation knows (the only ones a call may name);
 - ``tools`` runs the requested tools (:mod:`tools.registry`); product cards are emitted as
   soon as a tool returns them, before any prose;
 - ``ground`` checks the model's final text against the session's tool results
