@@ -161,7 +161,7 @@ def build_graph(
             if narrows[0]:
                 known = _known_products(state, catalog)
                 runnable = runnable.bind(
-                    omit_arguments=_unsupported(state, catalog),
+                    omit_arguments=_unsupported(state, catalog, _stated_numbers(state)),
                     argument_values={"product_id": known, "product_ids": known},
                 )
             message = _stream(runnable, _model_input(state), writer)
@@ -196,7 +196,7 @@ def build_graph(
         results: list[BaseMessage] = []
         rendered: list[str] = []
         stated = _stated_numbers(state)
-        unsupported = _unsupported(state, catalog)
+        unsupported = _unsupported(state, catalog, stated)
         for call in call_message.tool_calls:
             args = {k: v for k, v in call["args"].items() if k not in unsupported.get(call["name"], ())}
             call = {**call, "args": stated_limits_only(call["name"], args, stated)}
@@ -329,16 +329,18 @@ def _known_products(state: AgentState, catalog: Catalog) -> list[str]:
     message types ("compare MH01 and MJ11"); the 1.5B model otherwise invents ids ("12345")
     or appends titles to them."""
     memory = SessionMemory.from_dict(state.get("memory"))
-    current = next(m for m in reversed(state["messages"]) if isinstance(m, HumanMessage))
-    typed = resolve_references(_text(current), memory, lambda pid: catalog.get(pid) is not None)
+    typed = resolve_references(_current_text(state), memory, lambda pid: catalog.get(pid) is not None)
     return list(dict.fromkeys([*typed, *(item["id"] for item in memory.shown), *memory.facts]))
 
 
-def _unsupported(state: AgentState, catalog: Catalog) -> dict[str, list[str]]:
+def _unsupported(state: AgentState, catalog: Catalog, stated: list[float | None]) -> dict[str, list[str]]:
     """Filters this turn's message gives no value for (:mod:`assistant.argument_support`)."""
-    messages = state["messages"]
-    current = next(m for m in reversed(messages) if isinstance(m, HumanMessage))
-    return unsupported_filters(_text(current), _stated_numbers(state), catalog.brands())
+    return unsupported_filters(_current_text(state), stated, catalog.brands())
+
+
+def _current_text(state: AgentState) -> str:
+    """The user's message of this turn."""
+    return _text(next(m for m in reversed(state["messages"]) if isinstance(m, HumanMessage)))
 
 
 def _end(state: AgentState, ctx: ToolContext, turn: dict[str, Any], results: list[BaseMessage], call: AIMessage, text: str) -> dict[str, Any]:  # fmt: skip

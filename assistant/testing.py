@@ -19,7 +19,8 @@ text in word chunks, tool calls and usage in the last chunk), ``bind_tools`` wit
 do with a real model. It checks what a real model with constrained decoding guarantees: a
 scripted tool call must name a tool bound in that call, carry its required arguments and
 no unknown ones, none that ``omit_arguments`` left out or ``argument_values`` do not allow,
-and respect ``tool_choice``; a violation is an ``AssertionError`` naming the call. Usage metadata counts words (each CJK character one), not tokenizer tokens.
+and respect ``tool_choice``; a violation is an ``AssertionError`` naming the call. Usage
+metadata counts words (each CJK character one), not tokenizer tokens.
 
 It deliberately does not imitate a model's wording, latency or mistakes: a test that needs a
 wrong tool call or a slow reply scripts one (``enqueue`` accepts any ``AIMessage``, a
