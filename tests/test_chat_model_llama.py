@@ -295,6 +295,27 @@ def test_concurrent_callers_are_served_one_at_a_time(backend: LlamaCppBackend) -
 
 
 @pytest.mark.real_model
+def test_forward_passes_run_on_one_thread_whichever_thread_asks(
+    backend: LlamaCppBackend, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    model = LocalChatModel(backend=backend, max_tokens=4)
+    evaluate = backend.llm.eval
+    computed_on: set[str] = set()
+
+    def recording(tokens: list[int]) -> None:
+        computed_on.add(threading.current_thread().name)
+        evaluate(tokens)
+
+    monkeypatch.setattr(backend.llm, "eval", recording)
+    model.invoke(ask("Say a word about tents."))  # from this thread
+    worker = threading.Thread(target=model.invoke, args=(ask("Say a word about boots."),))
+    worker.start()
+    worker.join()
+    assert len(computed_on) == 1
+    assert threading.current_thread().name not in computed_on and worker.name not in computed_on
+
+
+@pytest.mark.real_model
 def test_full_queue_answers_busy(backend: LlamaCppBackend) -> None:
     model = LocalChatModel(backend=backend, max_tokens=64, scheduler=GenerationScheduler(max_waiting=0))
     stream = cast(Generator[AIMessageChunk, None, None], model.stream(ask("Tell me about tents.")))
