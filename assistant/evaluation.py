@@ -59,6 +59,8 @@ class Outcome:
     by_model: bool
     seconds: float
     first_card: float | None
+    text: str = ""
+    first_tool: str | None = None  # the first tool the turn called
 
 
 def conversations() -> list[list[Turn]]:
@@ -155,9 +157,10 @@ def _one_turn(
         reply = None
     seconds = time.perf_counter() - started
     if reply is None:
-        return Outcome(
-            False, False, False if turn.tool != "any" else None, False, False, seconds, first_card
-        ), shown
+        failed = Outcome(
+            False, False, False if turn.tool != "any" else None, False, False, seconds, first_card, text
+        )
+        return failed, shown
     memory = assistant.memory(turn.session)
     facts = memory.get("facts") or {}
     numbers = [n for message in said for n in numbers_in(message)] + search_limits(memory.get("last_search"))
@@ -170,6 +173,8 @@ def _one_turn(
         by_model=reply.path == "model",
         seconds=seconds,
         first_card=first_card,
+        text=text,
+        first_tool=reply.tool_calls[0].name if reply.tool_calls else None,
     )
     return outcome, [card["id"] for card in memory.get("shown") or []] or shown
 
@@ -235,6 +240,7 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "card_p95": _quantile(cards, 0.95),
         "model_p50": _quantile([o.seconds for o in outcomes if o.by_model], 0.5),
         "model_p95": _quantile([o.seconds for o in outcomes if o.by_model], 0.95),
+        "slowest": sorted(outcomes, key=lambda o: o.seconds, reverse=True)[:SLOWEST],
     }
 
 
@@ -246,12 +252,25 @@ def _quantile(values: list[float], q: float) -> float | None:
     return round(statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1], 3)
 
 
+SLOWEST = 3  # turns listed under the table per set
 COLUMNS = (
     ("turns", "turns"), ("no_error", "no error %"), ("grounded", "grounded %"), ("right_tool", "right tool %"),
     ("language", "language match %"), ("by_model", "by model %"), ("p50", "turn p50 s"), ("p95", "turn p95 s"),
     ("card_p50", "first card p50 s"), ("card_p95", "first card p95 s"),
     ("model_p50", "model turn p50 s"), ("model_p95", "model turn p95 s"),
 )  # fmt: skip
+
+
+def slowest_turns(rows: list[tuple[str, str, dict[str, Any]]]) -> str:
+    """A markdown list of the slowest turns of each shipped row: what sets its p95."""
+    lines = []
+    for name, config, metrics in rows:
+        if config.startswith("shipped:"):
+            turns = "; ".join(
+                f"{o.seconds:.1f} s {o.text[:60]!r} ({o.first_tool or 'no tool'})" for o in metrics["slowest"]
+            )
+            lines.append(f"- {name}: {turns}")
+    return "Slowest turns (shipped):\n\n" + "\n".join(lines) if lines else ""
 
 
 def table(rows: list[tuple[str, str, dict[str, Any]]]) -> str:

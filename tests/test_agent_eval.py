@@ -11,6 +11,7 @@ from assistant.evaluation import (
     evaluate,
     routing_turns,
     run_turns,
+    slowest_turns,
     summarize,
     table,
     webshop_turns,
@@ -45,6 +46,9 @@ def test_conversations_through_the_rules_and_a_scripted_model(demo_index):
     assert metrics["no_error"] == 100 and metrics["grounded"] == 100 and metrics["language"] == 100
     assert metrics["right_tool"] >= 90
     assert 0 < metrics["by_model"] < 50
+    slowest = metrics["slowest"]
+    assert len(slowest) == 3 and slowest[0].seconds >= slowest[1].seconds >= slowest[2].seconds
+    assert max(o.seconds for o in outcomes) == slowest[0].seconds and slowest[0].text
 
 
 def test_metrics_catch_a_wrong_tool(demo_index):
@@ -78,3 +82,5 @@ def test_baseline_rows_use_the_same_turns(demo_index):
     assert rows[2][2]["by_model"] == 100 and rows[1][2]["turns"] == rows[2][2]["turns"] == 3
     markdown = table(rows)
     assert markdown.count("\n") == 4 and "| routing | baseline: model only, first 3 turns | 3 |" in markdown
+    listed = slowest_turns(rows)
+    assert listed.count("\n- routing: ") == 1 and listed.count(" s '") == 3  # shipped row only

@@ -2,7 +2,7 @@
 
 Prints, and writes to ``--out`` (markdown), per set: turns without error, grounded-reply rate,
 right-tool rate, reply-language match, share answered by the model, latency p50/p95 per turn
-and to the first product card; with the model-only baseline (no rules, the model writes every
+and to the first product card, and the slowest turns; with the model-only baseline (no rules, the model writes every
 reply) on the first turns of each set in the same run (``--baseline-turns``, 0 to skip). The
 chat model is warmed up first, as the servers do when they start. Sessions live in memory for the run. See
 :mod:`assistant.evaluation` for the sets.
@@ -40,7 +40,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from assistant.assistant import Assistant
     from assistant.config import load_settings
-    from assistant.evaluation import conversations, evaluate, routing_turns, table, webshop_turns
+    from assistant.evaluation import (
+        conversations,
+        evaluate,
+        routing_turns,
+        slowest_turns,
+        table,
+        webshop_turns,
+    )
     from assistant.loading import IndexMissingError, lazy_analyzer, load_catalog
     from assistant.models.loader import load_chat_model
 
@@ -77,11 +84,9 @@ def run(args: argparse.Namespace) -> int:
     rows = []
     for row in evaluate(make, sets, baseline_turns=args.baseline_turns):
         rows.append(row)  # the report is rewritten after every row: a long run that is stopped keeps its rows
-        _write(
-            args.out,
-            _header(args, names, settings, catalog, time.perf_counter() - started) + table(rows) + "\n",
-        )
-    print(table(rows))
+        body = f"{table(rows)}\n\n{slowest_turns(rows)}\n"
+        _write(args.out, _header(args, names, settings, catalog, time.perf_counter() - started) + body)
+    print(body)
     print(f"\nwritten to {args.out}")
     return 0
 
