@@ -19,6 +19,7 @@ text in word chunks, tool calls and usage in the last chunk), ``bind_tools`` wit
 do with a real model. It checks what a real model with constrained decoding guarantees: a
 scripted tool call must name a tool bound in that call, carry its required arguments and
 no unknown ones, none that ``omit_arguments`` left out or ``argument_values`` do not allow,
+none longer or shorter than ``argument_schemas`` bound,
 and respect ``tool_choice``; a violation is an ``AssertionError`` naming the call. Usage
 metadata counts words (each CJK character one), not tokenizer tokens.
 
@@ -96,8 +97,9 @@ class ScriptedChatModel(BaseChatModel):
     """How many words (with their trailing whitespace) each streamed chunk carries."""
     model_name: str = "scripted"
     narrows_tool_calls: bool = True
-    """Take ``omit_arguments`` and ``argument_values`` as :class:`~assistant.models.LocalChatModel`
-    does (a scripted call must keep to them); False stands for a model without a grammar."""
+    """Take ``omit_arguments``, ``argument_values`` and ``argument_schemas`` as
+    :class:`~assistant.models.LocalChatModel` does (a scripted call must keep to them; of a
+    schema, its counts and lengths are checked); False stands for a model without a grammar."""
 
     _script: _Script = PrivateAttr(default_factory=_Script)
 
@@ -395,6 +397,23 @@ def _check_tool_calls(reply: AIMessage, call: ScriptedCall) -> None:
                 raise AssertionError(
                     f"{where} calls {name!r} with {arg}={outside}, outside the call's argument_values"
                 )
+        for arg, schema in call.kwargs.get("argument_schemas", {}).items():
+            if arg in tool_call["args"] and not _fits(tool_call["args"][arg], schema):
+                raise AssertionError(
+                    f"{where} calls {name!r} with {arg}={tool_call['args'][arg]!r}, outside the "
+                    f"counts or lengths of the call's argument_schemas ({schema})"
+                )
+
+
+def _fits(value: Any, schema: dict[str, Any]) -> bool:
+    """Whether ``value`` keeps to the item counts and string lengths of ``schema``."""
+    if isinstance(value, list):
+        return schema.get("minItems", 0) <= len(value) <= schema.get("maxItems", len(value)) and all(
+            _fits(item, schema.get("items", {})) for item in value
+        )
+    if isinstance(value, str):
+        return schema.get("minLength", 0) <= len(value) <= schema.get("maxLength", len(value))
+    return True
 
 
 def _text_of(message: BaseMessage) -> str:

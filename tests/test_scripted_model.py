@@ -36,6 +36,15 @@ def get_product(product_id: str) -> str:
     return f"product {product_id}"
 
 
+def compare_products(product_ids: list[str]) -> str:
+    """Compare products.
+
+    Args:
+        product_ids: the products' ids
+    """
+    return ",".join(product_ids)
+
+
 def test_text_replies_come_in_order_and_every_call_is_recorded() -> None:
     model = ScriptedChatModel(["first", "second"])
     assert model.invoke("hello").content == "first"
@@ -104,6 +113,20 @@ def test_tool_arguments_must_fit_the_schema() -> None:
     model = ScriptedChatModel().enqueue_tool_call("get_product", {"id": "MH01"})
     with pytest.raises(AssertionError, match=r"missing required: \['product_id'\], unknown: \['id'\]"):
         model.bind_tools([get_product]).invoke("hi")
+
+
+def test_tool_arguments_must_keep_to_the_calls_argument_schemas() -> None:
+    bounds = {"product_ids": {"type": "array", "maxItems": 2, "items": {"type": "string", "maxLength": 4}}}
+    model = ScriptedChatModel()
+    bound = model.bind_tools([compare_products]).bind(argument_schemas=bounds)
+    model.enqueue_tool_call("compare_products", {"product_ids": ["MH01", "MJ01"]})
+    assert bound.invoke("compare").tool_calls[0]["args"] == {"product_ids": ["MH01", "MJ01"]}
+    for ids in (["MH01", "MJ01", "WS07"], ["MH01-long"]):
+        model.enqueue_tool_call("compare_products", {"product_ids": ids})
+        with pytest.raises(
+            AssertionError, match="outside the counts or lengths of the call's argument_schemas"
+        ):
+            bound.invoke("compare")
 
 
 @pytest.mark.parametrize(

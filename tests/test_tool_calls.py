@@ -138,6 +138,16 @@ def test_narrowed_tools_omit_optional_arguments_and_limit_values() -> None:
     assert listed["properties"]["product_ids"]["items"] == {"type": "string", "enum": ["MJ01", "MH01"]}
 
 
+def test_narrowed_tools_take_the_calls_argument_schemas() -> None:
+    bounds = {"type": "array", "minItems": 2, "maxItems": 2, "items": {"type": "string", "maxLength": 60}}
+    ids = format_tools([compare])[0]
+    narrowed = narrowed_tools([ids], schemas={"product_ids": bounds, "not_an_argument": {"type": "string"}})
+    assert narrowed[0]["function"]["parameters"]["properties"] == {"product_ids": bounds}
+    assert ids["function"]["parameters"]["properties"]["product_ids"] != bounds  # not mutated
+    call = tool_call_schema(narrowed, only="compare")
+    assert call["properties"]["arguments"]["properties"]["product_ids"]["maxItems"] == 2
+
+
 def compare(product_ids: list[str]) -> str:
     """Compare products."""
     return ",".join(product_ids)

@@ -13,10 +13,11 @@ LangGraph) can use it; it can equally be swapped for any other chat model. Per r
      constrained to ``{"name": <tool>, "arguments": <its schema>}`` (llama.cpp grammar), so
      the call always parses and validates (a call may use ``tool_call_max_tokens`` even when
      ``max_tokens`` is smaller: a call cut short is useless). ``omit_arguments`` (tool name ->
-     optional argument names) and ``argument_values`` (argument name -> allowed values) narrow
-     that grammar for one request, not the prompt (its cached prefix stays the same): the
-     caller knows the user gave no value for an argument, or which product ids exist here
-     (:func:`~assistant.models.tool_calls.narrowed_tools`).
+     optional argument names), ``argument_values`` (argument name -> allowed values) and
+     ``argument_schemas`` (argument name -> JSON schema) narrow that grammar for one request,
+     not the prompt (its cached prefix stays the same): the caller knows the user gave no
+     value for an argument, which product ids exist here, or how many items of what length
+     this call wants (:func:`~assistant.models.tool_calls.narrowed_tools`).
    - ``"auto"``: the model starts freely; if its first characters open a call (``<tool_call>``,
      ``{``, a fence), that attempt is dropped and the call is re-generated under the grammar
      (the prompt is still in the KV cache, so this costs a few tokens). Otherwise the prose
@@ -95,7 +96,8 @@ class LocalChatModel(BaseChatModel):
     deadline_s: float | None = None
     """Per-request deadline; None uses the scheduler's."""
     narrows_tool_calls: ClassVar[bool] = True
-    """Callers may pass ``omit_arguments`` and ``argument_values`` (see the module docstring)."""
+    """Callers may pass ``omit_arguments``, ``argument_values`` and ``argument_schemas`` (see the
+    module docstring)."""
 
     @property
     def _llm_type(self) -> str:
@@ -215,7 +217,9 @@ class LocalChatModel(BaseChatModel):
         backend: ChatBackend = self.backend
         tools = format_tools(kwargs.get("tools") or [])
         choice = resolve_tool_choice(kwargs.get("tool_choice"), tool_names(tools))
-        call_tools = narrowed_tools(tools, kwargs.get("omit_arguments"), kwargs.get("argument_values"))
+        call_tools = narrowed_tools(
+            tools, kwargs.get("omit_arguments"), kwargs.get("argument_values"), kwargs.get("argument_schemas")
+        )
         if not call_tools or choice not in ("auto", "required", None, *tool_names(call_tools)):
             call_tools = tools  # narrowing left nothing callable: the call may use the full schemas
         features = self._template_features()

@@ -157,18 +157,22 @@ def narrowed_tools(
     tools: Sequence[dict[str, Any]],
     omit: Mapping[str, Sequence[str]] | None = None,
     values: Mapping[str, Sequence[str]] | None = None,
+    schemas: Mapping[str, dict[str, Any]] | None = None,
 ) -> list[dict[str, Any]]:
     """``tools`` as one call may use them: the optional arguments named in ``omit`` (tool name ->
-    argument names) removed, and string arguments (or string lists) named in ``values``
-    (argument name -> allowed values) limited to those values. An argument left with no value
-    is removed if optional; a tool that needs it is dropped. Leaving out a required argument by
-    ``omit`` is an error (no call could be valid). The input is not changed."""
-    omit, values = omit or {}, values or {}
+    argument names) removed, the arguments named in ``schemas`` (argument name -> JSON schema)
+    given that schema (this call's bounds: "exactly 2 variants of at most 60 characters"), and
+    string arguments (or string lists) named in ``values`` (argument name -> allowed values)
+    limited to those values. An argument left with no value is removed if optional; a tool
+    that needs it is dropped. Leaving out a required argument by ``omit`` is an error (no call
+    could be valid). The input is not changed."""
+    omit, values, schemas = omit or {}, values or {}, schemas or {}
     narrowed = []
     for tool in tools:
         function = tool["function"]
         parameters = function.get("parameters") or {}
         properties = dict(parameters.get("properties", {}))
+        properties |= {name: schema for name, schema in schemas.items() if name in properties}
         required = set(parameters.get("required", ()))
         dropped = set(omit.get(function["name"], ())) & set(properties)
         if dropped & required:
