@@ -57,10 +57,10 @@ def test_warm_up_reads_the_prompt_start_once(qwen, demo_index):
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_after_warm_up_a_first_summary_reads_little_more_than_its_facts(qwen, demo_index, lang):
+def test_after_warm_up_a_first_summary_or_copy_reads_little_more_than_its_facts(qwen, demo_index, lang):
     from langchain_core.messages import HumanMessage
 
-    from tools import description_summary, review_summary
+    from tools import description_summary, promo_copy, review_summary
     from tools.review_selection import ShownReview
 
     Assistant(qwen, demo_index).warm_up()
@@ -68,6 +68,7 @@ def test_after_warm_up_a_first_summary_reads_little_more_than_its_facts(qwen, de
     for module, prompt in [
         (description_summary, [HumanMessage("<facts>\nChaz Kangeroo Hoodie\n</facts>")]),
         (review_summary, review_summary.build_messages(reviews, 2, lang, "Chaz Kangeroo Hoodie")[1:]),
+        (promo_copy, [HumanMessage("Write one short slogan.\n<facts>\nChaz Kangeroo Hoodie\n</facts>")]),
     ]:
         start, tools = module.prompt_start(lang)
         if module is review_summary:

@@ -15,13 +15,15 @@ BAG = Product(
     brand="Luma",
     price=34.0,
     currency="USD",
-    attributes={"material": "Polyester", "volume": "26 L"},
+    attributes={"material": "Polyester|Nylon", "volume": "26 L", "eco_collection": "No", "sale": "Yes"},
 )
 
 
 def test_facts_hold_what_copy_may_use():
     facts = product_facts(BAG, ["roomy main compartment"])
     assert "price: 34 USD" in facts and "volume: 26 L" in facts and "review highlight: roomy" in facts
+    assert "material: Polyester, Nylon" in facts and "sale: Yes" in facts
+    assert "eco" not in facts  # a flag that is not set is nothing to sell
 
 
 def test_check_flags_invented_numbers_and_claims_only():
@@ -67,9 +69,29 @@ def test_write_copy_checks_each_variant(scripted_model: ScriptedChatModel):
     assert variants[2].text == "Built for the gym." and "number 3 is not in the facts" in variants[2].problems
     call = scripted_model.last_call
     assert call.tool_choice == TOOL_NAME
-    schema = call.tools[0]["function"]["parameters"]["properties"]["variants"]
-    assert schema["minItems"] == schema["maxItems"] == 3 and schema["items"]["maxLength"] == 300
-    assert "playful" in str(call.messages[0].content) and "<facts>" in str(call.messages[1].content)
+    bounds = call.kwargs["argument_schemas"]["variants"]
+    assert bounds["minItems"] == bounds["maxItems"] == 3 and bounds["items"]["maxLength"] == 300
+    request = str(call.messages[1].content)
+    assert "playful" in request and request.index("playful") < request.index("<facts>")
+
+
+def test_every_request_in_a_language_starts_with_the_same_prompt(scripted_model: ScriptedChatModel):
+    for _ in range(2):
+        scripted_model.enqueue_tool_call(TOOL_NAME, {"variants": ["Sporty and roomy."]})
+    write_copy(BAG, scripted_model, format="slogan", tone="premium")
+    write_copy(BAG, scripted_model, format="post", n=1, channel="Telegram")
+    first, second = scripted_model.calls
+    assert first.tools == second.tools and first.messages[0] == second.messages[0]
+    assert first.kwargs["argument_schemas"] != second.kwargs["argument_schemas"]
+
+
+def test_a_model_without_a_grammar_sees_the_bounds_in_the_tool():
+    model = ScriptedChatModel(narrows_tool_calls=False)
+    model.enqueue_tool_call(TOOL_NAME, {"variants": ["Sporty and roomy.", "Ready for the gym."]})
+    variants = write_copy(BAG, model, format="slogan", n=2)
+    schema = model.last_call.tools[0]["function"]["parameters"]["properties"]["variants"]
+    assert schema["maxItems"] == 2 and schema["items"]["maxLength"] == 60
+    assert "argument_schemas" not in model.last_call.kwargs and len(variants) == 2
 
 
 def test_unrepairable_variant_is_rejected(scripted_model: ScriptedChatModel):
@@ -127,4 +149,4 @@ def test_chinese_copy_is_asked_for_in_chinese_and_copy_in_another_language_is_re
     assert good.ok and good.text == "耐用的健身包，容量26 L。"
     assert not english.ok and english.problems == ("not written in zh",)
     system, user = (str(m.content) for m in scripted_model.last_call.messages)
-    assert "简体中文" in system and "语气高端" in system and user.endswith("请用简体中文写文案。")
+    assert "简体中文" in system and "语气高端" in user and user.endswith("请用简体中文写文案。")

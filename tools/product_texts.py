@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from index.schema import Product, Review
-from tools import description_summary, review_summary
+from tools import description_summary, promo_copy, review_summary
 from tools.description_summary import (
     DescriptionSummary,
     extractive_summary,
@@ -76,15 +76,16 @@ class ProductTexts:
             return self._model
 
     def warm_up(self) -> int:
-        """Have the model read the fixed start of the review and description summary prompts
-        (English and Chinese) now, where it can: a shopper's first summary then reads only the
-        product's facts or reviews (~6 s less each on two cores). Returns prompt tokens read."""
+        """Have the model read the fixed start of the review summary, description summary and
+        promo copy prompts (English and Chinese) now, where it can: a first summary or copy then
+        reads only the product's facts or reviews (3-6 s less each on two cores). Returns
+        prompt tokens read."""
         warm = getattr(self.model(), "warm_up", None)
         if warm is None:
             return 0
         starts = [
             module.prompt_start(lang)
-            for module in (description_summary, review_summary)
+            for module in (description_summary, review_summary, promo_copy)
             for lang in ("en", "zh")
         ]
         return sum(int(warm(messages, tools)) for messages, tools in starts)
