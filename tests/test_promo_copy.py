@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from assistant.testing import ScriptedChatModel
@@ -24,6 +26,8 @@ def test_facts_hold_what_copy_may_use():
     assert "price: 34 USD" in facts and "volume: 26 L" in facts and "review highlight: roomy" in facts
     assert "material: Polyester, Nylon" in facts and "sale: Yes" in facts
     assert "eco" not in facts  # a flag that is not set is nothing to sell
+    flags = product_facts(dataclasses.replace(BAG, attributes={"lined": False, "pockets": 0}))
+    assert "lined" not in flags and "pockets: 0" in flags
 
 
 def test_check_flags_invented_numbers_and_claims_only():

@@ -52,7 +52,7 @@ _ZH_FORMATS = {
 }
 _ZH_TONES = {"friendly": "亲切", "premium": "高端", "playful": "活泼", "technical": "专业"}
 TOOL_NAME = "PromoCopy"
-_NEGATIVE = {"no", "false"}  # attribute values that are flags not set
+_NEGATIVE = {"no", "false"}  # attribute values of flags that are not set (False included)
 SYSTEM = {
     "en": (
         "You write promotional copy for an online shop. Use only the facts between <facts> tags; "
@@ -98,7 +98,7 @@ def product_facts(product: Product, highlights: Sequence[str] = ()) -> str:
     lines += [
         f"{key.replace('_', ' ')}: {_value(value)}"
         for key, value in product.attributes.items()
-        if value not in (None, "", [], False) and str(value).lower() not in _NEGATIVE
+        if value not in (None, "", []) and str(value).lower() not in _NEGATIVE
     ]
     if product.description:
         lines.append(f"description: {product.description[:3000]}")
