@@ -283,7 +283,7 @@ def test_promo_copy_format_and_tone_come_from_the_request_and_facts_are_checked(
     )
     reply = assistant.reply("web:shop", "give me 2 premium slogans for the second one", role="merchant")
     call = scripted_model.last_call
-    assert call.tool_choice == "PromoCopy" and "premium" in str(call.messages[0].content)
+    assert call.tool_choice == "PromoCopy" and "premium" in str(call.messages[1].content)
     assert reply.tool_calls[0].args["format"] == "slogan" and reply.tool_calls[0].args["tone"] == "premium"
     assert shown[1].title in reply.text and "Quiet luxury" in reply.text and "50%" not in reply.text
     scripted_model.enqueue_tool_call("PromoCopy", {"variants": ["全场包邮！"]})
@@ -402,7 +402,7 @@ def test_copy_in_another_language_than_the_merchants(assistant, scripted_model):
     scripted_model.enqueue_tool_call("PromoCopy", {"variants": ["温暖的连帽衫。"]})
     reply = assistant.reply("web:shop", "用英文给第一个写一段促销文案", role="merchant")
     assert reply.tool_calls[0].args["language"] == "en"
-    assert "in English" in str(scripted_model.last_call.messages[0].content)
+    assert "in English" in str(scripted_model.last_call.messages[1].content)
     assert reply.text.startswith(f"【{shown[0].title}】") and "草稿" in reply.text  # Chinese copy rejected
 
 

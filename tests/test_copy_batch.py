@@ -74,7 +74,7 @@ def test_one_row_per_variant_with_the_fact_check(tmp_path, scripted_model):
 
 def test_a_failing_product_gets_an_error_row_and_the_batch_goes_on(tmp_path, scripted_model):
     scripted_model.enqueue(GenerationTimeoutError("the generation took longer than 60 s"))
-    scripted_model.enqueue_tool_call(TOOL_NAME, {"variants": []})  # a reply without variants
+    scripted_model.enqueue(ValueError(f"the model did not call {TOOL_NAME} with variants"))
     reply(scripted_model, "水壶，59 元。")
     out = tmp_path / "copy.csv"
     summary = write_copy_batch(PRODUCTS, scripted_model, out, lang="zh", progress=False)

@@ -202,7 +202,7 @@ def test_promo_copy_tool_writes_checked_variants_per_product(demo_index, scripte
     first, second = result["copies"]
     assert first["variants"] == ["A hoodie for cool runs."] and first["rejected"] == 1
     assert second["product_id"] == "MJ01" and "error" in second  # one failure loses nothing else
-    assert "playful" in str(scripted_model.calls[0].messages[0].content)
+    assert "playful" in str(scripted_model.calls[0].messages[1].content)
     assert {"MH01", "MJ01"} <= set(ctx.memory.facts)
     with pytest.raises(ToolError, match="at most 3 products"):
         write_promo_copy(ctx, ["MH01", "MH02", "MH03", "MJ01"])

@@ -100,9 +100,9 @@ def test_promo_copy_reports_the_fact_check_of_each_variant(assistant, scripted_m
     assert "number 50 is not in the facts" in repaired["problems"]
     assert not rejected["ok"] and "claim 'warranty' is not in the facts" in rejected["problems"]
     call = scripted_model.last_call
-    schema = call.tools[0]["function"]["parameters"]["properties"]["variants"]
-    assert schema["minItems"] == schema["maxItems"] == 3
-    assert "very playful tone" in str(call.messages[0].content)
+    bounds = call.kwargs["argument_schemas"]["variants"]
+    assert bounds["minItems"] == bounds["maxItems"] == 3
+    assert "very playful tone" in str(call.messages[1].content)
     json.dumps(result)  # JSON-able as promised
 
 
