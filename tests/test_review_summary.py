@@ -10,7 +10,7 @@ from assistant.testing import ScriptedChatModel
 from index.embedders import HashingEmbedder
 from index.schema import Review
 from tools.review_selection import estimate_tokens, select_reviews
-from tools.review_summary import TOOL_NAME, SummaryError, summarize_reviews
+from tools.review_summary import TOOL_NAME, VERDICT_CHARS, SummaryError, summarize_reviews
 
 REVIEWS = [
     Review("a-1", "p1", "The battery lasts two full days, great battery life.", 5),
@@ -104,6 +104,24 @@ def test_one_review(scripted_model: ScriptedChatModel):
     scripted_model.enqueue_tool_call(TOOL_NAME, draft(pros=[("Bright sharp screen", ["r1"])]))
     summary = summarize_reviews([REVIEWS[1]], scripted_model)
     assert summary.pros[0].review_ids == ("a-2",)
+
+
+@pytest.mark.parametrize(
+    ("verdict", "shown"),
+    [
+        (
+            "Warm and light. " * 18 + "If it is really cold you can easily add a",
+            "Warm and light. " * 17 + "Warm and light.",
+        ),
+        ("很暖和。" * 74 + "如果天气很冷可以", "很暖和。" * 74),
+        ("Warm and light, " * 19 + "and", "Warm and light, " * 19 + "and"),  # no full sentence to keep
+        ("Warm and light. Cheap too", "Warm and light. Cheap too"),  # not cut by the cap: as written
+    ],
+)
+def test_a_verdict_cut_at_the_cap_ends_at_its_last_full_sentence(scripted_model, verdict, shown):
+    scripted_model.enqueue_tool_call(TOOL_NAME, draft(verdict=verdict[:VERDICT_CHARS]))
+    lang = "zh" if "。" in verdict else "en"
+    assert summarize_reviews(REVIEWS, scripted_model, lang=lang).verdict == shown.strip()[:VERDICT_CHARS]
 
 
 def test_reply_without_summary_is_an_error(scripted_model: ScriptedChatModel):

@@ -41,8 +41,10 @@ from tools.review_selection import ReviewLike, ShownReview, select_reviews
 
 SummaryLang = Literal["en", "zh"]
 TOOL_NAME = "SummaryDraft"
-PROMPT_VERSION = 3  # part of the cache key: a new prompt writes new summaries
+PROMPT_VERSION = 4  # part of the cache key: a new prompt writes new summaries
 MAX_POINTS = 3  # pros, cons each; disagreements get fewer
+VERDICT_CHARS = 300  # the grammar's cap; a verdict cut there ends at its last full sentence
+_SENTENCE_END = re.compile(r"[.!?](?=\s|$)|[。！？]")  # "2.5 of 5" is not an end
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 _TERM = re.compile(r"[a-z0-9]{4,}")
 _STOP = frozenset(
@@ -178,7 +180,7 @@ def summary_tool(labels: Sequence[str]) -> dict[str, Any]:
                 "properties": {
                     "verdict": {
                         "type": "string",
-                        "maxLength": 300,
+                        "maxLength": VERDICT_CHARS,
                         "description": "two or three sentences: what most reviewers think overall",
                     },
                     "pros": points("what reviewers like", MAX_POINTS),
@@ -270,6 +272,7 @@ def summarize_reviews(
     bound = model.bind_tools([summary_tool([r.label for r in shown])], tool_choice=TOOL_NAME)
     reply = bound.invoke(build_messages(shown, len(reviews), lang, product))
     draft = _read_draft(reply)
+    draft["verdict"] = _whole_sentences(draft["verdict"])
     if not in_language(str(draft["verdict"]), lang):
         raise SummaryError(f"the model wrote the verdict in another language than {_LANG_NAMES[lang]}")
     for name in ("pros", "cons", "disagreements"):  # a point in the wrong language is left out
@@ -278,6 +281,16 @@ def summarize_reviews(
             i for i in items if not isinstance(i, dict) or in_language(str(i.get("text", "")), lang)
         ]
     return _check_citations(draft, shown, embedder, lang, len(reviews))
+
+
+def _whole_sentences(verdict: str) -> str:
+    """A verdict the grammar cut at :data:`VERDICT_CHARS` ("... you can easily add a"), up to
+    its last full sentence; any other verdict as written."""
+    verdict = verdict.strip()
+    if len(verdict) < VERDICT_CHARS - 1:
+        return verdict
+    ends = [match.end() for match in _SENTENCE_END.finditer(verdict)]
+    return verdict[: ends[-1]] if ends else verdict
 
 
 def _read_draft(reply: Any) -> dict[str, Any]:
