@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from tools.cards import as_data
+from tools.cards import as_data, attribute_text
 from tools.context import SessionMemory, ToolContext, ToolRefused
 from tools.product_texts import ProductTexts
 from tools.registry import args_model, call_tool, schema
@@ -264,3 +264,20 @@ def test_placeholder_values_of_optional_arguments_mean_not_given(ctx):
     assert call_tool(SHOPPER_TOOLS, "search_products", chinese, ctx)["results"] == plain["results"]
     with pytest.raises(ToolError, match="query is empty"):
         call_tool(SHOPPER_TOOLS, "search_products", {"query": ""}, ctx)
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("Cotton|Polyester", "Cotton, Polyester"),
+        (["Red", "Blue"], "Red, Blue"),
+        (0, "0"),
+        ("Yes", "Yes"),
+        ("No", ""),
+        ("n/a", ""),
+        (False, ""),
+        (None, ""),
+    ],
+)
+def test_attribute_text_writes_values_as_prose_and_unset_flags_as_nothing(value, text):
+    assert attribute_text(value) == text

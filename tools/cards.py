@@ -23,6 +23,7 @@ from typing import Any
 from index.schema import Filters, Product
 
 KEY_ATTRIBUTES = ("material", "color", "colour", "size", "climate", "activity", "style", "gender")
+_UNSET = frozenset(("", "no", "false", "none", "n/a"))  # attribute values that state nothing
 _CONTROL = re.compile(r"<\|[^|>]*\|>|</?tool_call>|</?tool_response>|</?data>|```", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9]+|[\u4e00-\u9fff]", re.IGNORECASE)
 # fmt: off
@@ -60,13 +61,24 @@ def options(product: Product) -> dict[str, list[str]]:
     }
 
 
+def attribute_text(value: Any) -> str:
+    """An attribute value as prose (lists and catalog "a|b" values as "a, b"); "" for a value
+    that states nothing: empty, or a flag that is not set ("No", "false", "n/a", False)."""
+    if isinstance(value, list | tuple):
+        value = ", ".join(str(item) for item in value)
+    if value is None or value is False:
+        return ""
+    text = re.sub(r"\s*[|\n]\s*", ", ", str(value)).strip(" ,")
+    return "" if text.lower() in _UNSET else text
+
+
 def key_attributes(product: Product, limit: int = 3) -> dict[str, str]:
     """A few short attributes worth showing (declared attributes first, then options)."""
     picked: dict[str, str] = {}
     for name in KEY_ATTRIBUTES:
-        value = product.attributes.get(name)
-        if value not in (None, "", "No"):
-            picked[name] = as_data(re.sub(r"\s*[|\n]\s*", ", ", str(value)), 40)
+        shown = attribute_text(product.attributes.get(name))
+        if shown:
+            picked[name] = as_data(shown, 40)
     for name, values in options(product).items():
         picked.setdefault(name, as_data(", ".join(values), 40))
     return dict(list(picked.items())[:limit])

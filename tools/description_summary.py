@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal
 
 from index.schema import Product
-from tools.cards import as_data, clean_data, key_attributes
+from tools.cards import as_data, attribute_text, clean_data, key_attributes
 from tools.clauses import detect_language, in_language
 from tools.forced_call import forced_list
 from tools.promo_copy import check_copy, repair
@@ -75,7 +75,6 @@ _BULLET_MARK = re.compile(r"[•▪●◦‣]")  # a bullet starts a line, even 
 _BULLET = re.compile(r"^(?:[·*\-–—]|\d{1,2}[.)])\s+")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=\S)|(?<=[。！？])")
 _CJK_END = ("。", "！", "？", "；", "：", "…")
-_NO = frozenset(("", "no", "false", "none", "n/a"))
 _CLAIM_PAIRS = (  # (English words, Chinese words) that back each other in the fact check
     (("waterproof",), ("防水",)),
     (("organic",), ("有机",)),
@@ -161,21 +160,13 @@ def summary_facts(product: Product) -> str:
     lines = [f"title: {product.title}"]
     lines += [f"{name}: {getattr(product, name)}" for name in ("brand", "category") if getattr(product, name)]
     for name, value in product.attributes.items():
-        shown = _attribute_value(value)
-        if shown.lower() not in _NO:
+        shown = attribute_text(value)
+        if shown:
             lines.append(f"{name}: {shown}")
     description = " ".join(description_lines(product.description))
     if description:
         lines.append(f"description: {as_data(description, DESCRIPTION_CHARS)}")
     return "\n".join(as_data(line, DESCRIPTION_CHARS + 20) for line in lines)
-
-
-def _attribute_value(value: Any) -> str:
-    if isinstance(value, list | tuple):
-        value = ", ".join(str(item) for item in value)
-    if value is None or value is False:
-        return ""
-    return re.sub(r"\s*[|\n]\s*", ", ", str(value)).strip(" ,")
 
 
 def summary_tool() -> dict[str, Any]:

@@ -30,7 +30,7 @@ from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.schema import Product
-from tools.cards import as_data
+from tools.cards import as_data, attribute_text
 from tools.clauses import in_language
 from tools.forced_call import forced_list
 
@@ -52,7 +52,6 @@ _ZH_FORMATS = {
 }
 _ZH_TONES = {"friendly": "亲切", "premium": "高端", "playful": "活泼", "technical": "专业"}
 TOOL_NAME = "PromoCopy"
-_NEGATIVE = {"no", "false"}  # attribute values of flags that are not set (False included)
 SYSTEM = {
     "en": (
         "You write promotional copy for an online shop. Use only the facts between <facts> tags; "
@@ -95,21 +94,12 @@ def product_facts(product: Product, highlights: Sequence[str] = ()) -> str:
             lines.append(f"{name}: {getattr(product, name)}")
     if product.price is not None:
         lines.append(f"price: {product.price:g} {product.currency or ''}".rstrip())
-    lines += [
-        f"{key.replace('_', ' ')}: {_value(value)}"
-        for key, value in product.attributes.items()
-        if value not in (None, "", []) and str(value).lower() not in _NEGATIVE
-    ]
+    shown = {key: attribute_text(value) for key, value in product.attributes.items()}
+    lines += [f"{key.replace('_', ' ')}: {text}" for key, text in shown.items() if text]
     if product.description:
         lines.append(f"description: {product.description[:3000]}")
     lines += [f"review highlight: {text}" for text in highlights]
     return "\n".join(as_data(line, 1500) for line in lines)
-
-
-def _value(value: object) -> str:
-    """An attribute as prose: lists and catalog "a|b" values joined with commas."""
-    parts = value if isinstance(value, list) else str(value).split("|")
-    return ", ".join(str(part).strip() for part in parts)
 
 
 def check_copy(text: str, facts: str) -> list[str]:
