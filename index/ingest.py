@@ -321,21 +321,25 @@ def _load(
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     result = LoadResult(records=[])
-    first: Mapping[str, Any] = {}
-    for line, record in read_rows(path):
-        if result.rows == 0:
+    first: Mapping[str, Any] | None = None
+
+    def reject(row_error: RowError) -> None:
+        if strict:
+            raise IngestError(f"{row_error} (--strict: build stopped)", [row_error])
+        result.errors.append(row_error)
+
+    for line, record in read_rows(path, reject):
+        if first is None:
             check_mapping(set(record), mapping, path.name)
             first = record
-        result.rows += 1
         try:
             result.records.append(convert(record))
         except FieldError as error:
-            row_error = RowError(path.name, line, error.field_name, error.message)
-            if strict:
-                raise IngestError(f"{row_error} (--strict: build stopped)", [row_error]) from None
-            result.errors.append(row_error)
+            reject(RowError(path.name, line, error.field_name, error.message))
+    result.rows = len(result.records) + len(result.errors)
     if result.rows and not result.records:
-        _check_required(first, mapping, fields, required, path.name)
+        if first is not None:
+            _check_required(first, mapping, fields, required, path.name)
         raise IngestError(
             f"{path.name}: none of its {result.rows} rows is valid; the first: {result.errors[0]}"
         )

@@ -103,7 +103,10 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class RowError:
-    """A rejected input row: ``products.csv:17: price: 'abc' is not a number``."""
+    """A rejected input row: ``products.csv:17: price: 'abc' is not a number``.
+
+    ``field`` is empty when the row itself could not be read (``p.jsonl:2: not valid JSON ...``).
+    """
 
     file: str
     line: int
@@ -111,4 +114,5 @@ class RowError:
     message: str
 
     def __str__(self) -> str:
-        return f"{self.file}:{self.line}: {self.field}: {self.message}"
+        where = f"{self.file}:{self.line}"
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"

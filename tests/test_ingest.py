@@ -110,9 +110,108 @@ def test_jsonl_and_json_array_line_numbers(tmp_path: Path) -> None:
     )
     assert [line for line, _ in read_rows(array)] == [2, 3]
     assert [str(e) for e in load_products(array).errors] == ["b.json:3: title: empty"]
-    broken = _write(tmp_path / "c.jsonl", '{"id": "1", "title": "x"}\n{"id": \n')
-    with pytest.raises(IngestError, match=r"c\.jsonl:2: not valid JSON"):
-        load_products(broken)
+
+
+# One malformed row in each format: the rest is kept and the row is reported by line.
+_GOOD_1 = {"id": "1", "title": "Rain jacket", "price": 59}
+_GOOD_3 = {"id": "3", "title": "Trail shoe", "price": 80}
+MALFORMED = [
+    pytest.param(
+        "c.jsonl",
+        f"{json.dumps(_GOOD_1)}\n{{not json\n{json.dumps(_GOOD_3)}\n",
+        ["c.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes)"],
+        id="jsonl-not-json",
+    ),
+    pytest.param(
+        "c.jsonl",
+        f"{json.dumps(_GOOD_1)}\n[1, 2]\n{json.dumps(_GOOD_3)}\n",
+        ["c.jsonl:2: expected a JSON object, got list"],
+        id="jsonl-not-an-object",
+    ),
+    pytest.param(
+        "c.json",
+        f'[\n  {json.dumps(_GOOD_1)},\n  {{"id": "2", "title": "Broken" "price": 1}},\n  {json.dumps(_GOOD_3)}\n]\n',
+        ["c.json:3: not valid JSON (Expecting ',' delimiter)"],
+        id="json-array-broken-object",
+    ),
+    pytest.param(
+        "c.json",
+        f'[{json.dumps(_GOOD_1)}, {{"id": "2", "attributes": {{"a": [{{"b": 1}}]}} oops}}, {json.dumps(_GOOD_3)}]',
+        ["c.json:1: not valid JSON (Expecting ',' delimiter)"],
+        id="json-array-one-line-nested",
+    ),
+    pytest.param(
+        "c.json",
+        f'[\n  {json.dumps(_GOOD_1)},\n  "just a string",\n  {json.dumps(_GOOD_3)}\n]\n',
+        ["c.json:3: expected a JSON object, got str"],
+        id="json-array-not-an-object",
+    ),
+    pytest.param(
+        "c.json",
+        f'[\n  {json.dumps(_GOOD_1)},\n  {json.dumps(_GOOD_3)},\n  {{"id": "4", "tit',
+        ["c.json:4: not valid JSON (Unterminated string starting at)"],
+        id="json-array-cut-short",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "text", "errors"), MALFORMED)
+def test_a_malformed_row_is_skipped_and_named(
+    tmp_path: Path, name: str, text: str, errors: list[str]
+) -> None:
+    path = _write(tmp_path / name, text)
+    result = load_products(path)
+    assert [p.id for p in result.records] == ["1", "3"]
+    assert [str(e) for e in result.errors] == errors
+    assert result.rows == 3
+    with pytest.raises(IngestError, match=rf"{errors[0].split(' (')[0]}.*--strict: build stopped"):
+        load_products(path, strict=True)
+
+
+def test_a_malformed_review_line_is_skipped(tmp_path: Path) -> None:
+    path = _write(
+        tmp_path / "r.jsonl",
+        '{"review_id": "r1", "product_id": "p1", "text": "great"}\n{oops\n'
+        '{"review_id": "r2", "product_id": "p1", "text": "fine"}\n',
+    )
+    result = load_reviews(path, {"p1"})
+    assert [r.review_id for r in result.records] == ["r1", "r2"]
+    assert [str(e) for e in result.errors] == [
+        "r.jsonl:2: not valid JSON (Expecting property name enclosed in double quotes)"
+    ]
+
+
+def test_a_csv_row_the_parser_rejects_is_skipped(tmp_path: Path) -> None:
+    import csv
+
+    limit = csv.field_size_limit()
+    text = f'id,title\n1,Rain jacket\n2,"{"x" * (limit + 1)}"\n3,Trail shoe\n'
+    result = load_products(_write(tmp_path / "c.csv", text))
+    assert [p.id for p in result.records] == ["1", "3"]
+    assert [str(e) for e in result.errors] == [
+        f"c.csv:3: not a readable CSV row (field larger than field limit ({limit}))"
+    ]
+
+
+def test_a_file_with_no_readable_row_says_so(tmp_path: Path) -> None:
+    with pytest.raises(
+        IngestError, match=r"none of its 2 rows is valid; the first: b\.jsonl:1: not valid JSON"
+    ):
+        load_products(_write(tmp_path / "b.jsonl", "{nope\n{nope\n"))
+
+
+def test_jsonl_lines_end_only_at_cr_or_lf(tmp_path: Path) -> None:
+    """U+2028, U+0085 and form feeds are valid inside JSON strings; they do not split a row."""
+    rows = [
+        {"id": "1", "title": "Rain jacket", "description": "Line one\u2028line two"},
+        {"id": "2", "title": "Shoe\u0085sale", "description": "a\x0cb\x1cc"},
+        {"id": "3", "title": "Fleece"},
+    ]
+    path = _write(tmp_path / "u.jsonl", "\r\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\r\n")
+    result = load_products(path)
+    assert (result.errors, [p.id for p in result.records]) == ([], ["1", "2", "3"])
+    assert result.records[0].description == "Line one\u2028line two"
+    assert [line for line, _ in read_rows(path)] == [1, 2, 3]
 
 
 def test_gbk_file_is_decoded_with_a_warning(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
