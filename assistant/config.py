@@ -101,7 +101,7 @@ class Settings(BaseSettings):
         default=None, description="Catalog index directory; default: <data_dir>/indexes/demo."
     )
     chat_model: str = Field(
-        default="qwen2.5-1.5b-instruct",
+        default="qwen2.5-coder-1.5b-instruct",
         description="Chat model: a registry name (`shopbot models`), a GGUF file or a Hugging Face model directory.",
     )
     chat_backend: Literal["auto", "llama.cpp", "transformers", "openai"] = Field(

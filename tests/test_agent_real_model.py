@@ -1,4 +1,4 @@
-"""The assistant with the real default chat model (Qwen2.5 1.5B, llama.cpp) on the demo store.
+"""The assistant with the real default chat model (Qwen2.5-Coder 1.5B, llama.cpp) on the demo store.
 
 Two requests the rules leave to the model, one English and one Chinese: the model must call a
 search tool, the cards must come from the catalog and the final reply must be grounded and in

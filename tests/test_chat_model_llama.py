@@ -365,7 +365,7 @@ def test_missing_weights_give_the_registry_hint(tmp_path: Path) -> None:
         load_backend(settings)
 
 
-# ---- the default model (Qwen2.5-1.5B): does it pick the right tool? Two tests, one load.
+# ---- the default model (Qwen2.5-Coder-1.5B): does it pick the right tool? Two tests, one load.
 
 
 def get_review_summary(product_id: str) -> str:
@@ -383,9 +383,10 @@ SHOP_TOOLS = [search_products, get_review_summary, compare_products]
 
 @pytest.fixture(scope="module")
 def qwen() -> LocalChatModel:
-    path = ensure("qwen2.5-1.5b-instruct", load_settings().cache_dir, progress=False)
+    path = ensure("qwen2.5-coder-1.5b-instruct", load_settings().cache_dir, progress=False)
     return LocalChatModel(
-        backend=LlamaCppBackend(path, model_name="qwen2.5-1.5b-instruct", n_threads=THREADS), max_tokens=64
+        backend=LlamaCppBackend(path, model_name="qwen2.5-coder-1.5b-instruct", n_threads=THREADS),
+        max_tokens=64,
     )
 
 

@@ -33,14 +33,18 @@ def test_models_lists_registry_with_status(
         main(["models"])
     assert exit_.value.code == 0
     out = capsys.readouterr().out
-    assert "qwen2.5-1.5b-instruct" in out and "smollm2-135m-instruct" in out
-    assert "qwen2.5-1.5b-instruct    chat      installed" in out
+    assert "qwen2.5-coder-1.5b-instruct" in out and "smollm2-135m-instruct" in out
+    assert "qwen2.5-coder-1.5b-instruct  chat      installed" in out
     with pytest.raises(SystemExit):
         main(["models", "prepare", "smollm2-135m-instruct"])
     assert "smollm2-135m-instruct: verified" in capsys.readouterr().out
     with pytest.raises(SystemExit):
         main(["models"])
-    assert "smollm2-135m-instruct    chat      verified" in capsys.readouterr().out
+    assert "smollm2-135m-instruct        chat      verified" in capsys.readouterr().out
+    with pytest.raises(SystemExit) as exit_:
+        main(["models", "verify", "smollm2-135m-instruct"])
+    assert exit_.value.code == 0
+    assert "GGUF general.name: 'Smollm2 135M 8k Lc100K Mix1 Ep2'" in capsys.readouterr().out
 
 
 def test_unknown_model_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -> None:

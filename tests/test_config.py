@@ -24,7 +24,7 @@ def isolated(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
 
 def test_defaults_work_offline_and_point_at_the_demo_store(tmp_path: Path) -> None:
     settings = load_settings()
-    assert settings.chat_model == "qwen2.5-1.5b-instruct"
+    assert settings.chat_model == "qwen2.5-coder-1.5b-instruct"
     assert settings.cache_dir == tmp_path / "xdg-cache" / "shopbot"
     assert settings.catalog.is_file() and settings.catalog.name == "luma_products.jsonl"
     assert settings.web_host == "127.0.0.1"

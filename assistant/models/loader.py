@@ -63,8 +63,10 @@ def choose_backend(requested: str, path: Path) -> LocalBackend:
 
 def load_backend(settings: Settings, *, backend: str | None = None, progress: bool = True) -> ChatBackend:
     """The local backend for ``settings.chat_model`` (``backend`` overrides ``settings.chat_backend``)."""
+    from index.model_registry import get_spec, registered
+
     path = resolve_model_path(settings.chat_model, settings.cache_dir, progress=progress)
-    name = settings.chat_model if not Path(settings.chat_model).expanduser().exists() else path.name
+    name = get_spec(settings.chat_model).name if registered(settings.chat_model) else path.name
     if choose_backend(backend or settings.chat_backend, path) == "transformers":
         from assistant.models.hf_backend import TransformersBackend
 

@@ -121,7 +121,7 @@ def _command() -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--model", default="qwen2.5-1.5b-instruct", help="registry name or GGUF path")
+    parser.add_argument("--model", default="qwen2.5-coder-1.5b-instruct", help="registry name or GGUF path")
     parser.add_argument("--out", type=Path, default=Path("docs/results/prefix_cache.md"))
     args = parser.parse_args(argv)
     start = time.perf_counter()

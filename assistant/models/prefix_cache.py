@@ -8,7 +8,7 @@ longest token prefix with the new prompt if it beats what is already in the cont
 
 An entry whose tokens are a prefix of a newer entry's is dropped when the newer one is
 stored: the newer one serves every prompt the older one could. Capacity is in bytes
-(Qwen2.5-1.5B: ~28 KiB per token). This module knows nothing of llama.cpp: states are
+(Qwen2.5-Coder-1.5B: ~28 KiB per token). This module knows nothing of llama.cpp: states are
 opaque bytes.
 """
 

@@ -22,9 +22,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def prepare(settings: Settings) -> None:
     """Assemble/verify the chat model and build (or reuse) the catalog index, with progress."""
     from index import CatalogIndex
-    from index.model_registry import REGISTRY, ensure
+    from index.model_registry import ensure, registered
 
-    if settings.chat_model in REGISTRY:
+    if registered(settings.chat_model):
         print(f"[1/2] chat model {settings.chat_model}")
         path = ensure(settings.chat_model, settings.cache_dir)
         print(f"      ready: {path}")

@@ -22,12 +22,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     cache_dir = load_settings().cache_dir
     if args.action == "list":
-        print(f"{'name':24} {'kind':9} {'status':9} {'size':>8}  description")
+        print(f"{'name':28} {'kind':9} {'status':9} {'size':>8}  description")
         for spec in model_registry.REGISTRY.values():
             state = model_registry.status(spec.name, cache_dir).value
-            print(f"{spec.name:24} {spec.kind:9} {state:9} {spec.size / 1e6:7.0f}M  {spec.description}")
+            print(f"{spec.name:28} {spec.kind:9} {state:9} {spec.size / 1e6:7.0f}M  {spec.description}")
+            licence = f"{spec.license} ({spec.license_note})" if spec.license_note else spec.license
+            print(f"{'':28} licence: {licence}")
+            if spec.aliases:
+                print(f"{'':28} also accepted as: {', '.join(spec.aliases)}")
             if state == model_registry.Status.MISSING.value:
-                print(f"{'':24} install: {spec.install_hint()}")
+                print(f"{'':28} install: {spec.install_hint()}")
         print(f"cache: {cache_dir}")
         return 0
     names = args.names or [
@@ -35,7 +39,17 @@ def run(args: argparse.Namespace) -> int:
         for name in model_registry.REGISTRY
         if model_registry.status(name, cache_dir) != model_registry.Status.MISSING
     ]
+    mismatches = 0
     for name in names:
+        spec = model_registry.get_spec(name)
         path = model_registry.ensure(name, cache_dir, full_check=args.action == "verify")
-        print(f"{name}: verified  {path}")
-    return 0
+        print(f"{spec.name}: verified  {path}")
+        if spec.gguf_name is not None:
+            found = model_registry.gguf_general_name(path)
+            agrees = found == spec.gguf_name
+            mismatches += not agrees
+            print(
+                f"{'':4}registry: {spec.description}; GGUF general.name: {found!r}"
+                + ("" if agrees else f"  MISMATCH: the registry expects {spec.gguf_name!r}")
+            )
+    return 1 if mismatches else 0
