@@ -23,6 +23,8 @@ class ProductCard(BaseModel):
     rating: float | None = None
     image_url: str | None = None
     url: str | None = None
+    category: str = ""
+    """The last segment of the catalog's category path (``Bags``); a card without an image shows its initial."""
     why: str = ""
     summary: str = ""
     """1-3 lines about the product, in the shopper's language when one was written, else the catalog's."""

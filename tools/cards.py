@@ -102,6 +102,12 @@ def title(product: Product) -> str:
     return as_data(product.title, 80)
 
 
+def category_name(product: Product) -> str:
+    """The last segment of the product's category path (``Gear/Bags`` -> ``Bags``), or empty."""
+    segments = [segment.strip() for segment in (product.category or "").split("/")]
+    return next((segment for segment in reversed(segments) if segment), "")
+
+
 def card(product: Product, why: str, summary: str = "") -> dict[str, Any]:
     """The structured card a channel renders (the assistant turns it into a ``ProductCard``);
     ``summary`` is the short description line (:mod:`tools.description_summary`)."""
@@ -113,6 +119,7 @@ def card(product: Product, why: str, summary: str = "") -> dict[str, Any]:
         "rating": None if product.rating is None else round(float(product.rating), 2),
         "image_url": product.image_url,
         "url": product.url,
+        "category": category_name(product),
         "why": why,
         "summary": summary,
     }

@@ -54,13 +54,36 @@ EXAMPLES = [
     "推荐一个瑜伽垫",
 ]
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
-CSS = """
-.shopbot-cards { display: flex; flex-wrap: wrap; gap: 8px; }
-.shopbot-card { border: 1px solid #d0d0d0; border-radius: 8px; padding: 8px; width: 180px; }
-.shopbot-card img { width: 100%; height: 120px; object-fit: contain; }
-.shopbot-card .shopbot-title { font-weight: 600; display: block; }
-.shopbot-card .shopbot-summary { font-size: 0.85em; white-space: pre-line; margin: 4px 0; }
-.shopbot-card .shopbot-why { font-size: 0.85em; opacity: 0.8; }
+THUMB_WIDTH, THUMB_HEIGHT = 164, 120  # a card's picture box, so the layout does not jump as images load
+PHONE_THUMB_HEIGHT = 72
+# The page fills the viewport: the conversation takes what the input row, the buttons and the
+# examples leave, on a desktop and on a phone. On a narrow screen the cards of one answer scroll
+# sideways in one row, so the shopper's message and the cards it brought stay in view together.
+CSS = f"""
+.gradio-container {{ padding-top: 8px !important; padding-bottom: 8px !important; }}
+#shopbot-chat {{ height: calc(100dvh - 250px) !important; min-height: 320px; }}
+.shopbot-cards {{ display: flex; flex-wrap: wrap; gap: 8px; }}
+.shopbot-card {{ border: 1px solid #d0d0d0; border-radius: 8px; padding: 8px; width: 180px; box-sizing: border-box; }}
+#shopbot-chat .shopbot-card .shopbot-thumb {{ display: block; box-sizing: border-box; width: 100% !important;
+  max-width: 100%; height: {THUMB_HEIGHT}px !important; margin: 0 0 6px !important; border-radius: 6px; }}
+#shopbot-chat .shopbot-card img.shopbot-thumb {{ object-fit: contain; }}
+#shopbot-chat .shopbot-card .shopbot-placeholder {{ display: flex; align-items: center; justify-content: center;
+  background: #eef0f3; color: #6b7280; font-size: 44px; font-weight: 600; user-select: none; }}
+.shopbot-card .shopbot-title {{ font-weight: 600; display: block; }}
+.shopbot-card .shopbot-summary {{ font-size: 0.85em; white-space: pre-line; margin: 4px 0;
+  display: -webkit-box; -webkit-box-orient: vertical; -webkit-line-clamp: 5; overflow: hidden; }}
+.shopbot-card .shopbot-why {{ font-size: 0.85em; opacity: 0.8; }}
+@media (max-width: 640px) {{
+  .gradio-container {{ padding-left: 4px !important; padding-right: 4px !important; }}
+  #shopbot-chat {{ height: calc(100dvh - 200px) !important; }}
+  .shopbot-cards {{ flex-wrap: nowrap; overflow-x: auto; scroll-snap-type: x mandatory; padding-bottom: 4px; }}
+  .shopbot-card {{ flex: 0 0 150px; width: 150px; scroll-snap-align: start; }}
+  #shopbot-chat .shopbot-card .shopbot-thumb {{ height: {PHONE_THUMB_HEIGHT}px !important; }}
+  #shopbot-chat .shopbot-card .shopbot-placeholder {{ font-size: 32px; }}
+  .shopbot-card .shopbot-summary {{ -webkit-line-clamp: 2; }}
+  .shopbot-card .shopbot-why {{ display: none; }}
+  #shopbot-examples {{ display: none; }}
+}}
 """
 
 
@@ -111,7 +134,7 @@ def cards_html(cards: list[ProductCard]) -> str:
             else f'<span class="shopbot-title">{title}</span>'
         )
         pieces = [
-            f'<img src="{html.escape(image)}" alt="{title}" loading="lazy">' if image else "",
+            _thumbnail(card, title, image),
             heading,
             f'<span class="shopbot-price">{html.escape(price_text(card))}</span>'
             if card.price is not None
@@ -126,6 +149,19 @@ def cards_html(cards: list[ProductCard]) -> str:
             f'<div class="shopbot-card" data-product-id="{html.escape(card.id)}">{"".join(pieces)}</div>'
         )
     return f'<div class="shopbot-cards">{"".join(parts)}</div>'
+
+
+def _thumbnail(card: ProductCard, title: str, image: str | None) -> str:
+    """The card's picture: the image, lazy-loaded in a box of fixed size, or a neutral
+    placeholder with the category's initial (the title's when the product has no category)."""
+    if image:
+        return (
+            f'<img class="shopbot-thumb" src="{html.escape(image)}" alt="{title}" loading="lazy" '
+            f'decoding="async" width="{THUMB_WIDTH}" height="{THUMB_HEIGHT}">'
+        )
+    initial = next((char for char in card.category or card.title if char.isalnum()), "?").upper()
+    label = html.escape(card.category or card.title)
+    return f'<div class="shopbot-thumb shopbot-placeholder" role="img" aria-label="{label}">{html.escape(initial)}</div>'
 
 
 class WebChat:
@@ -205,8 +241,9 @@ def build_web_app(
         with gr.Tab("Chat", id="chat"):
             chatbot = gr.Chatbot(
                 label="shopbot",
+                show_label=False,
                 elem_id="shopbot-chat",
-                height=520,
+                height="calc(100dvh - 250px)",  # the CSS sizes it to the viewport (phones too)
                 sanitize_html=True,
                 feedback_options=None,
                 buttons=["copy", "copy_all"],  # no "share" (it posts to Hugging Face)
@@ -216,12 +253,14 @@ def build_web_app(
                     placeholder="Ask for a product, e.g. a waterproof backpack under $60",
                     show_label=False,
                     scale=8,
+                    min_width=180,  # the box and the button share one row on a phone
                     elem_id="shopbot-input",
                     autofocus=True,
                 )
-                send = gr.Button("Send", variant="primary", scale=1, elem_id="shopbot-send")
+                send = gr.Button("Send", variant="primary", scale=1, min_width=64, elem_id="shopbot-send")
             new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
-            gr.Examples(EXAMPLES, inputs=box, label="Try")
+            with gr.Column(elem_id="shopbot-examples"):
+                gr.Examples(EXAMPLES, inputs=box, label="Try")
         with gr.Tab("Merchant", id="merchant"):
             build_merchant_tab(assistant.merchant, merchant_keys)
         turn: dict[str, Any] = {
