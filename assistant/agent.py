@@ -137,7 +137,12 @@ def build_graph(
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])
         ctx = context(state)
-        intent = parse(_text(state["messages"][-1]), ctx.memory, lambda pid: catalog.get(pid) is not None)
+        intent = parse(
+            _text(state["messages"][-1]),
+            ctx.memory,
+            lambda pid: catalog.get(pid) is not None,
+            catalog.named_products,
+        )
         ctx.memory.clarifying = None  # a question we asked is answered (or dropped) by this message
         fast_path.remember_preferences(ctx, intent)
         answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None

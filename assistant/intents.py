@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.copy_request import CopyRequest, read_copy_request
+from index.title_match import NamedProduct
 from tools.context import SessionMemory
 
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -76,7 +77,8 @@ _REMEMBER = re.compile(
 _FORGET = re.compile(r"\bforget (?:my |about my |everything|all)|忘(?:记|掉)(?:我的)?", re.I)
 _PROMO = re.compile(
     r"promo(?:tional)? (?:copy|text)|promoting|marketing (?:copy|email|blurb|text)|ad copy|product copy|\bblurb\b|"
-    r"instagram|slogan|tagline|文案|广告|标语|朋友圈",
+    r"instagram|slogan|tagline|文案|广告|标语|朋友圈|"
+    r"\bwrite\b.{0,30}\bselling points\b|写.{0,20}卖点",  # asking *for* selling points, not what they are
     re.I,
 )
 # orders, returns and delivery: questions for the model (or the shop), not searches
@@ -187,11 +189,27 @@ class Intent:
     copy: CopyRequest = field(default_factory=CopyRequest)  # promo: format, tone, variants, language
 
 
-def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool] | None = None) -> Intent:
+def parse(
+    text: str,
+    memory: SessionMemory,
+    is_product_id: Callable[[str], bool] | None = None,
+    named_products: Callable[[str], list[NamedProduct]] | None = None,
+) -> Intent:
     """What the message asks for; ``is_product_id`` lets ids the user types ("compare MH01 and
-    MJ11") count as references too."""
+    MJ11") count as references too, and ``named_products`` the catalog products the message
+    names by title ("reviews of the Crown Summit Backpack"), in a first message as later.
+    A product named by title never turns a search ("Crown backpack under $50") into something
+    else: searches, clarifying questions and preferences look only at shown or typed ones."""
     stripped = text.strip()
     prefs = read_preferences(stripped)
+
+    named = named_products(stripped) if named_products is not None else []
+
+    def references() -> tuple[list[str], list[str]]:
+        """(shown or typed references, those plus the products named by title)."""
+        explicit = resolve_references(stripped, memory, is_product_id)
+        return explicit, list(dict.fromkeys([*explicit, *(n.product_id for n in named)]))
+
     if stripped.lower() in ("/reset", "reset", "重置"):
         return Intent("reset")
     if _REMEMBER.search(stripped):
@@ -199,11 +217,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
     if _FORGET.search(stripped):
         return Intent("forget", forget=_forget_keys(stripped))
     if _PROMO.search(stripped):
-        return Intent(
-            "promo",
-            refs=resolve_references(stripped, memory, is_product_id),
-            copy=read_copy_request(stripped),
-        )
+        return Intent("promo", refs=references()[1], copy=read_copy_request(stripped))
     if _ANALYTICS.search(stripped):
         category = _CATEGORY.search(stripped)
         return Intent("analytics", query=category.group(1).strip() if category else "")
@@ -211,7 +225,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         return Intent("greeting")
     if _THANKS.match(stripped):
         return Intent("thanks")
-    refs = resolve_references(stripped, memory, is_product_id)
+    explicit, refs = references()
     rating = _MIN_RATING.search(stripped)
     min_rating = float(next(g for g in rating.groups() if g)) if rating else None
     unrated = stripped[: rating.start()] + " " + stripped[rating.end() :] if rating else stripped
@@ -223,7 +237,10 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         word = (color_match.group(1) or color_match.group(2) or "").lower()
         if word in _COLOR_WORDS:
             return Intent("color", color=_COLOR_WORDS[word])
-    if len(refs) >= 2 and (_COMPARE.search(stripped) or _WHICH.search(stripped)):
+    # "X or Y?" compares shown or typed products, or titles named in full; "compare" any two
+    whole = [n for n in named if n.confidence >= 1.0]
+    which = _WHICH.search(stripped) and (len(explicit) >= 2 or len(whole) >= 2)
+    if len(refs) >= 2 and (_COMPARE.search(stripped) or which):
         return Intent("compare", refs=refs)
     if refs and _SENTIMENT.search(stripped):
         return Intent("sentiment", refs=refs[:1])
@@ -231,16 +248,20 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
         return Intent("reviews", refs=refs[:1])
     if refs and _SIMILAR.search(stripped):
         return Intent("similar", refs=refs[:1], max_price=max_price)
+    limited = max_price is not None or min_price is not None or min_rating is not None
     typed_question = _typed_id(stripped, refs) and _ATTRIBUTE.search(stripped)
-    if refs and (_DETAILS.search(stripped) or len(_words(stripped)) <= 4 or typed_question):
+    # a short message about a shown one ("the first one"), or little but a title ("the Wayfarer?")
+    short = len(_words(stripped)) <= 4 and (
+        bool(explicit) or (not limited and _mostly_title(stripped, named))
+    )
+    if refs and (_DETAILS.search(stripped) or short or typed_question):
         return Intent("details", refs=refs[:1])
     query = clean_query(rest)
-    limited = max_price is not None or min_price is not None or min_rating is not None
     searchy = bool(_SEARCHY.search(stripped)) and not _SERVICE.search(stripped)
-    if not refs and (limited or searchy) and is_vague(query) and memory.clarifying is None:
+    if not explicit and (limited or searchy) and is_vague(query) and memory.clarifying is None:
         return Intent("clarify", min_price=min_price, max_price=max_price, min_rating=min_rating, prefs=prefs)
     pending = memory.clarifying
-    if pending is not None and not refs and query and not is_vague(query) and "?" not in stripped:
+    if pending is not None and not explicit and query and not is_vague(query) and "?" not in stripped:
         return Intent(  # the answer to our question completes the request it asked about
             "search",
             query=query,
@@ -250,7 +271,7 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
             color=color_in(stripped),
             prefs=prefs,
         )
-    if query and not refs and (limited or searchy):
+    if query and not explicit and (limited or searchy):
         return Intent(
             "search",
             query=query,
@@ -260,9 +281,22 @@ def parse(text: str, memory: SessionMemory, is_product_id: Callable[[str], bool]
             color=color_in(stripped),
             prefs=prefs,
         )
-    if prefs and not refs and "?" not in stripped and "？" not in stripped and len(_words(stripped)) <= 10:
+    if (
+        prefs
+        and not explicit
+        and "?" not in stripped
+        and "？" not in stripped
+        and len(_words(stripped)) <= 10
+    ):
         return Intent("prefs", prefs=prefs)
     return Intent("chat", refs=refs, prefs=prefs)
+
+
+def _mostly_title(text: str, named: list[NamedProduct]) -> bool:
+    """Whether titles make up most of the message's letters ("I need a strap" is not a title)."""
+    letters = sum(char.isalnum() for char in text)
+    in_titles = sum(char.isalnum() for n in named for char in text[n.start : n.end])
+    return bool(letters) and in_titles >= 0.6 * letters
 
 
 def price_limits(text: str) -> tuple[float | None, float | None, str]:

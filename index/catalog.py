@@ -73,6 +73,7 @@ from index.layout import (
 )
 from index.schema import Filters, Product, Review, RowError, SearchHit
 from index.store import CatalogStore
+from index.title_match import NamedProduct, TitleMatcher
 from index.vectors import IndexParams, Kind, VectorIndex
 
 CANDIDATES = 50  # hits taken from each retriever before fusion
@@ -122,6 +123,7 @@ class CatalogIndex:
         self._cache_dir = cache_dir
         self._owned_tmp = owned_tmp
         self._lock = threading.RLock()
+        self._title_matcher: TitleMatcher | None = None  # built on first use, dropped on updates
 
     # -- building -----------------------------------------------------------------------------
 
@@ -354,6 +356,15 @@ class CatalogIndex:
         with self._lock:
             return self._store.brands()
 
+    def named_products(self, text: str) -> list[NamedProduct]:
+        """The products ``text`` names by title (full, partial, misspelt), in the order it names them
+        (:class:`index.title_match.TitleMatcher`)."""
+        with self._lock:
+            if self._title_matcher is None:
+                self._title_matcher = TitleMatcher(self._store.titles())
+            matcher = self._title_matcher
+        return matcher.find(text)
+
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:
             return self._store.reviews(product_id)
@@ -438,6 +449,7 @@ class CatalogIndex:
             raise
         (self.directory / old_file).unlink(missing_ok=True)
         (self.directory / (old_file + ".json")).unlink(missing_ok=True)
+        self._title_matcher = None
         self._update_manifest()
 
     def _update_manifest(self) -> None:

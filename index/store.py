@@ -233,6 +233,10 @@ class CatalogStore:
                 counts[leaf] = counts.get(leaf, 0) + int(count)
         return sorted(counts, key=lambda leaf: (-counts[leaf], leaf))[:limit]
 
+    def titles(self) -> list[tuple[str, str]]:
+        """(id, title) of every product."""
+        return [(str(row[0]), str(row[1])) for row in self.conn.execute("SELECT id, title FROM products")]
+
     def brands(self) -> list[str]:
         """Every brand of the catalog, as written on its products (one spelling per brand)."""
         rows = self.conn.execute(

@@ -420,3 +420,23 @@ def test_the_product_a_question_points_at_is_shown_before_the_model_answers(pros
     assert [card.id for card in reply.products] == [second.id]  # get_product did not show it twice
     assert sum(isinstance(e, CardsEvent) for e in events) == 1
     assert reply.timings["first_card"] < reply.timings["total"]
+
+
+def test_products_named_in_a_first_message_reach_their_tools(assistant, scripted_model):
+    """A title typed in a fresh conversation is a reference, whatever was (not) shown before."""
+    compare = assistant.reply("web:u1", "compare the Joust Duffle Bag and the Impulse Duffle")
+    assert [(c.name, c.args) for c in compare.tool_calls] == [
+        ("compare_products", {"product_ids": ["24-MB01", "24-UB02"]})
+    ]
+    details = assistant.reply("web:u2", "details of the Wayfarer Messenger Bag")
+    assert [(c.name, c.args) for c in details.tool_calls] == [("get_product", {"product_id": "24-MB05"})]
+    assert "Wayfarer Messenger Bag" in details.text
+    summary = {"verdict": "Sturdy and roomy.", "pros": [], "cons": [], "disagreements": []}
+    scripted_model.enqueue_tool_call("SummaryDraft", summary)
+    reviews = assistant.reply("web:u3", "What do people say about the Crown Summit Backpack?")
+    assert [(c.name, c.args) for c in reviews.tool_calls] == [
+        ("summarize_reviews", {"product_id": "24-MB03"})
+    ]
+    assert reviews.path == "fast" and "Sturdy and roomy." in reviews.text
+    search = assistant.reply("web:u4", "Crown backpack under $50")  # a title word in a search stays a search
+    assert search.tool_calls[0].name == "search_products"

@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
 from index.schema import Filters, Product, Review, SearchHit
+from index.title_match import NamedProduct
 
 if TYPE_CHECKING:
     from tools.product_texts import ProductTexts
@@ -39,6 +40,8 @@ class Catalog(Protocol):
     def categories(self, limit: int = 10) -> list[str]: ...
 
     def brands(self) -> list[str]: ...
+
+    def named_products(self, text: str) -> list[NamedProduct]: ...
 
     def __len__(self) -> int: ...
 
