@@ -53,3 +53,23 @@ def test_unknown_model_is_a_one_line_error(capsys: pytest.CaptureFixture[str]) -
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert "unknown model 'no-such-model'" in err and "Traceback" not in err
+
+
+def test_models_verify_fails_when_the_gguf_names_another_model(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    import dataclasses
+
+    from index import model_registry
+
+    monkeypatch.setenv("SHOPBOT_CACHE_DIR", str(tmp_path))
+    spec = model_registry.REGISTRY["smollm2-135m-instruct"]
+    monkeypatch.setitem(
+        model_registry.REGISTRY, spec.name, dataclasses.replace(spec, gguf_name="Qwen2.5 1.5B Instruct")
+    )
+    with pytest.raises(SystemExit) as exit_:
+        main(["models", "verify", "smollm2-135m-instruct"])
+    assert exit_.value.code == 1
+    out = capsys.readouterr().out
+    assert "GGUF general.name: 'Smollm2 135M 8k Lc100K Mix1 Ep2'" in out
+    assert "MISMATCH: the registry expects 'Qwen2.5 1.5B Instruct'" in out
