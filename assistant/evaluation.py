@@ -1,12 +1,15 @@
 """`shopbot eval assistant`: the assistant end to end on scripted conversations and real requests.
 
-Three sets, each turn checked:
+Four sets, each turn checked:
 
 - ``conversations``: multi-turn scripts (``assistant/eval_data/conversations.jsonl``) with
   follow-ups ("cheaper?", "第二个", "compare the first two"), preferences, roles and guards;
 - ``routing``: single requests in English and Chinese labelled with the right tool
   (``assistant/eval_data/routing_set.jsonl``; the rules were written while looking at it, so
   treat its numbers as a development score);
+- ``named``: a seeded sample of the catalog's own products asked about by title in a fresh
+  conversation (reviews, details, sentiment, compare, a merchant's copy), in the catalog's
+  language; right tool includes the right product ids (:func:`named_turns`);
 - ``webshop``: a seeded sample of real shoppers' requests (``eval/agent/webshop_requests_dev.jsonl``
   of the shared data); every one is a product search.
 
@@ -105,6 +108,55 @@ def routing_turns() -> list[list[Turn]]:
                     )
                 ]
             )
+    return turns
+
+
+# A product named by its title in a fresh conversation: template, expected first tool, role.
+_NAMED_TEMPLATES: dict[str, list[tuple[str, Any, str]]] = {
+    "en": [
+        ("What do people say about the {a}?", "summarize_reviews", "shopper"),
+        ("Tell me more about the {a}", "get_product", "shopper"),
+        ("how do reviewers feel about the {a}?", ["summarize_reviews", "review_sentiment"], "shopper"),
+        ("Compare the {a} and the {b}", "compare_products", "shopper"),
+        ("Write an Instagram caption for the {a}", "write_promo_copy", "merchant"),
+    ],
+    "zh": [
+        ("{a}的评价怎么样？", "summarize_reviews", "shopper"),
+        ("介绍一下{a}", "get_product", "shopper"),
+        ("买家觉得{a}怎么样？", ["summarize_reviews", "review_sentiment"], "shopper"),
+        ("比较一下{a}和{b}", "compare_products", "shopper"),
+        ("给{a}写三条卖点", "write_promo_copy", "merchant"),
+    ],
+}
+
+
+def named_turns(catalog: Any, sample: int, seed: int = 0) -> list[list[Turn]]:
+    """Requests that name a product of ``catalog`` by its title, each in a fresh conversation:
+    reviews, details, sentiment, a comparison of two, a merchant's copy; a seeded sample of
+    products, templates in the catalog's language (the product's ``lang``). Right tool means
+    the right tool *and* the right product ids; products whose title another one shares are
+    not asked about (the message cannot tell them apart)."""
+    rng = random.Random(seed)
+    titles: dict[str, list[str]] = {}
+    for product_id in sorted(catalog.product_ids()):
+        titles.setdefault(catalog.get(product_id).title.casefold(), []).append(product_id)
+    # a title that several products share (a ball in three colours) names none of them alone
+    ids = [group[0] for group in titles.values() if len(group) == 1]
+    picked = rng.sample(ids, min(sample, len(ids)))
+    turns = []
+    for number, product_id in enumerate(picked):
+        product = catalog.get(product_id)
+        other = catalog.get(rng.choice([i for i in ids if i != product_id]))
+        lang = "zh" if product.lang == "zh" else "en"
+        template, tool, role = _NAMED_TEMPLATES[lang][number % len(_NAMED_TEMPLATES[lang])]
+        text = template.format(a=product.title, b=other.title)
+        if tool == "compare_products":
+            args: dict[str, Any] = {"product_ids": [product.id, other.id]}
+        elif tool == "write_promo_copy":
+            args = {"product_ids": [product.id]}
+        else:
+            args = {"product_id": product.id}
+        turns.append([Turn(f"eval:named-{number}", text, lang, role, tool, args)])
     return turns
 
 

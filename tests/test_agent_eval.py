@@ -9,6 +9,7 @@ from assistant.evaluation import (
     Turn,
     conversations,
     evaluate,
+    named_turns,
     routing_turns,
     run_turns,
     slowest_turns,
@@ -84,3 +85,34 @@ def test_baseline_rows_use_the_same_turns(demo_index):
     assert markdown.count("\n") == 4 and "| routing | baseline: model only, first 3 turns | 3 |" in markdown
     listed = slowest_turns(rows)
     assert listed.count("\n- routing: ") == 1 and listed.count(" s '") == 3  # shipped row only
+
+
+def test_named_set_asks_about_catalog_products_by_title(demo_index):
+    turns = named_turns(demo_index, 10)
+    assert turns == named_turns(demo_index, 10)  # seeded
+    assert len(turns) == 10 and all(len(conversation) == 1 for conversation in turns)
+    titles = [demo_index.get(pid).title.casefold() for pid in demo_index.product_ids()]
+    for (turn,) in turns:
+        ids = turn.args.get("product_ids") or [turn.args["product_id"]]
+        for product_id in ids:
+            title = demo_index.get(product_id).title
+            assert title in turn.text and titles.count(title.casefold()) == 1
+        assert turn.role == ("merchant" if turn.tool == "write_promo_copy" else "shopper")
+    assert {turn.tool if isinstance(turn.tool, str) else "either" for (turn,) in turns} == {
+        "summarize_reviews", "get_product", "either", "compare_products", "write_promo_copy"
+    }  # fmt: skip
+
+
+def test_named_set_through_the_rules_needs_no_model_for_routing(demo_index):
+    """Every product named by title reaches its tool by the rules; the model only writes
+    summaries and copy (scripted here), never picks the tool."""
+
+    def writes_only(messages, call):
+        tool = call.tool_names[0] if call.tool_names else None
+        if tool == "SummaryDraft":
+            return AIMessage("", tool_calls=[{"name": tool, "args": {"verdict": "Fine.", "pros": [], "cons": [], "disagreements": []}, "id": "s"}])  # fmt: skip
+        return AIMessage("", tool_calls=[{"name": tool, "args": {"variants": ["A fine product for every day."]}, "id": "c"}])  # fmt: skip
+
+    model = ScriptedChatModel(function=writes_only)
+    metrics = summarize(run_turns(Assistant(model, demo_index), named_turns(demo_index, 10)))
+    assert metrics["right_tool"] == 100 and metrics["no_error"] == 100
