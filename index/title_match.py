@@ -2,15 +2,17 @@
 "the Fusion", "Crown Sumit backpak", "给 Aim Analog Watch 写卖点", "蚕丝被".
 
 A title is a run of words; a message names it when its words cover at least half of the
-title's weight. Words weigh their inverse document frequency over the catalog's titles,
-so "Backpack" or "Hoodie" (many products) count little and "Crown" or "Wayfarer" (one or two)
-count much. A match needs at least one distinctive word (so "men's hoodies" or "yoga pants"
-name no product) spelt right, or the whole title word for word, and the matched words must sit close together in the message.
-Typos are forgiven on longer words (rapidfuzz ratio) beside such a word. Chinese is split into words with jieba.
+title's weight. Words weigh their inverse document frequency over the catalog's titles, so
+"Backpack" or "Hoodie" (many products) count little and "Crown" or "Wayfarer" (one or two)
+count much. A match needs at least one distinctive word spelt right (so "men's hoodies" or
+"yoga pants" name no product), or the whole title word for word, and the matched words must
+sit close together in the message. Typos are forgiven on longer words (rapidfuzz ratio)
+beside such a word. Chinese is split into words with jieba.
 
 :meth:`TitleMatcher.find` returns :class:`NamedProduct` values with a confidence in 0..1, in
-the order the message names them, one per stretch of the message (the surest where they overlap). It reads titles only; what a match means for the turn
-(reviews of it, a comparison) is the intent layer's business.
+the order the message names them, one per stretch of the message (the surest where they
+overlap). It reads titles only; what a match means for the turn (reviews of it, a
+comparison) is the intent layer's business.
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ from dataclasses import dataclass
 
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff\uf900-\ufaff]+", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
-MIN_CONFIDENCE = 0.5  # share of a title's distinctive weight the message must cover
+MIN_CONFIDENCE = 0.5  # share of a title's weight (IDF of its words) the message must cover
 _TYPO_MIN_LENGTH = 5  # shorter words must be spelled right
 _TYPO_SCORE = 85.0
 _MAX_GAP = 2  # words of the message allowed between two matched title words
@@ -82,6 +84,7 @@ class TitleMatcher:
         seen: set[tuple[str, ...]] = set()
         # whole titles of two words or more, word by word: named in full even when no word is rare
         self._whole: dict[tuple[str, ...], str] = {}
+        self._longest_whole = 0
         postings: defaultdict[str, set[str]] = defaultdict(set)
         for product_id, title in sorted(titles):
             sequence = tuple(word for word, _, _ in _tokens(title))
@@ -91,6 +94,7 @@ class TitleMatcher:
             seen.add(tuple(words))
             if len(sequence) >= 2:
                 self._whole.setdefault(sequence, product_id)
+                self._longest_whole = max(self._longest_whole, len(sequence))
             self._titles[product_id] = title
             self._words[product_id] = words
             for word in words:
@@ -103,26 +107,23 @@ class TitleMatcher:
         self._distinctive = {word for word, ids in postings.items() if len(ids) <= limit and _name_like(word)}
         self._long_words = [word for word in self._postings if len(word) >= _TYPO_MIN_LENGTH]
 
-    def __len__(self) -> int:
-        return len(self._titles)
-
     def find(self, text: str) -> list[NamedProduct]:
         """Products the message names, in the order it names them; where candidates overlap
         in the message, the surest wins."""
         tokens = _tokens(text)
         # for each message word, the catalog words it can stand for
         readings: list[set[str]] = [self._readings(word) for word, _, _ in tokens]
-        hits: defaultdict[str, dict[str, int]] = defaultdict(dict)  # product -> title word -> token
-        for position, words in enumerate(readings):
-            for word in words:
-                if word not in self._distinctive:
-                    continue
-                for product_id in self._postings[word]:
-                    hits[product_id].setdefault(word, position)
+        # titles with a distinctive word the message may stand for, in the order the message reaches them
+        hits = dict.fromkeys(
+            product_id
+            for words in readings
+            for word in words
+            if word in self._distinctive
+            for product_id in self._postings[word]
+        )
         candidates: list[tuple[float, int, NamedProduct]] = []
-        longest = max((len(key) for key in self._whole), default=0)
         for first in range(len(tokens)):
-            for last in range(first + 2, min(first + longest, len(tokens)) + 1):
+            for last in range(first + 2, min(first + self._longest_whole, len(tokens)) + 1):
                 whole = self._whole.get(tuple(word for word, _, _ in tokens[first:last]))
                 if whole is not None:
                     named = NamedProduct(
