@@ -126,10 +126,12 @@ def _json_array_rows(text: str, name: str, report: OnBadRow) -> Iterator[tuple[i
     """Objects of a JSON array; after a broken one, reading resumes at the next ``, {``."""
     decoder = json.JSONDecoder()
     position = text.index("[") + 1
+    line, counted = 1, 0  # the line of ``position``; newlines are counted once, as reading advances
     while True:
         while position < len(text) and text[position] in " \t\r\n,":
             position += 1
-        line = text.count("\n", 0, position) + 1
+        line += text.count("\n", counted, position)
+        counted = position
         if position >= len(text):
             report(RowError(name, line, "", "JSON array is not closed (file cut short?)"))
             return
