@@ -56,12 +56,13 @@ EXAMPLES = [
 _SESSION = re.compile(r"^[0-9a-f]{32}$")
 THUMB_WIDTH, THUMB_HEIGHT = 164, 120  # a card's picture box, so the layout does not jump as images load
 PHONE_THUMB_HEIGHT = 72
+CHAT_HEIGHT = "calc(100dvh - 250px)"  # the window less the input row, the buttons and the examples
 # The page fills the viewport: the conversation takes what the input row, the buttons and the
 # examples leave, on a desktop and on a phone. On a narrow screen the cards of one answer scroll
 # sideways in one row, so the shopper's message and the cards it brought stay in view together.
 CSS = f"""
 .gradio-container {{ padding-top: 8px !important; padding-bottom: 8px !important; }}
-#shopbot-chat {{ height: calc(100dvh - 250px) !important; min-height: 320px; }}
+#shopbot-chat {{ height: {CHAT_HEIGHT} !important; min-height: 320px; }}
 .shopbot-cards {{ display: flex; flex-wrap: wrap; gap: 8px; }}
 .shopbot-card {{ border: 1px solid #d0d0d0; border-radius: 8px; padding: 8px; width: 180px; box-sizing: border-box; }}
 #shopbot-chat .shopbot-card .shopbot-thumb {{ display: block; box-sizing: border-box; width: 100% !important;
@@ -243,7 +244,7 @@ def build_web_app(
                 label="shopbot",
                 show_label=False,
                 elem_id="shopbot-chat",
-                height="calc(100dvh - 250px)",  # the CSS sizes it to the viewport (phones too)
+                height=CHAT_HEIGHT,  # and the CSS, for phones too
                 sanitize_html=True,
                 feedback_options=None,
                 buttons=["copy", "copy_all"],  # no "share" (it posts to Hugging Face)
