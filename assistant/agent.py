@@ -107,6 +107,7 @@ def build_graph(
     max_steps: int = MAX_STEPS,
     tool_first: bool = True,
     templated_replies: bool = True,
+    relevance_gate: bool = True,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
     narrows: list[bool] = []  # whether the model takes omit_arguments and argument_values (a grammar)
@@ -132,7 +133,7 @@ def build_graph(
         return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
                            memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
                            texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}),
-                           shown_this_turn=list(turn["cards"]))  # fmt: skip
+                           shown_this_turn=list(turn["cards"]), relevance_gate=relevance_gate)  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])

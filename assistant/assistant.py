@@ -78,6 +78,7 @@ class Assistant:
         max_steps: int = MAX_STEPS,
         tool_first: bool = True,
         templated_replies: bool = True,
+        relevance_gate: bool = True,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
@@ -85,7 +86,8 @@ class Assistant:
         ``text_cache`` keeps model-written review summaries (keyed with ``model_name``; default:
         in memory). ``tool_first``: the model's first step in a turn must call a tool (see
         :mod:`assistant.agent`). ``templated_replies``: a search-like tool's result is rendered
-        by a template instead of a second model call (see :mod:`assistant.agent`)."""
+        by a template instead of a second model call (see :mod:`assistant.agent`). ``relevance_gate``:
+        search shows only products that match the request (False: as retrieved, for baselines)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -109,6 +111,7 @@ class Assistant:
             max_steps=max_steps,
             tool_first=tool_first,
             templated_replies=templated_replies,
+            relevance_gate=relevance_gate,
         )
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

@@ -28,6 +28,8 @@ class ProductCard(BaseModel):
     why: str = ""
     summary: str = ""
     """1-3 lines about the product, in the shopper's language when one was written, else the catalog's."""
+    alternative: bool = False
+    """Shown as the closest thing the store has, under a heading saying it is not what was asked."""
 
 
 class ToolCallRecord(BaseModel):

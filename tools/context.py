@@ -110,6 +110,9 @@ class ToolContext:
     texts: ProductTexts | None = None
     """Writes review summaries, description summaries and promo copy with the chat model (None:
     review excerpts and extracted descriptions only, no copy)."""
+    relevance_gate: bool = True
+    """Search shows only products of the requested type and audience that pass the relevance
+    threshold, and says so when none does (False: the ranked list as retrieved, for baselines)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
     on_cards: Callable[[list[dict[str, Any]]], None] | None = None
