@@ -72,6 +72,7 @@ from assistant.guards import redact
 from assistant.intents import parse, resolve_references
 from assistant.language import reply_language
 from assistant.prompts import system_prompt
+from index.quantities import quantities
 from tools.context import Catalog, SessionMemory, ToolContext, ToolRefused
 from tools.product_texts import ProductTexts
 from tools.registry import call_tool, schemas
@@ -323,11 +324,11 @@ def warm_up(model: BaseChatModel) -> int:
 
 
 def _stated_numbers(state: AgentState) -> list[float | None]:
-    """Numbers a price limit may come from: what the user wrote, a remembered budget, and the
+    """Numbers a price limit may come from: money the user wrote, a remembered budget, and the
     prices shown ("cheaper than the second one")."""
     memory = SessionMemory.from_dict(state.get("memory"))
     shown = [item.get("price") for item in memory.shown]
-    return [*_user_numbers(state["messages"]), memory.prefs.get("budget"), *shown]
+    return [*_user_prices(state["messages"]), memory.prefs.get("budget"), *shown]
 
 
 def _known_products(state: AgentState, catalog: Catalog) -> list[str]:
@@ -406,6 +407,18 @@ def _compact(observation: dict[str, Any]) -> str:
 def _user_numbers(messages: list[AnyMessage]) -> list[float]:
     """Every number the user wrote in this conversation (a reply or a limit may repeat them)."""
     return [n for m in messages if isinstance(m, HumanMessage) for n in numbers_in(_text(m))]
+
+
+def _user_prices(messages: list[AnyMessage]) -> list[float]:
+    """Every amount of money the user wrote ("$60", "500元", "under 40"): "40 degree weather",
+    "30L" or "2 people" give none (:mod:`index.quantities`)."""
+    return [
+        q.value
+        for m in messages
+        if isinstance(m, HumanMessage)
+        for q in quantities(_text(m))
+        if q.kind == "money"
+    ]
 
 
 def _text(message: BaseMessage) -> str:

@@ -17,6 +17,7 @@ from typing import Any
 
 from assistant import templates
 from assistant.intents import Intent, merge_preferences
+from tools.cards import format_price
 from tools.context import ToolContext, ToolRefused
 from tools.registry import call_tool
 from tools.shopping import MERCHANT_TOOLS, ToolError
@@ -87,11 +88,23 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         return reply("review_analytics", category=intent.query or None)
     if kind == "search":
         budget = memory.prefs.get("budget")
-        max_price = intent.max_price if intent.max_price is not None else budget
-        return reply(
+        min_price, max_price = intent.min_price, intent.max_price if intent.max_price is not None else budget
+        currency = ctx.catalog.vocabulary().currency
+        notice = ""
+        if intent.currency and currency and intent.currency != currency:  # never re-labelled as ours
+            stated = [
+                format_price(v, intent.currency).removesuffix(".00")
+                for v in (min_price, max_price)
+                if v is not None
+            ]
+            notice = (
+                templates.message("other_currency", lang, stated=" - ".join(stated), currency=currency) + "\n"
+            )
+            min_price = max_price = None
+        return notice + reply(
             "search_products",
             query=intent.query,
-            min_price=intent.min_price,
+            min_price=min_price,
             max_price=max_price,
             min_rating=intent.min_rating,
             color=intent.color,
@@ -126,6 +139,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
             "min_price": intent.min_price,
             "max_price": intent.max_price,
             "min_rating": intent.min_rating,
+            "currency": intent.currency,
         }
         memory.clarifying = {key: value for key, value in limits.items() if value is not None}
         return templates.clarify(ctx.catalog.categories(limit=6), lang, max_price=intent.max_price)

@@ -22,27 +22,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.copy_request import CopyRequest, read_copy_request
+from index.quantities import price_limits
 from index.title_match import NamedProduct
 from tools.context import SessionMemory
-
-_NUM = r"(\d+(?:\.\d+)?)"
-_CUR = r"(?:\$|usd|us\$|¥|￥|rmb|€|£|₹)?\s*"
-_UNIT = r"\s*(?:dollars?|bucks|usd|元|块钱?|美元|rmb)?"
-_MAX_EN = re.compile(
-    rf"\b(?:under|below|less than|cheaper than|up to|at most|max(?:imum)?|no more than|within)\s*{_CUR}{_NUM}{_UNIT}|<\s*{_CUR}{_NUM}",
-    re.I,
-)
-_MIN_EN = re.compile(rf"\b(?:over|above|more than|at least|min(?:imum)?|from)\s*{_CUR}{_NUM}{_UNIT}", re.I)
-_RANGE = re.compile(
-    rf"\bbetween\s*{_CUR}{_NUM}\s*(?:and|-|to)\s*{_CUR}{_NUM}{_UNIT}|{_CUR}{_NUM}\s*(?:-|~|到|至)\s*{_CUR}{_NUM}\s*(?:元|块|美元|dollars)",
-    re.I,
-)
-_MAX_ZH = re.compile(
-    rf"(?:低于|不超过|不到|少于|小于|最多|预算)\s*{_CUR}{_NUM}\s*(?:元|块钱?|美元)?|{_CUR}{_NUM}\s*(?:元|块钱?|美元)?\s*(?:以下|以内|之内|左右)"
-)
-_MIN_ZH = re.compile(
-    rf"(?:高于|超过|不低于|至少)\s*{_CUR}{_NUM}\s*(?:元|块钱?|美元)?|{_CUR}{_NUM}\s*(?:元|块钱?|美元)?\s*以上"
-)
 
 _CHEAPER = re.compile(
     r"\bcheaper\b|less expensive|lower price|too expensive|more affordable|便宜(一)?点|更便宜|太贵|便宜些",
@@ -137,14 +119,6 @@ _IN_COLOR = re.compile(
     r"^\s*(?:(?:and |what about |how about |any(?:thing)? )?in|do you have (?:it|them|one) in)\s+(\w+)\s*\??\s*$|^(?:有)?(\S{1,2}色)(?:的)?(?:吗|呢)?[？?]?$",
     re.I,
 )
-# Chinese shopping words with the English catalog words they mean, so a Chinese request also
-# finds products of an English catalog through the lexical retriever.
-GLOSSARY = {
-    "夹克": "jacket", "外套": "jacket", "背包": "backpack", "双肩包": "backpack", "包": "bag", "卫衣": "hoodie",
-    "连帽衫": "hoodie", "T恤": "tee", "t恤": "tee", "短袖": "tee", "短裤": "shorts", "裤子": "pants", "长裤": "pants",
-    "瑜伽": "yoga", "水壶": "bottle", "手表": "watch", "男士": "men", "男": "men", "女士": "women", "女": "women",
-    "防水": "waterproof", "跑步": "running", "背心": "tank", "运动内衣": "bra", "健身": "fitness", "球": "ball",
-}  # fmt: skip
 _ORDINALS = {
     "first": 0, "1st": 0, "second": 1, "2nd": 1, "third": 2, "3rd": 2, "fourth": 3, "4th": 3, "fifth": 4, "5th": 4,
     "一": 0, "二": 1, "两": 1, "三": 2, "四": 3, "五": 4, "1": 0, "2": 1, "3": 2, "4": 3, "5": 4,
@@ -167,9 +141,7 @@ _SIZE = re.compile(
     r"\b(?:my size is|i wear(?: a)?(?: size)?|i'?m (?:a )?size|size)\s+(xxs|xs|s|m|l|xl|xxl|\d{1,2})\b|我穿\s*(xxs|xs|s|m|l|xl|xxl|\d{1,2})\s*码?",
     re.I,
 )
-_BUDGET = re.compile(
-    rf"\b(?:my )?budget(?: is)?\s*(?:of |around |about )?{_CUR}{_NUM}|预算\s*{_CUR}{_NUM}", re.I
-)
+_BUDGET = re.compile(r"\bbudget\b|预算", re.I)
 _LIKE = re.compile(r"\bi (?:like|love|prefer) (\w+)\b|我喜欢\s*(\S{1,3}色)", re.I)
 _DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜欢\s*(\S{1,3}色)", re.I)
 
@@ -187,6 +159,7 @@ class Intent:
     forget: list[str] = field(default_factory=list)
     prefs: dict[str, Any] = field(default_factory=dict)
     copy: CopyRequest = field(default_factory=CopyRequest)  # promo: format, tone, variants, language
+    currency: str | None = None  # the currency of the stated price limits, when the shopper named one
 
 
 def parse(
@@ -229,7 +202,8 @@ def parse(
     rating = _MIN_RATING.search(stripped)
     min_rating = float(next(g for g in rating.groups() if g)) if rating else None
     unrated = stripped[: rating.start()] + " " + stripped[rating.end() :] if rating else stripped
-    min_price, max_price, rest = price_limits(unrated)
+    limits = price_limits(unrated)
+    min_price, max_price, rest = limits.min_price, limits.max_price, limits.rest
     if _CHEAPER.search(stripped) and memory.last_search:
         return Intent("cheaper", max_price=max_price, refs=refs)
     color_match = _IN_COLOR.match(stripped)
@@ -259,7 +233,8 @@ def parse(
     query = clean_query(rest)
     searchy = bool(_SEARCHY.search(stripped)) and not _SERVICE.search(stripped)
     if not explicit and (limited or searchy) and is_vague(query) and memory.clarifying is None:
-        return Intent("clarify", min_price=min_price, max_price=max_price, min_rating=min_rating, prefs=prefs)
+        return Intent("clarify", min_price=min_price, max_price=max_price, min_rating=min_rating, prefs=prefs,
+                      currency=limits.currency)  # fmt: skip
     pending = memory.clarifying
     if pending is not None and not explicit and query and not is_vague(query) and "?" not in stripped:
         return Intent(  # the answer to our question completes the request it asked about
@@ -270,6 +245,7 @@ def parse(
             min_rating=min_rating if min_rating is not None else pending.get("min_rating"),
             color=color_in(stripped),
             prefs=prefs,
+            currency=limits.currency or pending.get("currency"),
         )
     if query and not explicit and (limited or searchy):
         return Intent(
@@ -280,6 +256,7 @@ def parse(
             min_rating=min_rating,
             color=color_in(stripped),
             prefs=prefs,
+            currency=limits.currency,
         )
     if (
         prefs
@@ -299,36 +276,13 @@ def _mostly_title(text: str, named: list[NamedProduct]) -> bool:
     return bool(letters) and in_titles >= 0.6 * letters
 
 
-def price_limits(text: str) -> tuple[float | None, float | None, str]:
-    """(min, max, text without the price phrases): "under $60" -> (None, 60.0, ...)."""
-    low: float | None = None
-    high: float | None = None
-    match = _RANGE.search(text)
-    if match:
-        numbers = [float(n) for n in match.groups() if n is not None]
-        low, high = min(numbers), max(numbers)
-        return low, high, text[: match.start()] + " " + text[match.end() :]
-    for pattern, is_max in ((_MAX_EN, True), (_MAX_ZH, True), (_MIN_EN, False), (_MIN_ZH, False)):
-        match = pattern.search(text)
-        if match:
-            value = float(next(n for n in match.groups() if n is not None))
-            if is_max and high is None:
-                high = value
-            elif not is_max and low is None:
-                low = value
-            text = text[: match.start()] + " " + text[match.end() :]
-    return low, high, text
-
-
 def clean_query(text: str) -> str:
-    """The product words of a request: fillers and punctuation removed, Chinese words glossed."""
+    """The product words of a request: fillers and punctuation removed (the search tool adds the
+    catalog's words for a request in the other language: :mod:`index.product_types`)."""
     query = re.sub(r"[?!.,;:！？。，、]+", " ", text)
-    query = re.sub(r"^\s*的|的\s*$|的(?=\s)", " ", query)
     for _ in range(3):
         query = _FILLER.sub("", query).strip()
-    glosses = [english for chinese, english in GLOSSARY.items() if chinese in query]
-    if glosses:
-        query = f"{query} {' '.join(dict.fromkeys(glosses))}"
+    query = re.sub(r"^\s*的|的\s*$|的(?=\s)", " ", query)  # "找的防水背包" once the price is out
     return re.sub(r"\s+", " ", query).strip()
 
 
@@ -377,9 +331,9 @@ def read_preferences(text: str) -> dict[str, Any]:
     size = _SIZE.search(text)
     if size:
         prefs["sizes"] = [(size.group(1) or size.group(2)).upper()]
-    budget = _BUDGET.search(text)
-    if budget:
-        prefs["budget"] = float(budget.group(1) or budget.group(2))
+    budget = price_limits(text).max_price if _BUDGET.search(text) else None
+    if budget is not None:
+        prefs["budget"] = budget
     for pattern, colour_key, brand_key in (
         (_LIKE, "colors", "brands"),
         (_DISLIKE, "disliked_colors", "disliked_brands"),

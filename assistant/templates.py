@@ -57,6 +57,39 @@ def search_results(
     return "\n".join([head, *lines])
 
 
+def not_found(result: dict[str, Any], lang: str) -> str:
+    """The store has nothing of the requested type ("We don't carry coffee makers."), or
+    nothing within the request's limits or audience, with the closest products as such."""
+    if "not_carried" in result:
+        sells = message("list_sep", lang).join(result.get("sells") or [])
+        head = message("not_carried", lang, asked=result["not_carried"], sells=sells)
+        closest = result.get("alternatives") or []
+    elif result.get("cheapest"):
+        cheapest = result["cheapest"][0]
+        within = result.get("within") or {}
+        currency = cheapest.get("currency")
+        limits = [message("under", lang, price=format_price(within["max_price"], currency).removesuffix(".00"))
+                  if "max_price" in within else "",
+                  message("over", lang, price=format_price(within["min_price"], currency).removesuffix(".00"))
+                  if "min_price" in within else "",
+                  message("rated", lang, rating=within["min_rating"]) if "min_rating" in within else ""]  # fmt: skip
+        limit = " ".join(part for part in limits if part)
+        head = message(
+            "none_within", lang, type=result["none_of"], limit=limit, price=_price(cheapest) or "?"
+        )
+        return "\n".join([head, product_line(1, cheapest, lang)])
+    elif "audience" in result:
+        head = message("none_for", lang, type=result["none_of"], audience=message(result["audience"], lang))
+        closest = []
+    else:
+        head = message("none_of_type", lang, type=result["none_of"])
+        closest = []
+    if not closest:
+        return head
+    lines = [product_line(i, item, lang) for i, item in enumerate(closest, start=1)]
+    return "\n".join([head, message("closest", lang), *lines])
+
+
 def details(item: dict[str, Any], lang: str) -> str:
     zh = lang == "zh"
     line = product_line(1, item, lang)[3:]
@@ -151,6 +184,8 @@ def tool_reply(
             max_price = float(args["max_price"]) if args.get("max_price") not in (None, "", 0) else None
         except (TypeError, ValueError):
             max_price = None
+        if not result["results"] and ("not_carried" in result or "none_of" in result):
+            return not_found(result, lang)
         return search_results(result["results"], lang, max_price=max_price)
     if name == "compare_products":
         return comparison(result, lang)
@@ -318,9 +353,30 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Every draft stated something the product facts don't support, so I left it out. Try another format.",
         "草稿里有商品信息无法证实的内容，已全部舍弃。可以换一种格式再试。",
     ),
+    "not_carried": ("We don't carry {asked}. We sell {sells}.", "我们没有{asked}。店里有：{sells}。"),
+    "closest": ("Closest, though not what you asked for:", "最接近的几件（并非您要的）："),
+    "none_within": (
+        "No {type} {limit}; the cheapest is {price}:",
+        "没有{limit}的{type}，最便宜的是{price}：",
+    ),
+    "none_for": ("We have no {type} for {audience}.", "我们没有{audience}的{type}。"),
+    "none_of_type": ("We have no {type} that fits that.", "没有符合条件的{type}。"),
+    "under": ("under {price}", "{price}以内"),
+    "over": ("over {price}", "{price}以上"),
+    "rated": ("rated {rating:g}+", "评分{rating:g}以上"),
+    "men": ("men", "男士"),
+    "women": ("women", "女士"),
+    "kids": ("kids", "儿童"),
+    "list_sep": (", ", "、"),
+    "other_currency": (
+        "Prices here are in {currency}, so I searched without your {stated} limit. What is your budget in {currency}?",
+        "本店以{currency}标价，所以没有按{stated}的预算筛选。您的预算换成{currency}是多少？",
+    ),
 }
 
 
-def message(key: str, lang: str) -> str:
+def message(key: str, lang: str, **values: Any) -> str:
+    """The message ``key`` in ``lang``, with ``values`` filled in."""
     english, chinese = MESSAGES[key]
-    return chinese if lang == "zh" else english
+    text = chinese if lang == "zh" else english
+    return text.format(**values) if values else text

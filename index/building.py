@@ -26,6 +26,7 @@ from index.layout import DATABASE, FORMAT_VERSION, MANIFEST, swap_into_place, wr
 from index.schema import Product, Review
 from index.store import CatalogStore
 from index.vectors import IndexParams, Kind, VectorIndex, choose_kind
+from index.vocabulary import build_vocabulary
 
 INSERT_BATCH = 2000  # products per progress step when storing
 FIRST_VECTORS = "vectors-000001.faiss"
@@ -154,6 +155,7 @@ def _write_files(
                 vids += store.insert_products(products[start : start + INSERT_BATCH])
                 bar.update(min(INSERT_BATCH, len(products) - start))
             store.insert_reviews(reviews)
+            store.set_vocabulary(build_vocabulary(products))
             store.set_meta("vectors", FIRST_VECTORS)
         texts = [document_text(product) for product in products]
         embedded = embed_in_batches(embedder, texts, progress=progress, desc="embedding products")

@@ -71,10 +71,12 @@ from index.layout import (
     recover,
     write_json,
 )
+from index.product_types import TypeRequest, read_type_request
 from index.schema import Filters, Product, Review, RowError, SearchHit
 from index.store import CatalogStore
 from index.title_match import NamedProduct, TitleMatcher
 from index.vectors import IndexParams, Kind, VectorIndex
+from index.vocabulary import Vocabulary
 
 CANDIDATES = 50  # hits taken from each retriever before fusion
 COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
@@ -124,6 +126,7 @@ class CatalogIndex:
         self._owned_tmp = owned_tmp
         self._lock = threading.RLock()
         self._title_matcher: TitleMatcher | None = None  # built on first use, dropped on updates
+        self._vocabulary: Vocabulary | None = None  # read on first use, replaced on updates
 
     # -- building -----------------------------------------------------------------------------
 
@@ -365,6 +368,23 @@ class CatalogIndex:
             matcher = self._title_matcher
         return matcher.find(text)
 
+    def vocabulary(self) -> Vocabulary:
+        """What the catalog sells: types, audiences, attribute values (:mod:`index.vocabulary`)."""
+        with self._lock:
+            if self._vocabulary is None:
+                self._vocabulary = self._store.vocabulary()
+            return self._vocabulary
+
+    def type_request(self, query: str) -> TypeRequest:
+        """The kind of product ``query`` asks for, against this catalog (:mod:`index.product_types`)."""
+        vocabulary = self.vocabulary()
+
+        def mentioned(words: Iterable[str]) -> bool:
+            with self._lock:
+                return self._store.mentions(words)
+
+        return read_type_request(query, vocabulary, mentioned)
+
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:
             return self._store.reviews(product_id)
@@ -429,6 +449,9 @@ class CatalogIndex:
                 stale.unlink(missing_ok=True)
                 stale.with_name(stale.name + ".json").unlink(missing_ok=True)
         new_file = f"vectors-{int(old_file.split('-')[1].split('.')[0]) + 1:06d}.faiss"
+        vocabulary = self.vocabulary()
+        updated = Vocabulary.from_dict(vocabulary.to_dict())
+        updated.remove(self._store.by_vids(removed_vids).values()).add(inserts)
         try:
             with self._store.transaction():
                 self._store.delete_products(removed_vids)
@@ -442,6 +465,7 @@ class CatalogIndex:
                     self._vectors = self._vectors.compacted()
                 self._vectors.save(self.directory / new_file)
                 self._store.set_meta("vectors", new_file)
+                self._store.set_vocabulary(updated)
         except BaseException:
             (self.directory / new_file).unlink(missing_ok=True)
             (self.directory / (new_file + ".json")).unlink(missing_ok=True)
@@ -450,6 +474,7 @@ class CatalogIndex:
         (self.directory / old_file).unlink(missing_ok=True)
         (self.directory / (old_file + ".json")).unlink(missing_ok=True)
         self._title_matcher = None
+        self._vocabulary = updated
         self._update_manifest()
 
     def _update_manifest(self) -> None:

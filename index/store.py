@@ -29,6 +29,9 @@ import numpy as np
 
 from index import lexical
 from index.schema import Filters, Product, Review
+from index.vocabulary import Vocabulary, build_vocabulary
+
+VOCABULARY = "vocabulary"  # meta key: what the catalog sells (index.vocabulary), kept with every commit
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -232,6 +235,28 @@ class CatalogStore:
             if leaf:
                 counts[leaf] = counts.get(leaf, 0) + int(count)
         return sorted(counts, key=lambda leaf: (-counts[leaf], leaf))[:limit]
+
+    def mentions(self, words: Iterable[str]) -> bool:
+        """Whether any product's text (title, category, description, attributes) uses one of
+        ``words`` (lowercased index tokens)."""
+        terms = list(dict.fromkeys(w.casefold() for w in words))
+        if not terms:
+            return False
+        marks = ", ".join("?" * len(terms))
+        return (
+            self.conn.execute(f"SELECT 1 FROM lexicon WHERE term IN ({marks}) LIMIT 1", terms).fetchone()
+            is not None
+        )
+
+    def vocabulary(self) -> Vocabulary:
+        """The stored vocabulary (built from the products when an older index has none)."""
+        stored = self.get_meta(VOCABULARY)
+        if stored is not None:
+            return Vocabulary.from_dict(json.loads(stored))
+        return build_vocabulary(self.by_vids(self.all_vids().tolist()).values())
+
+    def set_vocabulary(self, vocabulary: Vocabulary) -> None:
+        self.set_meta(VOCABULARY, json.dumps(vocabulary.to_dict(), ensure_ascii=False))
 
     def titles(self) -> list[tuple[str, str]]:
         """(id, title) of every product."""

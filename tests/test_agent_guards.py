@@ -8,7 +8,7 @@ import pytest
 
 from assistant import Assistant
 from assistant.guards import MAX_CHARS, RedactingFilter, check_message, redact
-from assistant.intents import parse, price_limits
+from assistant.intents import parse
 from assistant.language import detect_language
 from tools.context import SessionMemory
 
@@ -97,21 +97,6 @@ def test_logs_are_redacted(caplog):
     assert "a@b.com" not in caplog.text and "[email]" in caplog.text
 
 
-@pytest.mark.parametrize(
-    ("text", "limits"),
-    [
-        ("backpack under $60", (None, 60.0)),
-        ("shoes below 100", (None, 100.0)),
-        ("100元以下的背包", (None, 100.0)),
-        ("不超过200块的外套", (None, 200.0)),
-        ("mat between 20 and 50 dollars", (20.0, 50.0)),
-        ("over $30 jackets", (30.0, None)),
-        ("300元以上的手表", (300.0, None)),
-        ("a red jacket", (None, None)),
-    ],
-)
-def test_price_limits(text, limits):
-    assert price_limits(text)[:2] == limits
 
 
 SHOWN = SessionMemory(
@@ -160,9 +145,7 @@ def test_parse_obvious_search():
     intent = parse("I need a waterproof hiking backpack under $60", SessionMemory())
     assert (intent.kind, intent.query, intent.max_price) == ("search", "waterproof hiking backpack", 60.0)
     zh = parse("帮我找100元以下的防水背包", SessionMemory())
-    assert (
-        zh.kind == "search" and zh.max_price == 100.0 and "backpack" in zh.query and "waterproof" in zh.query
-    )
+    assert (zh.kind, zh.query, zh.max_price, zh.currency) == ("search", "防水背包", 100.0, "CNY")
     assert parse("shoes", SessionMemory()).kind == "chat"  # too vague for a rule: the model may ask
 
 

@@ -69,11 +69,11 @@ def test_two_replicas_share_sessions_and_a_restart_loses_nothing(postgres_url, d
 
     replica_a = Assistant(scripted_model, demo_index, sessions_path=postgres_url)
     replica_b = Assistant(scripted_model, demo_index, sessions_path=postgres_url)
-    first = replica_a.reply("web:alice", "backpack under $60")
+    first = replica_a.reply("web:alice", "jacket under $80")
     replica_a.reply("web:bob", "hoodie under $50")
     # the next turn lands on the other replica: it resolves against what replica A showed
     cheaper = replica_b.reply("web:alice", "cheaper?")
-    assert cheaper.tool_calls[0].args["query"] == "backpack"
+    assert cheaper.tool_calls[0].args["query"] == "jacket"
     assert cheaper.tool_calls[0].args["max_price"] < min(card.price for card in first.products)
     with psycopg.connect(postgres_url) as connection:  # the state really lives in Postgres
         threads = {row[0] for row in connection.execute("SELECT DISTINCT thread_id FROM checkpoints")}

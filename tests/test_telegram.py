@@ -192,7 +192,7 @@ def test_catalog_titles_with_markup_characters(telegram, scripted_model, tmp_pat
     from index.catalog import CatalogIndex
     from index.embedders import HashingEmbedder
 
-    title = 'Trail <Pro> & "Co" _Ultra_ *Pack* [2024] </b>'
+    title = 'Trail <Pro> & "Co" _Ultra_ *Backpack* [2024] </b>'
     products = [
         {"id": "P<1>", "title": title, "description": "a backpack", "price": 50, "currency": "USD", "category": "Bags"},
         {"id": "P2", "title": "Plain backpack", "description": "a backpack", "price": 40, "currency": "USD",

@@ -16,8 +16,10 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
+from index.product_types import TypeRequest
 from index.schema import Filters, Product, Review, SearchHit
 from index.title_match import NamedProduct
+from index.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from tools.product_texts import ProductTexts
@@ -42,6 +44,10 @@ class Catalog(Protocol):
     def brands(self) -> list[str]: ...
 
     def named_products(self, text: str) -> list[NamedProduct]: ...
+
+    def vocabulary(self) -> Vocabulary: ...
+
+    def type_request(self, query: str) -> TypeRequest: ...
 
     def __len__(self) -> int: ...
 

@@ -24,6 +24,7 @@ import logging
 from collections import Counter
 from typing import Any
 
+from index.product_types import TypeRequest
 from index.schema import Filters, Product, SearchHit
 from tools.cards import as_data, card, facts, options, why_line
 from tools.context import ToolContext
@@ -32,6 +33,8 @@ from tools.promo_copy import Format as CopyFormat
 
 log = logging.getLogger(__name__)
 RESULTS = 5
+GATED_DEPTH = 40  # candidates read when only products of the requested type may be shown
+ALTERNATIVES = 3  # closest products shown when the store has nothing of the requested type
 EXCERPTS = 3
 EXCERPT_CHARS = 160
 MAX_COPY_PRODUCTS = 3
@@ -69,16 +72,16 @@ def search_products(
     filters = Filters(
         min_price=min_price, max_price=max_price, category=category, brand=brand, min_rating=min_rating
     )
-    depth = 40 if color else 2 * RESULTS if ctx.memory.prefs else RESULTS
-    hits = _ranked(ctx, ctx.catalog.search(query, k=depth, filters=filters), color)
+    request = ctx.catalog.type_request(query) if ctx.relevance_gate else None
+    depth = GATED_DEPTH if (color or request) else 2 * RESULTS if ctx.memory.prefs else RESULTS
+    hits = _ranked(ctx, ctx.catalog.search(_search_text(query, request), k=depth, filters=filters), color)
     relaxed = []
     if not hits and (category or brand):
         # a guessed category or brand ("Hiking") must not hide everything: drop it and say so
         relaxed = [f"{name} {value!r}" for name, value in (("category", category), ("brand", brand)) if value]
         filters = Filters(min_price=min_price, max_price=max_price, min_rating=min_rating)
         category = brand = None
-        hits = _ranked(ctx, ctx.catalog.search(query, k=depth, filters=filters), color)
-    products = [hit.product for hit in hits[:RESULTS]]
+        hits = _ranked(ctx, ctx.catalog.search(_search_text(query, request), k=depth, filters=filters), color)
     ctx.memory.last_search = {
         "query": query,
         "min_price": min_price,
@@ -88,13 +91,67 @@ def search_products(
         "min_rating": min_rating,
         "color": color,
     }
+    result: dict[str, Any] = {}
+    if request is not None and (request.status != "untyped" or request.audience):
+        hits, result = _gated(ctx, request, query, hits, filters, color)
+    products = [hit.product for hit in hits[:RESULTS]]
     _show(ctx, products, query=query, filters=filters)
-    result: dict[str, Any] = {"results": [facts(product) for product in products]}
+    result = {"results": [facts(product) for product in products], **result}
     if relaxed:
         result["note"] = f"nothing matched {' and '.join(relaxed)}; these results ignore it"
-    if not products:
+    if not products and "note" not in result:
         result["note"] = "no product matches; suggest removing a filter or other words"
     return result
+
+
+def _search_text(query: str, request: TypeRequest | None) -> str:
+    """The query, with the catalog's words for what it asks (a Chinese request on an English
+    catalog also finds "jackets" by their English words)."""
+    return " ".join([query, *request.glosses]) if request is not None and request.glosses else query
+
+
+def _gated(
+    ctx: ToolContext,
+    request: TypeRequest,
+    query: str,
+    hits: list[SearchHit],
+    filters: Filters,
+    color: str | None,
+) -> tuple[list[SearchHit], dict[str, Any]]:
+    """Only the hits of the requested type and audience; when there are none, what the reply
+    says instead (the store does not carry it, or not within the limits) with the closest
+    products shown as alternatives, never as matches."""
+    if request.status == "absent":
+        closest = [hit.product for hit in hits[:ALTERNATIVES]]
+        _show(ctx, closest, query=query, filters=filters, alternative=True)
+        note = {
+            "not_carried": request.asked,
+            "sells": [name for name, _ in ctx.catalog.vocabulary().top_types(6)],
+        }
+        return [], {**note, "alternatives": [facts(product) for product in closest]}
+    matching = [hit for hit in hits if request.matches(hit.product)]
+    if matching:
+        return matching, {}
+    missing: dict[str, Any] = {"none_of": request.names[0] if request.names else query}
+    if request.audience:
+        missing["audience"] = request.audience
+    if not request.names:  # an audience the store has nothing for
+        return [], missing
+    by_name = " ".join(request.names)  # retrieval ranked other things first: ask for the type itself
+    matching = [h for h in _ranked(ctx, ctx.catalog.search(by_name, k=GATED_DEPTH, filters=filters), color)
+                if request.matches(h.product)]  # fmt: skip
+    if matching:
+        return matching, {}
+    unlimited = Filters(category=filters.category, brand=filters.brand)
+    of_type = [h.product for h in ctx.catalog.search(by_name, k=GATED_DEPTH, filters=unlimited)
+               if request.matches(h.product)]  # fmt: skip
+    if of_type and not filters.is_empty():
+        cheapest = sorted(of_type, key=lambda p: (p.price is None, p.price or 0.0))[:ALTERNATIVES]
+        _show(ctx, cheapest, query=query, alternative=True)
+        missing |= {"within": {k: v for k, v in (("min_price", filters.min_price), ("max_price", filters.max_price),
+                                                 ("min_rating", filters.min_rating)) if v is not None},
+                    "cheapest": [facts(product) for product in cheapest]}  # fmt: skip
+    return [], missing
 
 
 def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
@@ -430,6 +487,7 @@ def _show(
     query: str,
     filters: Filters | None = None,
     listing: bool = True,
+    alternative: bool = False,
 ) -> None:
     """Record products as shown: cards for the reply, facts for grounding and, for a result
     list (``listing``), the list that "the second one" refers to. A card's summary line is a
@@ -438,7 +496,10 @@ def _show(
     for product in products:
         why = why_line(product, query=query, filters=filters, prefs=ctx.memory.prefs, lang=ctx.lang)
         summary = _summary(ctx, product, generate=False)
-        cards.append(card(product, why, summary.text if summary else ""))
+        cards.append(
+            card(product, why, summary.text if summary else "")
+            | ({"alternative": True} if alternative else {})
+        )
     ctx.memory.remember([facts(product) for product in products])
     if products and listing:
         ctx.memory.shown = [dict(c) for c in cards]

@@ -1,0 +1,241 @@
+"""What kind of product a search request asks for, read against the catalog's vocabulary.
+
+:func:`read_type_request` turns "men's waterproof backpacks", "do you sell coffee makers?",
+"200元以内的枕头" or "夹克" (on an English store) into a :class:`TypeRequest`:
+
+- ``typed``: the request names types this store sells (its head noun is a type word of the
+  :class:`~index.vocabulary.Vocabulary`: "backpack"); a product matches when one of its own type
+  words is one of them (:meth:`TypeRequest.matches`), so a tote is not a backpack;
+- ``absent``: its head noun is a word the catalog never uses (``mentioned`` says no), so the
+  store does not carry it ("coffee maker", "口红" on a sportswear store);
+- ``untyped``: it names no type ("something warm for winter"); only the retrieval ranks.
+
+The head noun is, in English, the last type word before a preposition ("jacket for 40 degree
+weather" -> jacket), several when joined by "or"; in Chinese, the last word after jieba, with
+the noun suffixes 子/头/儿 also tried (枕头 -> 枕). A request in the other language than the
+catalog's goes through CC-CEDICT (:mod:`index.bilingual`), then the word's last character for
+Chinese compounds it does not know (背包 -> 包 -> bag). The audience ("men's", "女士") is read
+too; a product for another audience does not match.
+
+Deliberately not here: prices and other quantities (:mod:`index.quantities`), retrieval and
+ranking (:mod:`index.catalog`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Literal
+
+from index.bilingual import chinese_words, english_words, sense_words
+from index.schema import Product
+from index.vocabulary import (
+    AUDIENCE_WORDS,
+    AUDIENCE_ZH_RE,
+    Vocabulary,
+    audience_in,
+    is_chinese,
+    product_audience,
+    text_words,
+    type_keys,
+    word_key,
+)
+
+# words of a request that never name a kind of product, English and Chinese
+NO_TYPE_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """something anything stuff thing things product products item items goods gift gifts present presents
+        idea ideas suggestion suggestions recommendation recommendations good nice cool great best new popular
+        buy get for my me to him her them someone somebody mom mum dad mother father parents friend friends
+        wife husband girlfriend boyfriend son daughter birthday christmas anniversary please what
+        you have sell shop store a an the some any one do does is are i im i'm need want looking look find show
+        search searching shopping interested would like could can pair cheap cheaper affordable quality
+        个 件 款 东西 好东西 商品 好物 礼物 礼品 点 些 什么 一些 一下 给 我 送 的 买 生日 妈妈
+        爸爸 朋友 老婆 老公 孩子 女朋友 男朋友 你们 卖 有 推荐 想要 想 要 需要 帮 找 有没有 吗 呢 吧 请 一个 一款 一件 一双 款式
+        便宜 好看 好用 适合 用 买点 哪些 哪个 这个 那个 看看 一 左右 以内 以下 以上 元 块""",
+    )
+)
+_SPLIT_EN = re.compile(
+    r"\b(?:for|with|without|under|over|below|above|in|to|that|which|from|near|like|than|on|at|by|between|up)\b"
+)
+_OR = re.compile(r"\bor\b|/|或者?|还是|和|\band\b")
+_ZH_SUFFIXES = ("子", "头", "儿")
+_ZH_FILLER = re.compile(r"[的了吗呢吧啊呀么]|\d+(?:\.\d+)?")
+
+Status = Literal["typed", "untyped", "absent"]
+
+
+@dataclass(frozen=True)
+class TypeRequest:
+    status: Status
+    keys: frozenset[str] = frozenset()
+    """Type word keys a product must have one of (``typed``)."""
+    names: tuple[str, ...] = ()
+    """The requested types as the catalog writes them ("backpack"; for search expansion and replies)."""
+    audience: str | None = None
+    """men, women or kids when the request says so."""
+    asked: str = ""
+    """The words of the request naming the type, as the shopper wrote them ("coffee makers")."""
+    glosses: tuple[str, ...] = ()
+    """The request's words in the catalog's language when the shopper wrote in the other one
+    ("防水背包" on an English store: waterproof, bag), for the lexical retriever."""
+
+    def matches(self, product: Product) -> bool:
+        """Whether ``product`` is of a requested type (any, when none is) and audience."""
+        if self.keys and not (self.keys & type_keys(product)):
+            return False
+        if self.audience in ("men", "women", "kids"):
+            theirs = product_audience(product)
+            return theirs is None or theirs == self.audience
+        return True
+
+
+def read_type_request(
+    query: str, vocabulary: Vocabulary, mentioned: Callable[[Iterable[str]], bool]
+) -> TypeRequest:
+    """The type request of ``query``; ``mentioned(words)``: whether the catalog uses any of
+    those words anywhere (titles, descriptions, attributes)."""
+    audience = audience_in(query)
+    audience = audience if audience in ("men", "women", "kids") else None
+    zh_query = is_chinese(query)
+    alternatives = [part for part in _OR.split(query.lower()) if part.strip()] or [query.lower()]
+    keys: set[str] = set()
+    asked: list[str] = []
+    last_content: list[str] = []
+    glosses: list[str] = []
+    for part in alternatives:
+        words = _zh_words(part) if zh_query else _en_words(part)
+        if not words:
+            continue
+        last_content = words
+        if zh_query != (vocabulary.lang == "zh"):
+            glosses += [gloss for word in words for gloss in _gloss(word, zh_query)]
+        found = _types_of(words, zh_query, vocabulary, modifier=lambda w: _is_modifier(w, vocabulary))
+        if found:
+            keys |= found[1]
+            asked.append(found[0])
+    names = tuple(
+        vocabulary.types[key]["name"] for key in sorted(keys, key=lambda k: -vocabulary.types[k]["count"])
+    )
+    glossed = tuple(dict.fromkeys([*glosses, *(names if glosses else ())]))
+    if keys:
+        return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed)
+    if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned):
+        asked_words = _asked_phrase(last_content, zh_query)
+        return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed)
+    return TypeRequest("untyped", audience=audience, glosses=glossed)
+
+
+def _gloss(word: str, zh_query: bool) -> list[str]:
+    """A word in the other language: the words of its first dictionary sense."""
+    if zh_query:
+        senses = english_words(word)
+        return sense_words(senses[0]) if senses else []
+    return chinese_words(word)[:1]
+
+
+def _en_words(text: str) -> list[str]:
+    """Content words of the head part of an English request (before its first preposition,
+    unless that part has none)."""
+    parts = [p for p in _SPLIT_EN.split(text.replace("'s", "s").replace("\u2019s", "s"))]
+    for part in parts:
+        words = [w for w in re.findall(r"[a-z][a-z0-9]*", part) if _content(w)]
+        if words:
+            return words
+    return []
+
+
+def _content(word: str) -> bool:
+    return word not in NO_TYPE_WORDS and word not in AUDIENCE_WORDS and len(word) > 1
+
+
+def _zh_words(text: str) -> list[str]:
+    cleaned = AUDIENCE_ZH_RE.sub(" ", _ZH_FILLER.sub(" ", text))
+    return [w for w in text_words(cleaned) if w not in NO_TYPE_WORDS and w not in AUDIENCE_WORDS]
+
+
+def _types_of(
+    words: list[str], zh_query: bool, vocabulary: Vocabulary, modifier: Callable[[str], bool]
+) -> tuple[str, set[str]] | None:
+    """(the word, the catalog type keys it names) for the head word of ``words``: the last one,
+    or an earlier one when the last only describes ("backpack waterproof"). A Chinese compound
+    the dictionary lacks is tried with its neighbour ("t" + "恤")."""
+    for position in range(len(words) - 1, -1, -1):
+        word = words[position]
+        keys = _keys_for(word, zh_query, vocabulary)
+        if not keys and zh_query and position:
+            keys = _keys_for(words[position - 1] + word, zh_query, vocabulary)
+        if keys:
+            return word, keys
+        if zh_query or not modifier(word):
+            return None
+    return None
+
+
+_MODIFIER_ENDINGS = ("proof", "able", "ible", "ful", "less", "ish", "ive", "ed", "ous", "est")
+
+
+def _is_modifier(word: str, vocabulary: Vocabulary) -> bool:
+    """Whether an English word describes rather than names a product: an attribute value of the
+    catalog ("black", "cotton") or an adjective by its ending ("waterproof", "insulated")."""
+    values = {value.lower() for counts in vocabulary.attributes.values() for value in counts}
+    return word in values or (len(word) > 4 and word.endswith(_MODIFIER_ENDINGS))
+
+
+def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:
+    types = vocabulary.types
+    zh_catalog = vocabulary.lang == "zh"
+    if zh_query == zh_catalog:
+        if not zh_query:
+            key = word_key(word)
+            return {key} if key in types else set()
+        return _zh_keys(word, types)
+    if zh_query:  # a Chinese word on an English catalog: its English senses, then its last character
+        for candidate in (word, word[-1]) if len(word) > 1 else (word,):
+            keys = {word_key(w) for sense in english_words(candidate) for w in sense_words(sense)[-1:]}
+            if keys & types.keys():
+                return keys & types.keys()
+        return set()
+    return {key for zh in chinese_words(word) for key in _zh_keys(zh, types)}  # English word, Chinese catalog
+
+
+def _zh_keys(word: str, types: Mapping[str, object]) -> set[str]:
+    """Chinese type keys a Chinese word names: itself, without a noun suffix (枕头 -> 枕), or a
+    type of two or more characters it contains or is contained in."""
+    stems = {word} | {word[: -len(s)] for s in _ZH_SUFFIXES if word.endswith(s) and len(word) > len(s)}
+    found = {key for key in types if key in stems}
+    if len(word) >= 2:
+        found |= {key for key in types if len(key) >= 2 and (word in key or key in word)}
+    return found
+
+
+def _is_mentioned(
+    word: str, zh_query: bool, vocabulary: Vocabulary, mentioned: Callable[[Iterable[str]], bool]
+) -> bool:
+    """Whether the catalog uses the word (or, across languages, one of its translations)."""
+    if zh_query == (vocabulary.lang == "zh"):
+        return mentioned(_forms(word))
+    if zh_query:
+        translated = [w for sense in english_words(word) for w in sense_words(sense)]
+        return not english_words(word) or mentioned(w for t in translated for w in _forms(t))
+    return not chinese_words(word) or mentioned(chinese_words(word))
+
+
+def _forms(word: str) -> list[str]:
+    """A word with its plural and singular, as the lexical index may hold it."""
+    if word.isascii():
+        return list(
+            dict.fromkeys(
+                [word, word.rstrip("s"), f"{word}s", f"{word}es", word[:-2] if word.endswith("es") else word]
+            )
+        )
+    return [word, *(word[:-1] for s in _ZH_SUFFIXES if word.endswith(s) and len(word) > 1)]
+
+
+def _asked_phrase(words: list[str], zh_query: bool) -> str:
+    """The request's words naming what the store lacks, in the shopper's order and spelling."""
+    if zh_query:
+        return words[-1]
+    return " ".join(words[-2:]) if len(words) > 1 else words[-1]
