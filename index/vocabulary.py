@@ -9,7 +9,7 @@ noun of each title, audiences from category, title and gender fields.
 - **Type words** of a product (:func:`type_keys`): in English, the head noun of the title (the
   last word before " - ", " for ", " with ", "(" or ","; "Crown Summit Backpack" -> backpack)
   and every word of its category path; in Chinese, the last word of the title (jieba) and the
-  category leaves. Words are compared by :func:`word_key` (Snowball stem of the singular:
+  category segments whole (a leaf such as 被枕 names two types at once). Words are compared by :func:`word_key` (Snowball stem of the singular:
   "hoodies" and "hoodie" meet), Chinese words as written.
 - **Audience** (:func:`product_audience`): men, women or kids when the category path, title or a
   gender field says so; None (for everyone) otherwise; "男女"/"unisex" is everyone.
@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from functools import cache
 from typing import Any
 
+from index.quantities import UNITS
 from index.schema import Product
 
 AUDIENCE_WORDS = {
@@ -57,6 +58,10 @@ _NOT_TYPES = frozenset(
         "all accessories collection collections gear misc sale more",
     )
 )
+
+
+# units ("Sprite Foam Roller 36 cm") are no product's head noun
+_UNIT_WORDS = frozenset(alias for _, aliases in UNITS.values() for alias in aliases if alias.isalpha())
 
 
 @dataclass
@@ -140,6 +145,9 @@ def type_words(product: Product) -> dict[str, str]:
     words: dict[str, str] = {}
     if product.category:  # the primary path: others are listings ("Promotions/Sale")
         for segment in _PATH_SPLIT.split(product.category.strip(" /[]'\"")):
+            if is_chinese(segment):  # a Chinese leaf names its types together (被枕: quilts and pillows)
+                words.setdefault(segment.strip(), segment.strip())
+                continue
             for word in text_words(segment):
                 words.setdefault(word_key(word), word)
     head = title_head(product.title)
@@ -165,7 +173,9 @@ def title_head(title: str) -> str | None:
         return words[-1] if words else None
     cut = _HEAD_END.search(text)
     before = text[: cut.start()] if cut and cut.start() > 0 else text
-    words = [w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES]
+    words = [
+        w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES and w not in _UNIT_WORDS
+    ]
     return words[-1] if words else None
 
 
