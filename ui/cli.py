@@ -20,6 +20,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("config",), "config", "print the effective settings and where they come from"),
     (("models",), "models", "list bundled models and their status; assemble and verify them"),
     (("index", "build"), "index_build", "ingest a catalog (and reviews) and build a search index"),
+    (("index", "info"), "index_info", "what an index holds: counts, embedder, the product types it sells"),
     (("search",), "search", "search a catalog index"),
     (("chat",), "chat", "chat with the assistant in the terminal"),
     (("web",), "web", "serve the web chat (Gradio)"),
