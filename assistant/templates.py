@@ -60,9 +60,14 @@ def search_results(
 def not_found(result: dict[str, Any], lang: str) -> str:
     """The store has nothing of the requested type ("We don't carry coffee makers."), or
     nothing within the request's limits or audience, with the closest products as such."""
-    if "not_carried" in result:
+    if "not_carried" in result or "no_match" in result:
         sells = message("list_sep", lang).join(result.get("sells") or [])
-        head = message("not_carried", lang, asked=result["not_carried"], sells=sells)
+        key, asked = (
+            ("not_carried", result["not_carried"])
+            if "not_carried" in result
+            else ("no_match", result["no_match"])
+        )
+        head = message(key, lang, asked=asked, sells=sells)
         closest = result.get("alternatives") or []
     elif result.get("cheapest"):
         cheapest = result["cheapest"][0]
@@ -184,7 +189,7 @@ def tool_reply(
             max_price = float(args["max_price"]) if args.get("max_price") not in (None, "", 0) else None
         except (TypeError, ValueError):
             max_price = None
-        if not result["results"] and ("not_carried" in result or "none_of" in result):
+        if not result["results"] and ("not_carried" in result or "no_match" in result or "none_of" in result):
             return not_found(result, lang)
         return search_results(result["results"], lang, max_price=max_price)
     if name == "compare_products":
@@ -354,6 +359,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "草稿里有商品信息无法证实的内容，已全部舍弃。可以换一种格式再试。",
     ),
     "not_carried": ("We don't carry {asked}. We sell {sells}.", "我们没有{asked}。店里有：{sells}。"),
+    "no_match": (
+        "I found nothing that matches “{asked}”. We sell {sells}.",
+        "没有找到符合“{asked}”的商品。店里有：{sells}。",
+    ),
     "closest": ("Closest, though not what you asked for:", "最接近的几件（并非您要的）："),
     "none_within": (
         "No {type} {limit}; the cheapest is {price}:",

@@ -72,13 +72,15 @@ from index.layout import (
     write_json,
 )
 from index.product_types import TypeRequest, read_type_request
+from index.relevance_threshold import threshold
 from index.schema import Filters, Product, Review, RowError, SearchHit
 from index.store import CatalogStore
 from index.title_match import NamedProduct, TitleMatcher
 from index.vectors import IndexParams, Kind, VectorIndex
-from index.vocabulary import Vocabulary
+from index.vocabulary import Vocabulary, is_chinese
 
 CANDIDATES = 50  # hits taken from each retriever before fusion
+TITLE_VECTORS = 20_000  # title embeddings kept for relevance margins (oldest dropped first)
 COMPACT_SHARE = 0.2  # rewrite an HNSW index when tombstones exceed this share of live vectors
 Mode = Literal["hybrid", "dense", "lexical"]
 MODES: tuple[Mode, ...] = ("hybrid", "dense", "lexical")
@@ -127,6 +129,7 @@ class CatalogIndex:
         self._lock = threading.RLock()
         self._title_matcher: TitleMatcher | None = None  # built on first use, dropped on updates
         self._vocabulary: Vocabulary | None = None  # read on first use, replaced on updates
+        self._title_vectors: dict[str, np.ndarray] = {}  # title -> embedding, most recent last
 
     # -- building -----------------------------------------------------------------------------
 
@@ -384,6 +387,26 @@ class CatalogIndex:
                 return self._store.mentions(words)
 
         return read_type_request(query, vocabulary, mentioned)
+
+    def relevance_margins(self, query: str, products: list[Product]) -> list[float] | None:
+        """How far each product's title is above (>= 0) or below (< 0) the calibrated relevance
+        threshold for ``query`` (cosine of query and title, :mod:`index.relevance_threshold`);
+        None when the embedder has no threshold for the query's language, or the query is in
+        the other language than the catalog's (cross-language pairs were not calibrated)."""
+        lang = "zh" if is_chinese(query) else "en"
+        tau = threshold(self.embedder.name, lang)
+        if tau is None or lang != self.vocabulary().lang or not products:
+            return None
+        with self._lock:
+            missing = list(dict.fromkeys(p.title for p in products if p.title not in self._title_vectors))
+        embedded = list(self.embedder.embed_documents(missing)) if missing else []
+        q = self.embedder.embed_query(query)
+        with self._lock:
+            self._title_vectors.update(zip(missing, embedded, strict=True))
+            margins = [float(np.dot(q, self._title_vectors[p.title])) - tau for p in products]
+            while len(self._title_vectors) > TITLE_VECTORS:
+                self._title_vectors.pop(next(iter(self._title_vectors)))
+        return margins
 
     def reviews(self, product_id: str) -> list[Review]:
         with self._lock:

@@ -92,7 +92,7 @@ def search_products(
         "color": color,
     }
     result: dict[str, Any] = {}
-    if request is not None and (request.status != "untyped" or request.audience):
+    if request is not None:
         hits, result = _gated(ctx, request, query, hits, filters, color)
     products = [hit.product for hit in hits[:RESULTS]]
     _show(ctx, products, query=query, filters=filters)
@@ -118,17 +118,26 @@ def _gated(
     filters: Filters,
     color: str | None,
 ) -> tuple[list[SearchHit], dict[str, Any]]:
-    """Only the hits of the requested type and audience; when there are none, what the reply
-    says instead (the store does not carry it, or not within the limits) with the closest
-    products shown as alternatives, never as matches."""
+    """Only the hits of the requested type and audience (for a request naming no type: those
+    whose title passes the calibrated relevance threshold); when there are none, what the
+    reply says instead (the store does not carry it, nothing matches, not within the limits or
+    not for that audience) with the closest products shown as alternatives, never as matches."""
+    sells = [name for name, _ in ctx.catalog.vocabulary().top_types(6)]
+    if request.status == "untyped":  # no type to check: the calibrated title similarity decides
+        top = hits[: 2 * RESULTS]
+        margins = ctx.catalog.relevance_margins(query, [hit.product for hit in top])
+        if margins is not None and top and max(margins) < 0:
+            closest = [hit.product for hit in top[:ALTERNATIVES]]
+            _show(ctx, closest, query=query, filters=filters, alternative=True)
+            return [], {"no_match": query, "sells": sells, "alternatives": [facts(p) for p in closest]}
+        if margins is not None:
+            hits = [hit for hit, margin in zip(top, margins, strict=True) if margin >= 0]
+        if not request.audience:
+            return hits, {}
     if request.status == "absent":
         closest = [hit.product for hit in hits[:ALTERNATIVES]]
         _show(ctx, closest, query=query, filters=filters, alternative=True)
-        note = {
-            "not_carried": request.asked,
-            "sells": [name for name, _ in ctx.catalog.vocabulary().top_types(6)],
-        }
-        return [], {**note, "alternatives": [facts(product) for product in closest]}
+        return [], {"not_carried": request.asked, "sells": sells, "alternatives": [facts(p) for p in closest]}
     matching = [hit for hit in hits if request.matches(hit.product)]
     if matching:
         return matching, {}
