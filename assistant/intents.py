@@ -6,6 +6,15 @@ model are handled without it: "waterproof backpack under $60", "100元以下的�
 "something similar", "/reset", "what do you remember", "forget my size". :func:`parse` returns
 an :class:`Intent`; ``kind == "chat"`` means "let the model decide".
 
+:func:`parse` reads the message once into a :class:`Reading` (references, named titles, price
+and rating limits, the cleaned query, which pattern families it matches), then evaluates the
+declared table :data:`RULES`. Each :class:`Rule` states its whole condition over the reading and
+the session memory; when rules of different :class:`Tier` hold, the highest tier wins (a
+session command over promo copy, over small talk, over a change to the last search, over a
+question about products, over a new request), and within a tier a rule names the rules it
+yields to ("unless it compares"), so at most one rule of a tier holds. No rule: ``chat``.
+The order of the table is not the policy.
+
 References resolve against the last list shown (``memory.shown``): ordinals ("the first
 one", "#2", "第二个", "the last one"), "the first two"/"前两个", and nouns ("that jacket")
 matched against the shown titles. Preference statements ("my size is M", "我喜欢黑色",
@@ -18,7 +27,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from enum import IntEnum
 from typing import Any
 
 from assistant.copy_request import CopyRequest, read_copy_request
@@ -162,111 +172,250 @@ class Intent:
     currency: str | None = None  # the currency of the stated price limits, when the shopper named one
 
 
+@dataclass(frozen=True)
+class Reading:
+    """The facts of one message that the rules look at, read once before any rule runs."""
+
+    text: str  # stripped
+    prefs: dict[str, Any]  # preference statements (:func:`read_preferences`)
+    explicit: tuple[str, ...]  # products pointed at in the shown list, or by a typed id
+    refs: tuple[str, ...]  # those, then the products named by title
+    whole_titles: int  # how many titles the message names in full
+    min_price: float | None
+    max_price: float | None
+    currency: str | None  # of the price limits, when the shopper named one
+    min_rating: float | None
+    query: str  # the product words, limits and fillers removed (:func:`clean_query`)
+    vague: bool  # the query names no kind of product (:func:`is_vague`)
+    limited: bool  # a price or rating limit is stated
+    short: bool  # four words or fewer about a shown or typed product, or little but a title
+    typed_id: bool  # a referenced product's id is typed in the message
+    question: bool  # a question mark, "?" or "？"
+    in_colour: str | None  # the catalog colour of a message that is only "in black?" / "黑色的吗"
+    reset: bool
+    remember: bool
+    forget: bool
+    promo: bool
+    analytics: bool
+    greeting: bool  # the whole message
+    thanks: bool  # the whole message
+    cheaper: bool
+    compare: bool
+    which: bool  # "which"/"or"/"better" with two shown, typed or fully named products
+    reviews: bool
+    sentiment: bool
+    similar: bool
+    details: bool
+    attribute: bool  # price, material, size, colour...
+    searchy: bool  # opens like a search ("I need", "show me", "帮我找")
+    service: bool  # orders, returns, delivery
+
+
+def read_message(
+    text: str,
+    memory: SessionMemory,
+    is_product_id: Callable[[str], bool] | None = None,
+    named_products: Callable[[str], list[NamedProduct]] | None = None,
+) -> Reading:
+    """Read ``text`` against the products ``memory`` last showed (hooks as in :func:`parse`)."""
+    stripped = text.strip()
+    named = named_products(stripped) if named_products is not None else []
+    explicit = resolve_references(stripped, memory, is_product_id)
+    refs = list(dict.fromkeys([*explicit, *(n.product_id for n in named)]))
+    whole_titles = sum(n.confidence >= 1.0 for n in named)
+    rating = _MIN_RATING.search(stripped)
+    unrated = stripped[: rating.start()] + " " + stripped[rating.end() :] if rating else stripped
+    limits = price_limits(unrated)
+    min_rating = float(next(g for g in rating.groups() if g)) if rating else None
+    limited = limits.max_price is not None or limits.min_price is not None or min_rating is not None
+    words = len(_words(stripped))
+    query = clean_query(limits.rest)
+    colour = _IN_COLOR.match(stripped)
+    return Reading(
+        text=stripped,
+        prefs=read_preferences(stripped),
+        explicit=tuple(explicit),
+        refs=tuple(refs),
+        whole_titles=whole_titles,
+        min_price=limits.min_price,
+        max_price=limits.max_price,
+        currency=limits.currency,
+        min_rating=min_rating,
+        query=query,
+        vague=is_vague(query),
+        limited=limited,
+        short=words <= 4 and (bool(explicit) or (not limited and _mostly_title(stripped, named))),
+        typed_id=_typed_id(stripped, refs),
+        question="?" in stripped or "？" in stripped,
+        in_colour=_COLOR_WORDS.get((colour.group(1) or colour.group(2) or "").lower()) if colour else None,
+        reset=stripped.lower() in ("/reset", "reset", "重置"),
+        remember=bool(_REMEMBER.search(stripped)),
+        forget=bool(_FORGET.search(stripped)),
+        promo=bool(_PROMO.search(stripped)),
+        analytics=bool(_ANALYTICS.search(stripped)),
+        greeting=bool(_GREETING.match(stripped)),
+        thanks=bool(_THANKS.match(stripped)),
+        cheaper=bool(_CHEAPER.search(stripped)),
+        compare=bool(_COMPARE.search(stripped)),
+        which=bool(_WHICH.search(stripped)) and (len(explicit) >= 2 or whole_titles >= 2),
+        reviews=bool(_REVIEWS.search(stripped)),
+        sentiment=bool(_SENTIMENT.search(stripped)),
+        similar=bool(_SIMILAR.search(stripped)),
+        details=bool(_DETAILS.search(stripped)),
+        attribute=bool(_ATTRIBUTE.search(stripped)),
+        searchy=bool(_SEARCHY.search(stripped)),
+        service=bool(_SERVICE.search(stripped)),
+    )
+
+
+class Tier(IntEnum):
+    """Which rule wins when rules of two tiers hold; the rules of one tier exclude each other."""
+
+    REQUEST = 0  # a new request: search, a clarifying question, preferences
+    PRODUCT = 1  # a question about shown, typed or named products
+    FOLLOW_UP = 2  # a change to the last search: cheaper, another colour
+    SMALL_TALK = 3  # a message that is only a greeting or thanks
+    MERCHANT = 4  # promo copy, review analytics: never a shopper's search
+    SESSION = 5  # reset, remember, forget: about the conversation, whatever else the message says
+
+
+@dataclass(frozen=True)
+class Rule:
+    """``when`` holds for a message: ``build`` is its intent, unless a rule of a higher tier holds."""
+
+    name: str
+    tier: Tier
+    when: Callable[[Reading, SessionMemory], bool]
+    build: Callable[[Reading, SessionMemory], Intent]
+    doc: str
+
+
+def _compares(r: Reading, m: SessionMemory) -> bool:
+    return len(r.refs) >= 2 and (r.compare or r.which)
+
+
+def _about_reviews(r: Reading) -> bool:
+    return r.reviews or r.sentiment
+
+
+def _clarifies(r: Reading, m: SessionMemory) -> bool:
+    return not r.explicit and _wants_search(r) and r.vague and m.clarifying is None
+
+
+def _answers(r: Reading, m: SessionMemory) -> bool:
+    # only an ASCII "?" makes the message a new question here (prefs also read "？")
+    return m.clarifying is not None and not r.explicit and bool(r.query) and not r.vague and "?" not in r.text
+
+
+def _searches(r: Reading, m: SessionMemory) -> bool:
+    return (
+        bool(r.query) and not r.explicit and _wants_search(r) and not _clarifies(r, m) and not _answers(r, m)
+    )
+
+
+def _wants_search(r: Reading) -> bool:
+    return r.limited or (r.searchy and not r.service)
+
+
+def _search(r: Reading, m: SessionMemory) -> Intent:
+    return Intent("search", query=r.query, min_price=r.min_price, max_price=r.max_price, min_rating=r.min_rating,
+                  color=color_in(r.text), prefs=r.prefs, currency=r.currency)  # fmt: skip
+
+
+def _answer(r: Reading, m: SessionMemory) -> Intent:
+    """The search our clarifying question was about, its limits completed by this answer."""
+    pending = m.clarifying or {}
+    return replace(
+        _search(r, m),
+        min_price=r.min_price if r.min_price is not None else pending.get("min_price"),
+        max_price=r.max_price if r.max_price is not None else pending.get("max_price"),
+        min_rating=r.min_rating if r.min_rating is not None else pending.get("min_rating"),
+        currency=r.currency or pending.get("currency"),
+    )
+
+
+def _analytics(r: Reading, m: SessionMemory) -> Intent:
+    category = _CATEGORY.search(r.text)
+    return Intent("analytics", query=category.group(1).strip() if category else "")
+
+
+RULES: tuple[Rule, ...] = (
+    Rule("reset", Tier.SESSION, lambda r, m: r.reset, lambda r, m: Intent("reset"),
+         '"/reset", "reset", "重置" as the whole message'),
+    Rule("remember", Tier.SESSION, lambda r, m: r.remember, lambda r, m: Intent("remember"),
+         '"what do you remember", "你记得什么"'),
+    Rule("forget", Tier.SESSION, lambda r, m: r.forget and not r.remember,
+         lambda r, m: Intent("forget", forget=_forget_keys(r.text)),
+         '"forget my size", "忘掉我的预算"; unless it asks what we remember'),
+    Rule("promo", Tier.MERCHANT, lambda r, m: r.promo,
+         lambda r, m: Intent("promo", refs=list(r.refs), copy=read_copy_request(r.text)),
+         '"write an Instagram caption for the first one", "给第一个写文案": copy for any products meant'),
+    Rule("analytics", Tier.MERCHANT, lambda r, m: r.analytics and not r.promo, _analytics,
+         '"review analytics across products", "差评最多": unless it asks for copy'),
+    Rule("greeting", Tier.SMALL_TALK, lambda r, m: r.greeting, lambda r, m: Intent("greeting"),
+         '"hi", "good morning", "你好" as the whole message'),
+    Rule("thanks", Tier.SMALL_TALK, lambda r, m: r.thanks, lambda r, m: Intent("thanks"),
+         '"thanks!", "ok", "bye", "谢谢" as the whole message'),
+    Rule("cheaper", Tier.FOLLOW_UP, lambda r, m: r.cheaper and bool(m.last_search),
+         lambda r, m: Intent("cheaper", max_price=r.max_price, refs=list(r.refs)),
+         '"cheaper?", "便宜点的", after a search'),
+    Rule("colour", Tier.FOLLOW_UP, lambda r, m: r.in_colour is not None and bool(m.last_search),
+         lambda r, m: Intent("color", color=r.in_colour),
+         '"in black?", "有白色的吗", after a search: a catalog colour as the whole message'),
+    Rule("compare", Tier.PRODUCT, _compares, lambda r, m: Intent("compare", refs=list(r.refs)),
+         'two products or more, and "compare"/"vs"/"比较", or "which"/"or"/"还是" with two shown, '
+         "typed or fully named"),
+    Rule("sentiment", Tier.PRODUCT, lambda r, m: bool(r.refs) and r.sentiment and not _compares(r, m),
+         lambda r, m: Intent("sentiment", refs=list(r.refs[:1])),
+         '"how many positive reviews does the first one have", "第二个好评率": unless it compares'),
+    Rule("reviews", Tier.PRODUCT,
+         lambda r, m: bool(r.refs) and r.reviews and not r.sentiment and not _compares(r, m),
+         lambda r, m: Intent("reviews", refs=list(r.refs[:1])),
+         '"what do reviews say about the second one", "第三个的评价": unless it compares or asks for sentiment'),
+    Rule("similar", Tier.PRODUCT,
+         lambda r, m: bool(r.refs) and r.similar and not _about_reviews(r) and not _compares(r, m),
+         lambda r, m: Intent("similar", refs=list(r.refs[:1]), max_price=r.max_price),
+         '"something similar to the first one": unless it compares or asks about reviews'),
+    Rule("details", Tier.PRODUCT,
+         lambda r, m: bool(r.refs) and (r.details or r.short or (r.typed_id and r.attribute))
+         and not r.similar and not _about_reviews(r) and not _compares(r, m),
+         lambda r, m: Intent("details", refs=list(r.refs[:1])),
+         '"tell me about that jacket", "the first one", "MH01 price?", "the Wayfarer?": unless it compares, '
+         "asks about reviews or for similar ones"),
+    Rule("clarify", Tier.REQUEST, _clarifies,
+         lambda r, m: Intent("clarify", min_price=r.min_price, max_price=r.max_price, min_rating=r.min_rating,
+                             prefs=r.prefs, currency=r.currency),
+         '"something under $50", "推荐点东西": a search that names no product, when no question is pending'),
+    Rule("answer", Tier.REQUEST, _answers, _answer,
+         '"a backpack" after "what are you looking for?": the pending search, completed'),
+    Rule("search", Tier.REQUEST, _searches, _search,
+         '"waterproof backpack under $60", "帮我找防水背包": limits or a search opener, no shown or typed '
+         "product; unless it clarifies or answers"),
+    Rule("prefs", Tier.REQUEST,
+         lambda r, m: bool(r.prefs) and not r.explicit and not r.question and len(_words(r.text)) <= 10
+         and not (_clarifies(r, m) or _answers(r, m) or _searches(r, m)),
+         lambda r, m: Intent("prefs", prefs=r.prefs),
+         '"my size is M", "我喜欢黑色": a short statement, not a question, unless it is a request'),
+)  # fmt: skip
+
+
 def parse(
     text: str,
     memory: SessionMemory,
     is_product_id: Callable[[str], bool] | None = None,
     named_products: Callable[[str], list[NamedProduct]] | None = None,
 ) -> Intent:
-    """What the message asks for; ``is_product_id`` lets ids the user types ("compare MH01 and
-    MJ11") count as references too, and ``named_products`` the catalog products the message
-    names by title ("reviews of the Crown Summit Backpack"), in a first message as later.
-    A product named by title never turns a search ("Crown backpack under $50") into something
-    else: searches, clarifying questions and preferences look only at shown or typed ones."""
-    stripped = text.strip()
-    prefs = read_preferences(stripped)
-
-    named = named_products(stripped) if named_products is not None else []
-
-    def references() -> tuple[list[str], list[str]]:
-        """(shown or typed references, those plus the products named by title)."""
-        explicit = resolve_references(stripped, memory, is_product_id)
-        return explicit, list(dict.fromkeys([*explicit, *(n.product_id for n in named)]))
-
-    if stripped.lower() in ("/reset", "reset", "重置"):
-        return Intent("reset")
-    if _REMEMBER.search(stripped):
-        return Intent("remember")
-    if _FORGET.search(stripped):
-        return Intent("forget", forget=_forget_keys(stripped))
-    if _PROMO.search(stripped):
-        return Intent("promo", refs=references()[1], copy=read_copy_request(stripped))
-    if _ANALYTICS.search(stripped):
-        category = _CATEGORY.search(stripped)
-        return Intent("analytics", query=category.group(1).strip() if category else "")
-    if _GREETING.match(stripped):
-        return Intent("greeting")
-    if _THANKS.match(stripped):
-        return Intent("thanks")
-    explicit, refs = references()
-    rating = _MIN_RATING.search(stripped)
-    min_rating = float(next(g for g in rating.groups() if g)) if rating else None
-    unrated = stripped[: rating.start()] + " " + stripped[rating.end() :] if rating else stripped
-    limits = price_limits(unrated)
-    min_price, max_price, rest = limits.min_price, limits.max_price, limits.rest
-    if _CHEAPER.search(stripped) and memory.last_search:
-        return Intent("cheaper", max_price=max_price, refs=refs)
-    color_match = _IN_COLOR.match(stripped)
-    if color_match and memory.last_search:
-        word = (color_match.group(1) or color_match.group(2) or "").lower()
-        if word in _COLOR_WORDS:
-            return Intent("color", color=_COLOR_WORDS[word])
-    # "X or Y?" compares shown or typed products, or titles named in full; "compare" any two
-    whole = [n for n in named if n.confidence >= 1.0]
-    which = _WHICH.search(stripped) and (len(explicit) >= 2 or len(whole) >= 2)
-    if len(refs) >= 2 and (_COMPARE.search(stripped) or which):
-        return Intent("compare", refs=refs)
-    if refs and _SENTIMENT.search(stripped):
-        return Intent("sentiment", refs=refs[:1])
-    if refs and _REVIEWS.search(stripped):
-        return Intent("reviews", refs=refs[:1])
-    if refs and _SIMILAR.search(stripped):
-        return Intent("similar", refs=refs[:1], max_price=max_price)
-    limited = max_price is not None or min_price is not None or min_rating is not None
-    typed_question = _typed_id(stripped, refs) and _ATTRIBUTE.search(stripped)
-    # a short message about a shown one ("the first one"), or little but a title ("the Wayfarer?")
-    short = len(_words(stripped)) <= 4 and (
-        bool(explicit) or (not limited and _mostly_title(stripped, named))
-    )
-    if refs and (_DETAILS.search(stripped) or short or typed_question):
-        return Intent("details", refs=refs[:1])
-    query = clean_query(rest)
-    searchy = bool(_SEARCHY.search(stripped)) and not _SERVICE.search(stripped)
-    if not explicit and (limited or searchy) and is_vague(query) and memory.clarifying is None:
-        return Intent("clarify", min_price=min_price, max_price=max_price, min_rating=min_rating, prefs=prefs,
-                      currency=limits.currency)  # fmt: skip
-    pending = memory.clarifying
-    if pending is not None and not explicit and query and not is_vague(query) and "?" not in stripped:
-        return Intent(  # the answer to our question completes the request it asked about
-            "search",
-            query=query,
-            min_price=min_price if min_price is not None else pending.get("min_price"),
-            max_price=max_price if max_price is not None else pending.get("max_price"),
-            min_rating=min_rating if min_rating is not None else pending.get("min_rating"),
-            color=color_in(stripped),
-            prefs=prefs,
-            currency=limits.currency or pending.get("currency"),
-        )
-    if query and not explicit and (limited or searchy):
-        return Intent(
-            "search",
-            query=query,
-            min_price=min_price,
-            max_price=max_price,
-            min_rating=min_rating,
-            color=color_in(stripped),
-            prefs=prefs,
-            currency=limits.currency,
-        )
-    if (
-        prefs
-        and not explicit
-        and "?" not in stripped
-        and "？" not in stripped
-        and len(_words(stripped)) <= 10
-    ):
-        return Intent("prefs", prefs=prefs)
-    return Intent("chat", refs=refs, prefs=prefs)
+    """What the message asks for: the intent of the highest-tier rule of :data:`RULES` that
+    holds, else ``chat``. ``is_product_id`` lets ids the user types ("compare MH01 and MJ11")
+    count as references too, and ``named_products`` the catalog products the message names by
+    title ("reviews of the Crown Summit Backpack"), in a first message as later. A product
+    named by title never turns a search ("Crown backpack under $50") into something else:
+    searches, clarifying questions and preferences look only at shown or typed ones."""
+    reading = read_message(text, memory, is_product_id, named_products)
+    held = [rule for rule in RULES if rule.when(reading, memory)]
+    if not held:
+        return Intent("chat", refs=list(reading.refs), prefs=reading.prefs)
+    return max(held, key=lambda rule: rule.tier).build(reading, memory)
 
 
 def _mostly_title(text: str, named: list[NamedProduct]) -> bool:

@@ -1,0 +1,194 @@
+"""The rule table of :mod:`assistant.intents`: for each rule, messages that fire it and
+counter-examples that must not, with the rule that wins instead; and the precedence check that
+at most one rule of the winning tier ever holds, so the table's order decides nothing."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from assistant import intents
+from assistant.intents import RULES, Intent, Rule, parse, read_message
+from index.title_match import TitleMatcher
+from tools.context import SessionMemory
+
+SHOWN = [
+    {"id": "MH01", "title": "Chaz Kangeroo Hoodie", "price": 52.0},
+    {"id": "MJ01", "title": "Beaumont Summit Kit", "price": 42.0},
+    {"id": "MJ02", "title": "Hyperion Elements Jacket", "price": 51.0},
+]
+MEMORIES: dict[str, Callable[[], SessionMemory]] = {
+    "new": SessionMemory,  # a first message
+    "shown": lambda: SessionMemory(shown=list(SHOWN), last_search={"query": "jacket"}),  # after a search
+    # we asked what they are looking for, after "something under $50"
+    "pending": lambda: SessionMemory(clarifying={"max_price": 50.0, "currency": "USD"}),
+}
+IDS = {"MH01", "MJ01", "MJ02", "MS05"}  # typed ids the catalog knows (MS05 is not shown)
+TITLES = TitleMatcher(
+    [("S1", "Yoga Strap"), ("B1", "Wayfarer Bag"), ("W1", "Summit Watch"), ("D1", "Joust Duffle Bag"),
+     ("D2", "Impulse Duffle")]
+)  # fmt: skip
+
+# rule -> messages (and the memory they are read against) that make it hold and win
+FIRES: dict[str, list[tuple[str, str]]] = {
+    "reset": [("/reset", "shown"), ("重置", "new"), (" Reset ", "new")],
+    "remember": [("what do you remember?", "shown"), ("你记得什么", "new"),
+                 ("forget my size. what do you know about me?", "new")],
+    "forget": [("forget my size", "shown"), ("忘掉我的预算", "new"), ("forget everything", "pending")],
+    "promo": [("write an Instagram caption for the first one", "shown"), ("给第一个写朋友圈文案", "shown"),
+              ("write a slogan for the Summit Watch", "new"), ("write the selling points of #2", "shown")],
+    "analytics": [("review analytics across all products", "new"), ("差评最多的商品", "new"),
+                  ("worst-reviewed products in Men/Tops/Hoodies", "shown")],
+    "greeting": [("hello", "shown"), ("good morning!", "new"), ("你好！", "new"), ("在吗？", "pending")],
+    "thanks": [("thanks!", "shown"), ("ok", "new"), ("谢谢", "new"), ("bye", "pending")],
+    "cheaper": [("cheaper?", "shown"), ("便宜点的", "shown"), ("too expensive, anything under $40?", "shown"),
+                ("which is cheaper, the first or the second?", "shown")],
+    "colour": [("in black?", "shown"), ("do you have it in navy?", "shown"), ("有白色的吗？", "shown"),
+               ("黑色的吗", "shown")],
+    "compare": [("compare the first two", "shown"), ("比较一下前两个", "shown"), ("MH01 vs MJ02", "new"),
+                ("the first one or the last one?", "shown"), ("Joust Duffle Bag or Impulse Duffle?", "new"),
+                ("compare the reviews of the first two", "shown")],
+    "sentiment": [("how many positive reviews does the first one have?", "shown"), ("第二个好评率多少", "shown"),
+                  ("is the last one mostly positive?", "shown")],
+    "reviews": [("what do reviews say about the second one?", "shown"), ("第三个的评价怎么样", "shown"),
+                ("pros and cons of the third one", "shown"), ("what do customers think of that hoodie", "shown")],
+    "similar": [("something similar to the first one", "shown"), ("alternatives to the second one under $40", "shown"),
+                ("推荐类似第一个的", "shown")],
+    "details": [("the first one", "shown"), ("第二个", "shown"), ("tell me about that jacket", "shown"),
+                ("is MS05 waterproof?", "new"), ("the Wayfarer?", "new"), ("#3", "shown")],
+    "clarify": [("something under $50", "new"), ("推荐点东西", "new"), ("a gift for my mom under $40", "new"),
+                ("show me something rated 4+", "shown")],
+    "answer": [("a backpack", "pending"), ("防水背包", "pending"), ("red ones rated 4 stars", "pending")],
+    "search": [("waterproof backpack under $60", "new"), ("帮我找100元以下的防水背包", "new"),
+               ("I need a hoodie", "shown"), ("im looking for a yellow blazer", "new"),
+               ("something under $50", "pending"), ("a backpack under $60?", "pending")],
+    "prefs": [("my size is M", "shown"), ("我喜欢黑色", "new"), ("I hate Nike", "new"), ("budget $80", "pending")],
+}  # fmt: skip
+
+# rule -> (message, memory, the rule that wins instead or "chat"): counter-examples
+DOES_NOT_FIRE: dict[str, list[tuple[str, str, str]]] = {
+    "reset": [("reset my password please", "new", "chat"), ("重置密码", "new", "chat")],
+    "remember": [("remember my size is M", "new", "prefs"), ("do you remember the first one?", "shown", "chat")],
+    "forget": [("don't forget the charger", "new", "chat"), ("别忘了带充电器", "new", "chat")],
+    "promo": [("what are the selling points of the Summit Watch?", "new", "chat"),
+              ("tell me about the first one", "shown", "details")],
+    "analytics": [("review the second one", "shown", "reviews"),
+                  ("write a blurb about review stats across products", "new", "promo")],
+    "greeting": [("hi, I need a backpack under $60", "new", "search"), ("hello, compare the first two", "shown", "compare")],
+    "thanks": [("thanks, compare the first two", "shown", "compare"), ("ok, cheaper?", "shown", "cheaper")],
+    "cheaper": [("cheaper?", "new", "chat"), ("cheaper?", "pending", "chat")],  # no search to change
+    "colour": [("in black?", "new", "chat"), ("in magenta?", "shown", "chat"),
+               ("black hoodies in stock?", "shown", "chat")],  # not the whole message
+    "compare": [("compare the first one", "shown", "details"), ("which one is waterproof?", "shown", "chat"),
+                ("is the first one better?", "shown", "chat"),  # "better" needs two products
+                ("Joust or Impulse?", "new", "chat")],  # two partial titles: not sure enough to compare
+    "sentiment": [("how many positive reviews?", "new", "chat"),
+                  ("compare the sentiment of the first two", "shown", "compare")],
+    "reviews": [("what do reviews say about the second one?", "new", "chat"),  # nothing shown
+                ("what do people say about backpacks?", "new", "chat"),
+                ("how many negative reviews does the last one have", "shown", "sentiment")],
+    "similar": [("something similar", "new", "chat"), ("recommend a tent under $100", "new", "search"),
+                ("reviews of something similar to the first one", "shown", "reviews")],
+    "details": [("tell me more about your shipping", "new", "chat"), ("I need a strap", "new", "search"),
+                ("something similar to the first one", "shown", "similar")],
+    "clarify": [("waterproof backpack under $60", "new", "search"), ("something under $50", "pending", "search"),
+                ("something like the first one under $50", "shown", "similar")],
+    "answer": [("a backpack", "new", "chat"), ("a backpack under $60?", "pending", "search"),
+               ("something nice", "pending", "chat")],
+    "search": [("something under $50", "new", "clarify"), ("do you have a return policy?", "new", "chat"),
+               ("show me the first one", "shown", "chat"), ("shoes", "new", "chat")],
+    "prefs": [("show me hoodies, my size is M", "new", "search"), ("is size M too small?", "new", "chat"),
+              ("budget $80", "new", "clarify")],
+}  # fmt: skip
+
+# counter-examples the rules still get wrong: strict, so a fix shows up here
+KNOWN_GAPS = [
+    ("search", "what is your return policy for orders under $60", "new", "a price limit outweighs the service words"),
+    ("promo", "do you have instagram", "new", "any mention of Instagram reads as a request for copy"),
+]  # fmt: skip
+
+
+def read(message: str, memory_name: str) -> tuple[list[Rule], Intent]:
+    """The rules that hold for ``message`` and the intent :func:`parse` gives it (hooks: the
+    typed ids of ``IDS``, the titles of ``TITLES``)."""
+    memory = MEMORIES[memory_name]()
+    is_product_id, named = IDS.__contains__, TITLES.find
+    reading = read_message(message, memory, is_product_id, named)
+    held = [rule for rule in RULES if rule.when(reading, memory)]
+    return held, parse(message, MEMORIES[memory_name](), is_product_id, named)
+
+
+def names(rules: list[Rule]) -> list[str]:
+    return [rule.name for rule in rules]
+
+
+def winner(held: list[Rule]) -> str:
+    return max(held, key=lambda rule: rule.tier).name if held else "chat"
+
+
+def kind_of(rule_name: str) -> str:
+    """The intent kind a rule builds (``answer`` completes a search, ``colour`` is ``color``)."""
+    return {"answer": "search", "colour": "color"}.get(rule_name, rule_name)
+
+
+@pytest.mark.parametrize(
+    ("rule", "message", "memory"),
+    [(rule, message, memory) for rule, cases in FIRES.items() for message, memory in cases],
+)
+def test_rule_fires(rule: str, message: str, memory: str) -> None:
+    held, intent = read(message, memory)
+    assert rule in names(held)
+    assert (winner(held), intent.kind) == (rule, kind_of(rule))
+
+
+@pytest.mark.parametrize(
+    ("rule", "message", "memory", "instead"),
+    [(rule, *case) for rule, cases in DOES_NOT_FIRE.items() for case in cases],
+)
+def test_rule_does_not_fire(rule: str, message: str, memory: str, instead: str) -> None:
+    held, intent = read(message, memory)
+    assert rule not in names(held)
+    assert (winner(held), intent.kind) == (instead, kind_of(instead))
+
+
+@pytest.mark.parametrize(("rule", "message", "memory", "why"), KNOWN_GAPS)
+@pytest.mark.xfail(strict=True, reason="a known gap of the rules")
+def test_known_gaps(rule: str, message: str, memory: str, why: str) -> None:
+    held, _ = read(message, memory)
+    assert rule not in names(held), why
+
+
+MESSAGES = sorted(
+    {message for cases in FIRES.values() for message, _ in cases}
+    | {message for cases in DOES_NOT_FIRE.values() for message, *_ in cases}
+)
+
+
+def test_at_most_one_rule_of_the_winning_tier_holds() -> None:
+    """Rules of one tier exclude each other, for every message here in every memory."""
+    for message in MESSAGES:
+        for memory in MEMORIES:
+            held, _ = read(message, memory)
+            top = [rule.name for rule in held if rule.tier == max(r.tier for r in held)]
+            assert len(top) <= 1, (message, memory, top)
+
+
+def test_every_rule_has_examples_and_counter_examples() -> None:
+    declared = names(list(RULES))
+    assert len(set(declared)) == len(declared)
+    assert set(FIRES) == set(DOES_NOT_FIRE) == set(declared)
+    assert all(rule.doc for rule in RULES)
+
+
+def test_an_answer_completes_the_pending_limits() -> None:
+    _, intent = read("a backpack", "pending")
+    assert (intent.query, intent.max_price, intent.currency) == ("backpack", 50.0, "USD")
+    _, own = read("a backpack under 30 euros", "pending")
+    assert (own.max_price, own.currency) == (30.0, "EUR")
+
+
+def test_the_order_of_the_table_decides_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    before = [read(message, memory)[1] for message in MESSAGES for memory in MEMORIES]
+    monkeypatch.setattr(intents, "RULES", RULES[::-1])
+    assert [read(message, memory)[1] for message in MESSAGES for memory in MEMORIES] == before
