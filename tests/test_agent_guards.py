@@ -97,8 +97,6 @@ def test_logs_are_redacted(caplog):
     assert "a@b.com" not in caplog.text and "[email]" in caplog.text
 
 
-
-
 SHOWN = SessionMemory(
     shown=[
         {"id": "MH01", "title": "Chaz Kangeroo Hoodie", "price": 52.0},

@@ -393,7 +393,9 @@ def test_filters_the_words_do_not_support_are_left_out_of_the_call(assistant, sc
         "category",
     ]
     assert budget.tool_calls[0].args["max_price"] == 40
-    assert all(card.price <= 40 for card in budget.products if not card.alternative)  # others: "the cheapest is"
+    assert all(
+        card.price <= 40 for card in budget.products if not card.alternative
+    )  # others: "the cheapest is"
 
 
 def test_a_model_without_a_grammar_has_unsupported_filters_dropped(assistant, scripted_model):
