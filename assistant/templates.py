@@ -49,7 +49,8 @@ def search_results(
     if max_price is not None:
         budget = format_price(max_price, items[0].get("currency")).removesuffix(".00")
         limit = f"（{budget}以内）" if zh else f" under {budget}"
-    head = f"为您找到{len(items)}件商品{limit}：" if zh else f"Here are {len(items)} options{limit}:"
+    english = f"Here is 1 option{limit}:" if len(items) == 1 else f"Here are {len(items)} options{limit}:"
+    head = f"为您找到{len(items)}件商品{limit}：" if zh else english
     lines = [product_line(i, item, lang) for i, item in enumerate(items[:SHOWN_IN_TEXT], start=1)]
     more = len(items) - SHOWN_IN_TEXT
     if more > 0:

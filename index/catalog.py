@@ -386,7 +386,11 @@ class CatalogIndex:
             with self._lock:
                 return self._store.mentions(words)
 
-        return read_type_request(query, vocabulary, mentioned)
+        def titled(word: str) -> bool:
+            with self._lock:
+                return self._store.in_titles(word)
+
+        return read_type_request(query, vocabulary, mentioned, titled)
 
     def relevance_margins(self, query: str, products: list[Product]) -> list[float] | None:
         """How far each product's title is above (>= 0) or below (< 0) the calibrated relevance

@@ -37,6 +37,7 @@ from index.vocabulary import (
     audience_in,
     is_chinese,
     product_audience,
+    product_words,
     text_words,
     type_keys,
     word_key,
@@ -81,6 +82,19 @@ class TypeRequest:
     glosses: tuple[str, ...] = ()
     """The request's words in the catalog's language when the shopper wrote in the other one
     ("防水背包" on an English store: waterproof, bag), for the lexical retriever."""
+    words: frozenset[str] = frozenset()
+    """Keys of the request's content words in the catalog's language ("yoga", "pant"): products
+    whose title and category have them all are the exact matches (:meth:`has_all_words`)."""
+    head: str = ""
+    """``untyped``: the key of the last word when no product title has it but descriptions do
+    ("mat" of "yoga mat" on a store without mats; not "warm" of "something warm", which a title
+    has): a match must have it in its title or category."""
+
+    def has_all_words(self, product: Product) -> bool:
+        return bool(self.words) and self.words <= product_words(product)
+
+    def names_head(self, product: Product) -> bool:
+        return not self.head or self.head in product_words(product)
 
     def matches(self, product: Product) -> bool:
         """Whether ``product`` is of a requested type (any, when none is) and audience."""
@@ -93,10 +107,14 @@ class TypeRequest:
 
 
 def read_type_request(
-    query: str, vocabulary: Vocabulary, mentioned: Callable[[Iterable[str]], bool]
+    query: str,
+    vocabulary: Vocabulary,
+    mentioned: Callable[[Iterable[str]], bool],
+    titled: Callable[[str], bool],
 ) -> TypeRequest:
     """The type request of ``query``; ``mentioned(words)``: whether the catalog uses any of
-    those words anywhere (titles, descriptions, attributes)."""
+    those words anywhere (titles, descriptions, attributes); ``titled(word)``: whether some
+    product's title has the word."""
     audience = audience_in(query)
     audience = audience if audience in ("men", "women", "kids") else None
     zh_query = is_chinese(query)
@@ -105,12 +123,16 @@ def read_type_request(
     asked: list[str] = []
     last_content: list[str] = []
     glosses: list[str] = []
+    same_language = zh_query == (vocabulary.lang == "zh")
+    content: set[str] = set()
     for part in alternatives:
         words = _zh_words(part) if zh_query else _en_words(part)
         if not words:
             continue
         last_content = words
-        if zh_query != (vocabulary.lang == "zh"):
+        if same_language:
+            content |= {word_key(w) for w in words if len(alternatives) == 1}
+        else:
             glosses += [gloss for word in words for gloss in _gloss(word, zh_query)]
         found = _types_of(words, zh_query, vocabulary, modifier=lambda w: _is_modifier(w, vocabulary))
         if found:
@@ -120,12 +142,19 @@ def read_type_request(
         vocabulary.types[key]["name"] for key in sorted(keys, key=lambda k: -vocabulary.types[k]["count"])
     )
     glossed = tuple(dict.fromkeys([*glosses, *(names if glosses else ())]))
+    required = frozenset(content)
     if keys:
-        return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed)
+        return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed, required)
     if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned):
         asked_words = _asked_phrase(last_content, zh_query)
         return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed)
-    return TypeRequest("untyped", audience=audience, glosses=glossed)
+    thing = last_content[-1] if last_content and same_language and not zh_query else ""
+    # a word no title has, only descriptions ("shoes" of "running shoes" on a store that sells
+    # none), names a thing the store may not have: a match must have it; one some title has
+    # ("warm" of "Warm-Up Pant") may describe, and only ranks
+    head = word_key(thing) if thing and not _is_modifier(thing, vocabulary) and not titled(thing) else ""
+    return TypeRequest("untyped", audience=audience, asked=" ".join(last_content[-2:]), glosses=glossed,
+                       words=required, head=head)  # fmt: skip
 
 
 def _gloss(word: str, zh_query: bool) -> list[str]:
@@ -174,14 +203,27 @@ def _types_of(
     return None
 
 
-_MODIFIER_ENDINGS = ("proof", "able", "ible", "ful", "less", "ish", "ive", "ed", "ous", "est")
+# common English describing words without a telling ending (general language, not one store's)
+DESCRIBING_WORDS = frozenset(
+    re.findall(
+        r"\S+",
+        """warm hot cold cool light heavy soft hard thin thick long short tall big small large little huge tiny
+        wide narrow loose tight slim fit fast quick slow quiet loud bright dark clean fresh dry wet strong weak
+        cheap expensive premium fancy simple plain basic classic modern vintage retro casual formal smart
+        cute pretty beautiful elegant sexy sporty durable sturdy portable compact lightweight cozy cosy comfy
+        comfortable breathable stretchy smooth rough sharp safe healthy organic natural eco green easy
+        summer winter spring autumn fall everyday outdoor indoor""",
+    )
+)
+_MODIFIER_ENDINGS = ("proof", "able", "ible", "ful", "less", "ish", "ive", "ed", "ous", "est", "ant", "ent")
 
 
 def _is_modifier(word: str, vocabulary: Vocabulary) -> bool:
     """Whether an English word describes rather than names a product: an attribute value of the
-    catalog ("black", "cotton") or an adjective by its ending ("waterproof", "insulated")."""
+    catalog ("black", "cotton"), a common describing word ("warm", "winter") or an adjective by
+    its ending ("waterproof", "insulated")."""
     values = {value.lower() for counts in vocabulary.attributes.values() for value in counts}
-    return word in values or (len(word) > 4 and word.endswith(_MODIFIER_ENDINGS))
+    return word in values or word in DESCRIBING_WORDS or (len(word) > 4 and word.endswith(_MODIFIER_ENDINGS))
 
 
 def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:

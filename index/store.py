@@ -248,6 +248,15 @@ class CatalogStore:
             is not None
         )
 
+    def in_titles(self, word: str) -> bool:
+        """Whether some product's title has ``word`` (stemmed as the lexical index stems it)."""
+        terms = lexical.tokens(word)
+        expression = lexical.match_expression(terms)
+        if expression is None:
+            return False
+        query = "SELECT 1 FROM products_fts WHERE products_fts MATCH ? LIMIT 1"
+        return self.conn.execute(query, (f"title : ({expression})",)).fetchone() is not None
+
     def vocabulary(self) -> Vocabulary:
         """The stored vocabulary (built from the products when an older index has none)."""
         stored = self.get_meta(VOCABULARY)

@@ -161,6 +161,12 @@ def type_keys(product: Product) -> frozenset[str]:
     return frozenset(type_words(product))
 
 
+def product_words(product: Product) -> frozenset[str]:
+    """Keys of every word of the product's title and category path (:func:`word_key`)."""
+    text = f"{product.title} {product.category or ''}"
+    return frozenset(word_key(w) for w in text_words(text.replace("-", " ")))
+
+
 def title_head(title: str) -> str | None:
     """The word of a title that says what the product is: the head noun in English ("Cronus
     Yoga Pant" -> pant, "Analog Watch - For Men" -> watch), the last word in Chinese."""

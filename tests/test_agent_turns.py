@@ -362,7 +362,10 @@ def test_search_picked_by_the_model_is_rendered_without_a_second_call(assistant,
     kinds = [type(event) for event in events]
     assert kinds.index(CardsEvent) < kinds.index(TextReplaced)
     assert len(scripted_model.calls) == 1 and reply.path == "model"
-    assert reply.text.startswith(f"Here are {len(reply.products)} options under $60:")
+    count = "1 option" if len(reply.products) == 1 else f"{len(reply.products)} options"
+    assert reply.text.startswith(
+        ("Here is " if len(reply.products) == 1 else "Here are ") + f"{count} under $60:"
+    )
     assert all(card.price <= 60 for card in reply.products) and reply.products[0].title in reply.text
     # a question about one product is still answered by the model, from the product's facts
     scripted_model.enqueue_tool_call("get_product", {"product_id": reply.products[0].id})

@@ -10,7 +10,7 @@ from index.embedders import HashingEmbedder
 from index.lexical import tokens
 from index.product_types import read_type_request
 from index.schema import Product
-from index.vocabulary import build_vocabulary, product_audience, title_head, type_keys
+from index.vocabulary import build_vocabulary, product_audience, title_head, type_keys, word_key
 from tools.context import SessionMemory, ToolContext
 from tools.shopping import search_products
 
@@ -34,9 +34,9 @@ HOME = [
 
 def _reading(query: str, products: list[Product]):
     words = {t for p in products for t in tokens(" ".join([p.title, p.description, p.category or ""]))}
-    return read_type_request(
-        query, build_vocabulary(products), lambda ws: any(w.casefold() in words for w in ws)
-    )
+    titles = {word_key(t) for p in products for t in tokens(p.title)}
+    return read_type_request(query, build_vocabulary(products), lambda ws: any(w.casefold() in words for w in ws),
+                             lambda w: word_key(w) in titles)  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -175,6 +175,24 @@ def test_an_audience_the_store_lacks_is_said(sports):
     ctx = ToolContext(sports, memory=SessionMemory())
     result = search_products(ctx, "kids pants")
     assert result["results"] == [] and result["audience"] == "kids"
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("men's yoga pants", ["P1"]),  # exact words first, and only they, within the type
+        ("running shoes", []),  # "shoes" is in a description only: nothing of the kind
+        ("something warm", None),  # "warm" describes (a description has it): ranks, no filter
+    ],
+)
+def test_words_of_the_request(sports, query, shown):
+    ctx = ToolContext(sports, memory=SessionMemory())
+    result = search_products(ctx, query)
+    if shown is None:
+        assert result["results"]
+    else:
+        assert [row["id"] for row in result["results"]] == shown
+        assert ("no_match" in result) == (not shown)
 
 
 def test_without_the_gate_search_is_as_retrieved(sports):

@@ -126,21 +126,25 @@ def _gated(
     if request.status == "untyped":  # no type to check: the calibrated title similarity decides
         top = hits[: 2 * RESULTS]
         margins = ctx.catalog.relevance_margins(query, [hit.product for hit in top])
-        if margins is not None and top and max(margins) < 0:
+        passing = (
+            top if margins is None else [hit for hit, margin in zip(top, margins, strict=True) if margin >= 0]
+        )
+        passing = [hit for hit in passing if request.names_head(hit.product)]  # "mat" of "yoga mat"
+        if top and not passing:
             closest = [hit.product for hit in top[:ALTERNATIVES]]
             _show(ctx, closest, query=query, filters=filters, alternative=True)
-            return [], {"no_match": query, "sells": sells, "alternatives": [facts(p) for p in closest]}
-        if margins is not None:
-            hits = [hit for hit, margin in zip(top, margins, strict=True) if margin >= 0]
-        if not request.audience:
-            return hits, {}
+            return [], {"no_match": request.asked or query, "sells": sells,
+                        "alternatives": [facts(p) for p in closest]}  # fmt: skip
+        hits = passing if (margins is not None or request.head) else hits
+        if not request.audience:  # a describing word ranks here, it does not filter
+            return sorted(hits, key=lambda hit: not request.has_all_words(hit.product)), {}
     if request.status == "absent":
         closest = [hit.product for hit in hits[:ALTERNATIVES]]
         _show(ctx, closest, query=query, filters=filters, alternative=True)
         return [], {"not_carried": request.asked, "sells": sells, "alternatives": [facts(p) for p in closest]}
     matching = [hit for hit in hits if request.matches(hit.product)]
     if matching:
-        return matching, {}
+        return _exact_first(request, matching), {}
     missing: dict[str, Any] = {"none_of": request.names[0] if request.names else query}
     if request.audience:
         missing["audience"] = request.audience
@@ -150,7 +154,7 @@ def _gated(
     matching = [h for h in _ranked(ctx, ctx.catalog.search(by_name, k=GATED_DEPTH, filters=filters), color)
                 if request.matches(h.product)]  # fmt: skip
     if matching:
-        return matching, {}
+        return _exact_first(request, matching), {}
     unlimited = Filters(category=filters.category, brand=filters.brand)
     of_type = [h.product for h in ctx.catalog.search(by_name, k=GATED_DEPTH, filters=unlimited)
                if request.matches(h.product)]  # fmt: skip
@@ -161,6 +165,13 @@ def _gated(
                                                  ("min_rating", filters.min_rating)) if v is not None},
                     "cheapest": [facts(product) for product in cheapest]}  # fmt: skip
     return [], missing
+
+
+def _exact_first(request: TypeRequest, hits: list[SearchHit]) -> list[SearchHit]:
+    """Of the products of the requested type, only those whose title and category have every
+    word of the request ("yoga pant" of "men's yoga pants", "duffle bag") when there are any."""
+    exact = [hit for hit in hits if request.has_all_words(hit.product)]
+    return exact or hits
 
 
 def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
