@@ -286,17 +286,17 @@ def summarize(outcomes: list[Outcome]) -> dict[str, Any]:
         "right_tool": rate(judged),
         "language": rate([o.language_ok for o in outcomes]),
         "by_model": rate([o.by_model for o in outcomes]),
-        "p50": _quantile(seconds, 0.5),
-        "p95": _quantile(seconds, 0.95),
-        "card_p50": _quantile(cards, 0.5),
-        "card_p95": _quantile(cards, 0.95),
-        "model_p50": _quantile([o.seconds for o in outcomes if o.by_model], 0.5),
-        "model_p95": _quantile([o.seconds for o in outcomes if o.by_model], 0.95),
+        "p50": quantile(seconds, 0.5),
+        "p95": quantile(seconds, 0.95),
+        "card_p50": quantile(cards, 0.5),
+        "card_p95": quantile(cards, 0.95),
+        "model_p50": quantile([o.seconds for o in outcomes if o.by_model], 0.5),
+        "model_p95": quantile([o.seconds for o in outcomes if o.by_model], 0.95),
         "slowest": sorted(outcomes, key=lambda o: o.seconds, reverse=True)[:SLOWEST],
     }
 
 
-def _quantile(values: list[float], q: float) -> float | None:
+def quantile(values: list[float], q: float) -> float | None:
     if not values:
         return None
     if len(values) == 1:

@@ -37,12 +37,13 @@ import csv
 import json
 import random
 import re
-import statistics
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from assistant.evaluation import quantile
 
 if TYPE_CHECKING:
     from assistant.assistant import Assistant
@@ -333,14 +334,6 @@ def summarize(judged: list[Judged]) -> dict[str, Any]:
         "p50": quantile(totals, 0.5),
         "p95": quantile(totals, 0.95),
     }
-
-
-def quantile(values: list[float], q: float) -> float | None:
-    if not values:
-        return None
-    if len(values) == 1:
-        return round(values[0], 3)
-    return round(statistics.quantiles(values, n=100, method="inclusive")[int(q * 100) - 1], 3)
 
 
 # -- cross-catalog requests -----------------------------------------------------------------
