@@ -109,6 +109,7 @@ def build_graph(
     tool_first: bool = True,
     templated_replies: bool = True,
     relevance_gate: bool = True,
+    currency_rates: dict[str, float] | None = None,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
     narrows: list[bool] = []  # whether the model takes omit_arguments and argument_values (a grammar)
@@ -134,7 +135,8 @@ def build_graph(
         return ToolContext(catalog=catalog, role=turn["role"], lang=turn["lang"],
                            memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
                            texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}),
-                           shown_this_turn=list(turn["cards"]), relevance_gate=relevance_gate)  # fmt: skip
+                           shown_this_turn=list(turn["cards"]), relevance_gate=relevance_gate,
+                           currency_rates=dict(currency_rates or {}))  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])

@@ -79,6 +79,7 @@ class Assistant:
         tool_first: bool = True,
         templated_replies: bool = True,
         relevance_gate: bool = True,
+        currency_rates: dict[str, float] | None = None,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
@@ -87,7 +88,9 @@ class Assistant:
         in memory). ``tool_first``: the model's first step in a turn must call a tool (see
         :mod:`assistant.agent`). ``templated_replies``: a search-like tool's result is rendered
         by a template instead of a second model call (see :mod:`assistant.agent`). ``relevance_gate``:
-        search shows only products that match the request (False: as retrieved, for baselines)."""
+        search shows only products that match the request (False: as retrieved, for baselines).
+        ``currency_rates``: converts a price limit given in another currency than the catalog's
+        (:attr:`assistant.config.Settings.currency_rates`)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -112,6 +115,7 @@ class Assistant:
             tool_first=tool_first,
             templated_replies=templated_replies,
             relevance_gate=relevance_gate,
+            currency_rates=currency_rates,
         )
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()

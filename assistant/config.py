@@ -162,6 +162,14 @@ class Settings(BaseSettings):
             "use-multilingual-v3 matches better across languages but poorly on English titles."
         ),
     )
+    currency_rates: dict[str, float] = Field(
+        default_factory=dict,
+        description=(
+            "What one unit of each currency is worth in a common unit, e.g. {USD = 1.0, CNY = 0.14}: a "
+            "shopper's price limit in another currency than the catalog's is converted with them, and the "
+            "reply says so; without rates for both, the reply asks for a budget in the catalog's currency."
+        ),
+    )
     web_host: str = Field(default="127.0.0.1", description="Address the web chat listens on.")
     web_port: int = Field(default=7860, description="Port of the web chat.")
     sessions: str | None = Field(

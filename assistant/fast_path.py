@@ -92,15 +92,18 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         currency = ctx.catalog.vocabulary().currency
         notice = ""
         if intent.currency and currency and intent.currency != currency:  # never re-labelled as ours
-            stated = [
-                format_price(v, intent.currency).removesuffix(".00")
-                for v in (min_price, max_price)
-                if v is not None
-            ]
-            notice = (
-                templates.message("other_currency", lang, stated=" - ".join(stated), currency=currency) + "\n"
-            )
-            min_price = max_price = None
+            stated = _prices([min_price, max_price], intent.currency)
+            rates = ctx.currency_rates
+            if intent.currency in rates and currency in rates:
+                factor = rates[intent.currency] / rates[currency]
+                min_price, max_price = (
+                    None if v is None else round(v * factor, 2) for v in (min_price, max_price)
+                )
+                converted = _prices([min_price, max_price], currency)
+                notice = templates.message("converted", lang, stated=stated, converted=converted) + "\n"
+            else:
+                notice = templates.message("other_currency", lang, stated=stated, currency=currency) + "\n"
+                min_price = max_price = None
         return notice + reply(
             "search_products",
             query=intent.query,
@@ -144,6 +147,11 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         memory.clarifying = {key: value for key, value in limits.items() if value is not None}
         return templates.clarify(ctx.catalog.categories(limit=6), lang, max_price=intent.max_price)
     return None
+
+
+def _prices(values: list[float | None], currency: str) -> str:
+    """ "¥100" or "¥20 - ¥40": the limits as the shopper will read them."""
+    return " - ".join(format_price(v, currency).removesuffix(".00") for v in values if v is not None)
 
 
 def remember_preferences(ctx: ToolContext, intent: Intent) -> None:

@@ -71,6 +71,7 @@ def build_assistant(
         analyzer_factory=lazy_analyzer(settings.cache_dir),
         text_cache=TextCache(texts_cache_path(settings)),
         model_name=texts_model_name(settings),
+        currency_rates=settings.currency_rates,
     )
 
 

@@ -378,6 +378,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "women": ("women", "女士"),
     "kids": ("kids", "儿童"),
     "list_sep": (", ", "、"),
+    "converted": (
+        "{stated} is about {converted} at the store's configured exchange rate; I searched with that.",
+        "按本店设置的汇率，{stated}约为{converted}，已按此筛选。",
+    ),
     "other_currency": (
         "Prices here are in {currency}, so I searched without your {stated} limit. What is your budget in {currency}?",
         "本店以{currency}标价，所以没有按{stated}的预算筛选。您的预算换成{currency}是多少？",

@@ -164,6 +164,16 @@ def test_a_limit_in_another_currency_is_not_relabelled(assistant, scripted_model
     assert reply.products and "$100" not in reply.text
 
 
+def test_a_limit_in_another_currency_is_converted_at_a_configured_rate(scripted_model, demo_index):
+    assistant = Assistant(scripted_model, demo_index, currency_rates={"USD": 1.0, "CNY": 0.14})
+    reply = assistant.reply("telegram:7", "300元以下的背包")
+    assert reply.tool_calls[0].args["max_price"] == 42.0  # 300 x 0.14
+    assert reply.text.startswith("按本店设置的汇率，¥300约为$42，已按此筛选。")
+    assert reply.products and all(card.price <= 42 for card in reply.products if not card.alternative)
+    only_one = Assistant(scripted_model, demo_index, currency_rates={"USD": 1.0})  # no rate for CNY: ask
+    assert "max_price" not in only_one.reply("telegram:8", "300元以下的背包").tool_calls[0].args
+
+
 def test_follow_ups_resolve_against_what_was_shown(assistant, scripted_model):
     first = assistant.reply("web:u1", "jacket under $80")
     shown = [card.id for card in first.products]

@@ -118,6 +118,9 @@ class ToolContext:
     texts: ProductTexts | None = None
     """Writes review summaries, description summaries and promo copy with the chat model (None:
     review excerpts and extracted descriptions only, no copy)."""
+    currency_rates: dict[str, float] = field(default_factory=dict)
+    """Currency -> value in a common unit, to convert a limit the shopper gave in another
+    currency (:attr:`assistant.config.Settings.currency_rates`)."""
     relevance_gate: bool = True
     """Search shows only products of the requested type and audience that pass the relevance
     threshold, and says so when none does (False: the ranked list as retrieved, for baselines)."""
