@@ -69,7 +69,7 @@ from assistant import fast_path, templates
 from assistant.argument_support import stated_limits_only, unsupported_filters
 from assistant.grounding import numbers_in, search_limits, verify
 from assistant.guards import redact
-from assistant.intents import parse, resolve_references
+from assistant.intents import Intent, parse, resolve_references
 from assistant.language import reply_language
 from assistant.prompts import system_prompt
 from index.quantities import quantities
@@ -141,12 +141,15 @@ def build_graph(
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])
         ctx = context(state)
-        intent = parse(
-            _text(state["messages"][-1]),
-            ctx.memory,
-            lambda pid: catalog.get(pid) is not None,
-            catalog.named_products,
-        )
+        action = turn.get("action")
+        intent = (
+            Intent(action["kind"], refs=list(action["product_ids"]))  # a button: no sentence to read back
+            if action
+            else parse(
+                _text(state["messages"][-1]), ctx.memory, lambda pid: catalog.get(pid) is not None,
+                catalog.named_products,
+            )
+        )  # fmt: skip
         ctx.memory.clarifying = None  # a question we asked is answered (or dropped) by this message
         fast_path.remember_preferences(ctx, intent)
         answer = fast_path.answer(intent, ctx, get_stream_writer()) if fast_paths else None

@@ -42,6 +42,7 @@ from assistant.guards import RedactingFilter, check_message, redact, truncation_
 from assistant.language import detect_language
 from assistant.merchant import MerchantDesk
 from assistant.reply import (
+    Action,
     CardsEvent,
     Done,
     Event,
@@ -122,29 +123,34 @@ class Assistant:
 
     # -- public API -------------------------------------------------------------------------
 
-    def reply(self, session_id: str, text: str, role: str = "shopper") -> Reply:
+    def reply(self, session_id: str, text: str, role: str = "shopper", action: Action | None = None) -> Reply:
         """One turn, whole: the final :class:`Reply`."""
-        for event in self.stream(session_id, text, role):
+        for event in self.stream(session_id, text, role, action):
             if isinstance(event, Done):
                 return event.reply
         raise AssertionError("stream ended without a Done event")  # pragma: no cover
 
-    def stream(self, session_id: str, text: str, role: str = "shopper") -> Iterator[Event]:
-        """One turn as events: tool calls, product cards (as soon as found), text, Done."""
+    def stream(
+        self, session_id: str, text: str, role: str = "shopper", action: Action | None = None
+    ) -> Iterator[Event]:
+        """One turn as events: tool calls, product cards (as soon as found), text, Done.
+        ``action``: what a button asks, done as given (``text`` is what the history shows)."""
         parse_session_id(session_id)
         if role not in ROLES:
             raise ValueError(f"role must be one of {', '.join(ROLES)}, not {role!r}")
         with self._session_lock(session_id):
-            yield from self._turn(session_id, text or "", role)
+            yield from self._turn(session_id, text or "", role, action)
 
-    async def astream(self, session_id: str, text: str, role: str = "shopper") -> AsyncIterator[Event]:
+    async def astream(
+        self, session_id: str, text: str, role: str = "shopper", action: Action | None = None
+    ) -> AsyncIterator[Event]:
         """:meth:`stream` for asyncio: the turn runs in a worker thread, the loop stays free."""
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()
 
         def work() -> None:
             try:
-                for event in self.stream(session_id, text, role):
+                for event in self.stream(session_id, text, role, action):
                     loop.call_soon_threadsafe(queue.put_nowait, event)
             except BaseException as error:  # re-raised in the caller's task
                 loop.call_soon_threadsafe(queue.put_nowait, error)
@@ -195,7 +201,7 @@ class Assistant:
 
     # -- internals --------------------------------------------------------------------------
 
-    def _turn(self, session_id: str, text: str, role: str) -> Iterator[Event]:
+    def _turn(self, session_id: str, text: str, role: str, action: Action | None) -> Iterator[Event]:
         started = time.perf_counter()
         previous = self._state(session_id)
         lang = detect_language(text, (previous.get("turn") or {}).get("lang", "en"))
@@ -218,7 +224,10 @@ class Assistant:
         first_card: float | None = None
         try:
             for raw in self.graph.stream(
-                {"messages": [HumanMessage(guard.text)], "turn": new_turn(lang, role)},
+                {
+                    "messages": [HumanMessage(guard.text)],
+                    "turn": {**new_turn(lang, role), "action": action.model_dump() if action else None},
+                },
                 config,
                 stream_mode="custom",
             ):

@@ -32,6 +32,14 @@ class ProductCard(BaseModel):
     """Shown as the closest thing the store has, under a heading saying it is not what was asked."""
 
 
+class Action(BaseModel):
+    """What a channel's button asks, as data rather than a sentence for the rules to read back:
+    the reviews, similar products or details of a product, or a comparison of products."""
+
+    kind: Literal["reviews", "similar", "details", "compare"]
+    product_ids: list[str] = Field(min_length=1, max_length=4)
+
+
 class ToolCallRecord(BaseModel):
     name: str
     args: dict[str, Any] = Field(default_factory=dict)

@@ -9,7 +9,7 @@ from langchain_core.messages import AIMessage, ToolMessage
 
 from assistant import Assistant
 from assistant.models.errors import GenerationTimeoutError, ModelBusyError
-from assistant.reply import CardsEvent, Done, TextChunk, TextReplaced, ToolEvent
+from assistant.reply import Action, CardsEvent, Done, TextChunk, TextReplaced, ToolEvent
 
 
 @pytest.fixture
@@ -172,6 +172,19 @@ def test_a_limit_in_another_currency_is_converted_at_a_configured_rate(scripted_
     assert reply.products and all(card.price <= 42 for card in reply.products if not card.alternative)
     only_one = Assistant(scripted_model, demo_index, currency_rates={"USD": 1.0})  # no rate for CNY: ask
     assert "max_price" not in only_one.reply("telegram:8", "300元以下的背包").tool_calls[0].args
+
+
+def test_a_button_action_is_done_as_given_not_read_back_from_its_text(assistant, scripted_model, demo_index):
+    """A channel's button passes its request as data; the text is only what the history shows."""
+    product_id = demo_index.search("backpack", k=1)[0].id
+    reply = assistant.reply(
+        "telegram:9", "Tell me more about it", action=Action(kind="similar", product_ids=[product_id])
+    )
+    assert [(c.name, c.args.get("product_id")) for c in reply.tool_calls] == [("recommend", product_id)]
+    assert scripted_model.calls == []
+    assert assistant.history("telegram:9")[0] == ("user", "Tell me more about it")
+    with pytest.raises(ValueError):
+        Action(kind="promo", product_ids=[product_id])  # only what buttons ask
 
 
 def test_follow_ups_resolve_against_what_was_shown(assistant, scripted_model):

@@ -44,9 +44,17 @@ from telegram.ext import (
     filters,
 )
 
-from assistant.reply import CardsEvent, Done, ProductCard, TextChunk, TextReplaced
+from assistant.reply import Action, CardsEvent, Done, ProductCard, TextChunk, TextReplaced
 from ui.cards import safe_url
-from ui.telegram_render import LANGUAGES, card_html, card_keyboard, escape, parse_callback, request_text
+from ui.telegram_render import (
+    ACTIONS,
+    LANGUAGES,
+    card_html,
+    card_keyboard,
+    escape,
+    parse_callback,
+    request_text,
+)
 from ui.telegram_stream import StreamedReply
 
 if TYPE_CHECKING:
@@ -231,7 +239,8 @@ class TelegramBot:
             return
         await query.answer()
         role = "merchant" if self._is_merchant(update) else "shopper"
-        await self.turn(context, update.effective_chat.id, request_text(press, lang), role, lang)
+        action = Action(kind=ACTIONS[press.action], product_ids=list(press.ids))  # type: ignore[arg-type]
+        await self.turn(context, update.effective_chat.id, request_text(press, lang), role, lang, action)
 
     async def error(self, update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
         """Log what a handler raised; tell the chat when there is one."""
@@ -247,15 +256,22 @@ class TelegramBot:
     # -- one turn ---------------------------------------------------------------------------
 
     async def turn(
-        self, context: ContextTypes.DEFAULT_TYPE, chat_id: int, text: str, role: str, lang: str
+        self,
+        context: ContextTypes.DEFAULT_TYPE,
+        chat_id: int,
+        text: str,
+        role: str,
+        lang: str,
+        action: Action | None = None,
     ) -> None:
-        """Run one assistant turn in this chat: typing, cards with buttons, the streamed reply."""
+        """Run one assistant turn in this chat: typing, cards with buttons, the streamed reply;
+        ``action``: a button's request, passed as data (``text`` is how the history reads it)."""
         bot = context.bot
         reply = StreamedReply(bot, chat_id, interval=self.edit_interval)
         typing = asyncio.create_task(_keep_typing(bot, chat_id))
         answer = ""
         try:
-            async for event in self.assistant.astream(_session(chat_id), text, role):
+            async for event in self.assistant.astream(_session(chat_id), text, role, action):
                 if isinstance(event, CardsEvent):
                     typing.cancel()
                     await self._send_cards(bot, chat_id, event.products, lang)
