@@ -63,6 +63,9 @@ _SPLIT_EN = re.compile(
 )
 _OR = re.compile(r"\bor\b|/|或者?|还是|和|\band\b")
 _ZH_SUFFIXES = ("子", "头", "儿")
+LAST_CHARACTER_SENSES = (
+    4  # senses of a compound's last character tried (包: package, wrapper, container, bag)
+)
 _ZH_FILLER = re.compile(r"[的了吗呢吧啊呀么]|\d+(?:\.\d+)?")
 
 Status = Literal["typed", "untyped", "absent"]
@@ -145,7 +148,7 @@ def read_type_request(
     required = frozenset(content)
     if keys:
         return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed, required)
-    if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned):
+    if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned, titled):
         asked_words = _asked_phrase(last_content, zh_query)
         return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed)
     thing = last_content[-1] if last_content and same_language and not zh_query else ""
@@ -235,11 +238,8 @@ def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:
             return {key} if key in types else set()
         return _zh_keys(word, types)
     if zh_query:  # a Chinese word on an English catalog: its English senses, then its last character
-        for candidate in (word, word[-1]) if len(word) > 1 else (word,):
-            keys = {word_key(w) for sense in english_words(candidate) for w in sense_words(sense)[-1:]}
-            if keys & types.keys():
-                return keys & types.keys()
-        return set()
+        keys = {word_key(head) for head in _english_heads(word)}
+        return keys & types.keys()
     return {key for zh in chinese_words(word) for key in _zh_keys(zh, types)}  # English word, Chinese catalog
 
 
@@ -253,15 +253,33 @@ def _zh_keys(word: str, types: Mapping[str, object]) -> set[str]:
     return found
 
 
+def _english_heads(word: str, *, compound: bool = True) -> list[str]:
+    """The head nouns of a Chinese word's English senses ("咖啡机" -> machine, maker), and
+    (``compound``, or when the dictionary lacks the word) its last character's first senses
+    (the head of a Chinese compound: 背包 -> 包 -> bag)."""
+    heads = [words[-1] for sense in english_words(word) if (words := sense_words(sense))]
+    if len(word) > 1 and (compound or not heads):
+        heads += [
+            words[-1]
+            for sense in english_words(word[-1])[:LAST_CHARACTER_SENSES]
+            if (words := sense_words(sense))
+        ]
+    return list(dict.fromkeys(heads))
+
+
 def _is_mentioned(
-    word: str, zh_query: bool, vocabulary: Vocabulary, mentioned: Callable[[Iterable[str]], bool]
+    word: str,
+    zh_query: bool,
+    vocabulary: Vocabulary,
+    mentioned: Callable[[Iterable[str]], bool],
+    titled: Callable[[str], bool],
 ) -> bool:
-    """Whether the catalog uses the word (or, across languages, one of its translations)."""
+    """Whether the catalog uses the word; across languages, whether a product title has one of
+    its translations' head nouns (descriptions use many words: "machine wash" is no machine)."""
     if zh_query == (vocabulary.lang == "zh"):
         return mentioned(_forms(word))
     if zh_query:
-        translated = [w for sense in english_words(word) for w in sense_words(sense)]
-        return not english_words(word) or mentioned(w for t in translated for w in _forms(t))
+        return any(titled(head) for head in _english_heads(word, compound=False))
     return not chinese_words(word) or mentioned(chinese_words(word))
 
 

@@ -5,7 +5,8 @@ A title is a run of words; a message names it when its words cover at least half
 title's weight. Words weigh their inverse document frequency over the catalog's titles, so
 "Backpack" or "Hoodie" (many products) count little and "Crown" or "Wayfarer" (one or two)
 count much. A match needs at least one distinctive word spelt right (so "men's hoodies" or
-"yoga pants" name no product), or the whole title word for word, and the matched words must
+"yoga pants" name no product), or the whole title word for word; a partial match whose words
+two titles share ("running shorts" of five Running Shorts) names none; and the matched words must
 sit close together in the message. Typos are forgiven on longer words (rapidfuzz ratio)
 beside such a word. Chinese is split into words with jieba.
 
@@ -142,6 +143,8 @@ class TitleMatcher:
             spelt_right = [word for word, position in matched.items() if tokens[position][0] == word]
             if confidence < MIN_CONFIDENCE or not any(word in self._distinctive for word in spelt_right):
                 continue
+            if confidence < 1.0 and self._shared_by_several(matched):  # "running shorts": a kind, no name
+                continue
             positions = sorted(matched.values())
             start, end = tokens[positions[0]][1], tokens[positions[-1]][2]
             named = NamedProduct(product_id, self._titles[product_id], start, end, round(confidence, 3))
@@ -152,6 +155,14 @@ class TitleMatcher:
             if all(named.end <= other.start or named.start >= other.end for other in chosen):
                 chosen.append(named)
         return sorted(chosen, key=lambda named: named.start)
+
+    def _shared_by_several(self, words: Iterable[str]) -> bool:
+        """Whether two titles or more have all these words (then they name a kind of product)."""
+        common: set[str] | None = None
+        for word in words:
+            ids = set(self._postings.get(word, ()))
+            common = ids if common is None else common & ids
+        return common is not None and len(common) >= 2
 
     def _readings(self, word: str) -> set[str]:
         if word in self._postings:
