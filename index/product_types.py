@@ -237,9 +237,13 @@ def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:
             key = word_key(word)
             return {key} if key in types else set()
         return _zh_keys(word, types)
-    if zh_query:  # a Chinese word on an English catalog: its English senses, then its last character
-        keys = {word_key(head) for head in _english_heads(word)}
-        return keys & types.keys()
+    if zh_query:  # a Chinese word on an English catalog: its English senses, else its last character's
+        compound = _english_heads(word[-1], LAST_CHARACTER_SENSES) if len(word) > 1 else []  # 背包: 包, bag
+        for heads in (_english_heads(word), compound):
+            keys = {key for head in heads for key in types if _names_type(word_key(head), key)}
+            if keys:
+                return keys
+        return set()
     return {key for zh in chinese_words(word) for key in _zh_keys(zh, types)}  # English word, Chinese catalog
 
 
@@ -253,17 +257,18 @@ def _zh_keys(word: str, types: Mapping[str, object]) -> set[str]:
     return found
 
 
-def _english_heads(word: str, *, compound: bool = True) -> list[str]:
-    """The head nouns of a Chinese word's English senses ("咖啡机" -> machine, maker), and
-    (``compound``, or when the dictionary lacks the word) its last character's first senses
-    (the head of a Chinese compound: 背包 -> 包 -> bag)."""
-    heads = [words[-1] for sense in english_words(word) if (words := sense_words(sense))]
-    if len(word) > 1 and (compound or not heads):
-        heads += [
-            words[-1]
-            for sense in english_words(word[-1])[:LAST_CHARACTER_SENSES]
-            if (words := sense_words(sense))
-        ]
+def _names_type(head: str, key: str) -> bool:
+    """A translated head noun names a type: the same word, or one ending in it ("wristwatch")."""
+    return head == key or (len(key) >= 4 and head.endswith(key))
+
+
+def _english_heads(word: str, limit: int | None = None) -> list[str]:
+    """The head nouns of a Chinese word's first ``limit`` English senses ("咖啡机" -> machine,
+    maker); for a word the dictionary lacks, its last character's first senses instead (the head
+    of a Chinese compound: 连帽衫 -> 衫 -> shirt)."""
+    heads = [words[-1] for sense in english_words(word)[:limit] if (words := sense_words(sense))]
+    if not heads and len(word) > 1:
+        return _english_heads(word[-1], LAST_CHARACTER_SENSES)
     return list(dict.fromkeys(heads))
 
 
@@ -279,7 +284,7 @@ def _is_mentioned(
     if zh_query == (vocabulary.lang == "zh"):
         return mentioned(_forms(word))
     if zh_query:
-        return any(titled(head) for head in _english_heads(word, compound=False))
+        return any(titled(head) for head in _english_heads(word))
     return not chinese_words(word) or mentioned(chinese_words(word))
 
 
