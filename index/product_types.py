@@ -52,7 +52,7 @@ NO_TYPE_WORDS = frozenset(
         buy get for my me to him her them someone somebody mom mum dad mother father parents friend friends
         wife husband girlfriend boyfriend son daughter birthday christmas anniversary please what
         you have sell shop store a an the some any one do does is are i im i'm need want looking look find show
-        search searching shopping interested would like could can pair cheap cheaper affordable quality
+        search searching shopping interested would like could can pair cheap cheaper affordable quality set
         个 件 款 东西 好东西 商品 好物 礼物 礼品 点 些 什么 一些 一下 给 我 送 的 买 生日 妈妈
         爸爸 朋友 老婆 老公 孩子 女朋友 男朋友 你们 卖 有 推荐 想要 想 要 需要 帮 找 有没有 吗 呢 吧 请 一个 一款 一件 一双 款式
         便宜 好看 好用 适合 用 买点 哪些 哪个 这个 那个 看看 一 左右 以内 以下 以上 元 块""",
@@ -280,12 +280,13 @@ def _is_mentioned(
     titled: Callable[[str], bool],
 ) -> bool:
     """Whether the catalog uses the word; across languages, whether a product title has one of
-    its translations' head nouns (descriptions use many words: "machine wash" is no machine)."""
+    its translations (or their head nouns): descriptions use many words ("machine wash" is no
+    machine), and a word the dictionary cannot translate names nothing the titles show."""
     if zh_query == (vocabulary.lang == "zh"):
         return mentioned(_forms(word))
     if zh_query:
         return any(titled(head) for head in _english_heads(word))
-    return not chinese_words(word) or mentioned(chinese_words(word))
+    return any(titled(zh) for zh in chinese_words(word))
 
 
 def _forms(word: str) -> list[str]:
