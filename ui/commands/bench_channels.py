@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 if TYPE_CHECKING:
     from assistant import Assistant
-    from assistant.reply import Event
+    from assistant.reply import Action, Event
 
 TURNS = [
     "backpack under $60",
@@ -106,10 +106,12 @@ class TimedAssistant:
     def __getattr__(self, name: str) -> Any:
         return getattr(self._assistant, name)
 
-    async def astream(self, session_id: str, text: str, role: str = "shopper") -> AsyncIterator[Event]:
+    async def astream(
+        self, session_id: str, text: str, role: str = "shopper", action: Action | None = None
+    ) -> AsyncIterator[Event]:
         from assistant.reply import Done
 
-        async for event in self._assistant.astream(session_id, text, role):
+        async for event in self._assistant.astream(session_id, text, role, action):
             if isinstance(event, Done):
                 with self._lock:
                     self.turns[session_id].append((event.reply.timings["total"], event.reply.text))
