@@ -67,7 +67,7 @@ def test_one_turn_json_is_the_reply(index_dir, capsys):
 
 
 def test_interactive_streams_cards_then_text(index_dir, capsys, monkeypatch):
-    monkeypatch.setattr("sys.stdin", io.StringIO("yoga mat under $50\n第一个\n/quit\n"))
+    monkeypatch.setattr("sys.stdin", io.StringIO("hoodie under $60\n第一个\n/quit\n"))
     assert run_cli("chat", "--index", str(index_dir), "--session", "cli:i") == 0
     out = capsys.readouterr().out
     assert out.index("[search_products(") < out.index("  #  id") < out.index("Here are")
