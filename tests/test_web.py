@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import html
 import re
+import subprocess
 import urllib.request
 
+import pytest
 from conftest import free_port
 from gradio_client import Client
 
