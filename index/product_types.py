@@ -121,6 +121,7 @@ def read_type_request(
     audience = audience_in(query)
     audience = audience if audience in ("men", "women", "kids") else None
     zh_query = is_chinese(query)
+    values = frozenset(value.lower() for counts in vocabulary.attributes.values() for value in counts)
     alternatives = [part for part in _OR.split(query.lower()) if part.strip()] or [query.lower()]
     keys: set[str] = set()
     asked: list[str] = []
@@ -137,7 +138,7 @@ def read_type_request(
             content |= {word_key(w) for w in words if len(alternatives) == 1}
         else:
             glosses += [gloss for word in words for gloss in _gloss(word, zh_query)]
-        found = _types_of(words, zh_query, vocabulary, modifier=lambda w: _is_modifier(w, vocabulary))
+        found = _types_of(words, zh_query, vocabulary, modifier=lambda w: _is_modifier(w, values))
         if found:
             keys |= found[1]
             asked.append(found[0])
@@ -155,7 +156,7 @@ def read_type_request(
     # a word no title has, only descriptions ("shoes" of "running shoes" on a store that sells
     # none), names a thing the store may not have: a match must have it; one some title has
     # ("warm" of "Warm-Up Pant") may describe, and only ranks
-    head = word_key(thing) if thing and not _is_modifier(thing, vocabulary) and not titled(thing) else ""
+    head = word_key(thing) if thing and not _is_modifier(thing, values) and not titled(thing) else ""
     return TypeRequest("untyped", audience=audience, asked=" ".join(last_content[-2:]), glosses=glossed,
                        words=required, head=head)  # fmt: skip
 
@@ -221,11 +222,10 @@ DESCRIBING_WORDS = frozenset(
 _MODIFIER_ENDINGS = ("proof", "able", "ible", "ful", "less", "ish", "ive", "ed", "ous", "est", "ant", "ent")
 
 
-def _is_modifier(word: str, vocabulary: Vocabulary) -> bool:
-    """Whether an English word describes rather than names a product: an attribute value of the
-    catalog ("black", "cotton"), a common describing word ("warm", "winter") or an adjective by
+def _is_modifier(word: str, values: frozenset[str]) -> bool:
+    """Whether an English word describes rather than names a product: one of the catalog's
+    attribute ``values`` ("black", "cotton"), a common describing word ("warm", "winter") or an adjective by
     its ending ("waterproof", "insulated")."""
-    values = {value.lower() for counts in vocabulary.attributes.values() for value in counts}
     return word in values or word in DESCRIBING_WORDS or (len(word) > 4 and word.endswith(_MODIFIER_ENDINGS))
 
 

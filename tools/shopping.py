@@ -122,7 +122,6 @@ def _gated(
     whose title passes the calibrated relevance threshold); when there are none, what the
     reply says instead (the store does not carry it, nothing matches, not within the limits or
     not for that audience) with the closest products shown as alternatives, never as matches."""
-    sells = [name for name, _ in ctx.catalog.vocabulary().top_types(6)]
     if request.status == "untyped":  # no type to check: the calibrated title similarity decides
         top = hits[: 2 * RESULTS]
         margins = ctx.catalog.relevance_margins(query, [hit.product for hit in top])
@@ -133,7 +132,7 @@ def _gated(
         if top and not passing:
             closest = [hit.product for hit in top[:ALTERNATIVES]]
             _show(ctx, closest, query=query, filters=filters, alternative=True)
-            return [], {"no_match": request.asked or query, "sells": sells,
+            return [], {"no_match": request.asked or query, "sells": _sells(ctx),
                         "alternatives": [facts(p) for p in closest]}  # fmt: skip
         hits = passing if (margins is not None or request.head) else hits
         if not request.audience:  # a describing word ranks here, it does not filter
@@ -141,7 +140,11 @@ def _gated(
     if request.status == "absent":
         closest = [hit.product for hit in hits[:ALTERNATIVES]]
         _show(ctx, closest, query=query, filters=filters, alternative=True)
-        return [], {"not_carried": request.asked, "sells": sells, "alternatives": [facts(p) for p in closest]}
+        return [], {
+            "not_carried": request.asked,
+            "sells": _sells(ctx),
+            "alternatives": [facts(p) for p in closest],
+        }
     matching = [hit for hit in hits if request.matches(hit.product)]
     if matching:
         return _exact_first(request, matching), {}
@@ -165,6 +168,11 @@ def _gated(
                                                  ("min_rating", filters.min_rating)) if v is not None},
                     "cheapest": [facts(product) for product in cheapest]}  # fmt: skip
     return [], missing
+
+
+def _sells(ctx: ToolContext) -> list[str]:
+    """The store's commonest product types, for a reply saying it has not what was asked."""
+    return [name for name, _ in ctx.catalog.vocabulary().top_types(6)]
 
 
 def _exact_first(request: TypeRequest, hits: list[SearchHit]) -> list[SearchHit]:
