@@ -7,6 +7,7 @@
     reply.text, reply.products, reply.tool_calls, reply.language, reply.timings
     for event in assistant.stream("telegram:42", "cheaper?"):    # ToolEvent, CardsEvent, TextChunk...
         ...
+    assistant.tools.call("search_products", {"query": "backpack"})  # one tool, typed, no turn
     async for event in assistant.astream("web:abc", "第二个"):
         ...
 
@@ -55,6 +56,7 @@ from assistant.reply import (
     ToolEvent,
 )
 from assistant.sessions import open_checkpointer, parse_session_id
+from assistant.tool_calls import ToolDesk
 from tools.context import ROLES, Catalog
 from tools.product_texts import ProductTexts
 from tools.text_cache import TextCache
@@ -105,6 +107,10 @@ class Assistant:
         """Review summaries and promo copy, written with the same chat model as the turns."""
         self.merchant = MerchantDesk(catalog, self.texts, analyzer_factory=analyzer_factory)
         """The merchant tools as plain calls (promo copy, review dashboards) for the channels."""
+        self.tools = ToolDesk(
+            catalog, self.texts, analyzer_factory=analyzer_factory, currency_rates=currency_rates
+        )
+        """Every tool as a typed call, one at a time, for other software (MCP, the HTTP API)."""
         self.graph = build_graph(
             self.texts.model,
             catalog,
