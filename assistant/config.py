@@ -172,6 +172,24 @@ class Settings(BaseSettings):
     )
     web_host: str = Field(default="127.0.0.1", description="Address the web chat listens on.")
     web_port: int = Field(default=7860, description="Port of the web chat.")
+    api_host: str = Field(default="127.0.0.1", description="Address the HTTP API and MCP endpoint listen on.")
+    api_port: int = Field(
+        default=8000, description="Port of the HTTP API (`shopbot api`) and `shopbot mcp --http`."
+    )
+    api_cors_origins: list[str] = Field(
+        default_factory=list,
+        description='Web origins allowed to call the HTTP API from a browser, e.g. ["https://shop.example.com"]; '
+        "default: none (server-to-server calls need no CORS).",
+    )
+    api_rate_limit: str = Field(
+        default="60/minute",
+        pattern=r"^\s*\d+\s*(/|per)\s*(\d+\s*)?(second|minute|hour|day)s?\s*$",
+        description="Requests per caller (a merchant key, else a client address) to the HTTP API and MCP "
+        "endpoint, e.g. 60/minute or 1000 per hour; over it: 429 with Retry-After.",
+    )
+    api_max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest request body the HTTP API accepts (larger: 413)."
+    )
     sessions: str | None = Field(
         default=None,
         description="Conversation store: a SQLite file, or a postgresql:// URL (pip install '.[postgres]') "

@@ -25,6 +25,8 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("chat",), "chat", "chat with the assistant in the terminal"),
     (("web",), "web", "serve the web chat (Gradio)"),
     (("telegram",), "telegram", "run the Telegram bot"),
+    (("api",), "api", "serve the HTTP API (chat as Server-Sent Events, search, products, tools)"),
+    (("mcp",), "mcp", "serve the shop's tools to MCP clients (stdio, or streamable HTTP)"),
     (("sentiment",), "sentiment", "sentiment and topics of review texts"),
     (("summarize",), "summarize", "summarize the reviews of a product"),
     (("describe",), "describe", "short description summaries in a language, into the text cache"),
@@ -34,12 +36,18 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("eval", "threshold"), "eval_threshold", "calibrate the search relevance threshold on labelled pairs"),
     (("eval", "assistant"), "eval_assistant", "scripted conversations and real requests end to end"),
     (("eval", "relevance"), "eval_relevance", "does the assistant show the products a shopper asked for"),
+    (("export", "feed"), "export_feed", "the catalog as a product feed (JSONL/CSV) for other software"),
     (("bench", "search"), "bench_search", "search latency, memory and recall at 10k-1M products"),
     (("bench", "model"), "bench_model", "chat model load time, first token, tokens/s, tool calls"),
     (("bench", "channels"), "bench_channels", "web and Telegram overhead under concurrent users"),
 ]
 
-GROUP_HELP = {"index": "catalog indexes", "eval": "quality evaluations", "bench": "speed benchmarks"}
+GROUP_HELP = {
+    "index": "catalog indexes",
+    "eval": "quality evaluations",
+    "bench": "speed benchmarks",
+    "export": "data for other software",
+}
 
 
 def _load(module_name: str) -> ModuleType | None:
