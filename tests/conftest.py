@@ -95,22 +95,7 @@ def free_port() -> int:
 def serve_asgi(app: object) -> tuple[str, Callable[[], None]]:
     """Serve an ASGI ``app`` with uvicorn on a free port of 127.0.0.1 in a thread; returns its
     base URL and a function that stops it (running the app's shutdown)."""
-    import threading
-    import time
+    from ui.background_server import BackgroundServer
 
-    import uvicorn
-
-    port = free_port()
-    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning"))  # type: ignore[arg-type]
-    thread = threading.Thread(target=server.run, name=f"uvicorn-{port}", daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError(f"the server on port {port} did not start")
-        time.sleep(0.02)
-
-    def stop() -> None:
-        server.should_exit = True
-        thread.join(timeout=30)
-
-    return f"http://127.0.0.1:{port}", stop
+    server = BackgroundServer(app)
+    return server.start(), server.stop

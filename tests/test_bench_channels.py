@@ -9,7 +9,7 @@ from ui.commands import bench_channels
 
 def test_small_bench_loses_nothing(tmp_path, capsys):
     out = tmp_path / "channels.md"
-    args = argparse.Namespace(users=2, turns=2, timeout=60.0, think=0.0, out=out)
+    args = argparse.Namespace(users=2, turns=2, timeout=60.0, think=0.0, out=out, channels="web,telegram,api")
     assert bench_channels.run(args) == 0
     report = out.read_text(encoding="utf-8")
     rows = [line for line in report.splitlines() if line.startswith("| ") and "channel" not in line]
@@ -18,6 +18,7 @@ def test_small_bench_loses_nothing(tmp_path, capsys):
         "web (Gradio)",
         "Telegram (PTB, AIORateLimiter)",
         "Telegram (PTB, no global limiter)",
+        "HTTP API (SSE, uvicorn)",
     ]
     for row in rows:
         cells = [cell.strip() for cell in row.strip("|").split("|")]
@@ -37,6 +38,14 @@ def test_paced_users_pause_before_each_message_and_get_their_own_section(tmp_pat
         list(bench_channels.Load(users=1, messages=["hi"]).turns(0))
     assert len(pauses) == 4  # no think time, no pause
     out = tmp_path / "channels.md"
-    args = argparse.Namespace(users=1, turns=1, timeout=60.0, think=0.01, out=out)
+    args = argparse.Namespace(users=1, turns=1, timeout=60.0, think=0.01, out=out, channels="api")
     assert bench_channels.run(args) == 0
-    assert "<!-- BEGIN generated: channels-1-users-think-0.01s -->" in out.read_text(encoding="utf-8")
+    report = out.read_text(encoding="utf-8")
+    assert "<!-- BEGIN generated: channels-1-users-think-0.01s-api -->" in report
+    assert "HTTP API" in report and "web (Gradio)" not in report
+
+
+def test_unknown_channels_are_refused(capsys):
+    args = argparse.Namespace(users=1, turns=1, timeout=60.0, think=0.0, out=None, channels="web,fax")
+    assert bench_channels.run(args) == 2
+    assert "--channels takes some of web, telegram, api" in capsys.readouterr().err

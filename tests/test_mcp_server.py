@@ -135,3 +135,35 @@ def test_stdio_refuses_a_wrong_merchant_key(demo_index, tmp_path):
     done = subprocess.run([params.command, *params.args], env=params.env, capture_output=True, text=True,
                           stdin=subprocess.DEVNULL, timeout=120)  # fmt: skip
     assert done.returncode == 2 and "SHOPBOT_MERCHANT_KEY" in done.stderr and done.stdout == ""
+
+
+def test_http_command_serves_mcp_alone(demo_index, tmp_path):
+    """`shopbot mcp --http`: the endpoint on its own, as a remote client reaches it."""
+    import subprocess
+    import time
+
+    from conftest import free_port
+
+    port = free_port()
+    params = _stdio(demo_index.directory, tmp_path)
+    server = subprocess.Popen([params.command, *params.args, "--http", "--port", str(port)], env=params.env,
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)  # fmt: skip
+    try:
+        assert server.stdout is not None
+        banner = server.stdout.readline()
+        assert f"http://127.0.0.1:{port}/mcp" in banner, banner
+        for _ in range(100):  # the banner is printed just before uvicorn binds the port
+            try:
+                httpx2.get(f"http://127.0.0.1:{port}/mcp", timeout=1)
+                break
+            except httpx2.TransportError:
+                time.sleep(0.1)
+
+        async def session() -> None:
+            async with http_client(f"http://127.0.0.1:{port}/mcp") as client:
+                assert {tool.name for tool in (await client.list_tools()).tools} == SHOPPER_TOOLS
+
+        anyio.run(session)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)

@@ -41,15 +41,13 @@ from fastapi.staticfiles import StaticFiles
 from pydantic import BaseModel, Field, SecretStr
 from sse_starlette import EventSourceResponse, ServerSentEvent
 from starlette.exceptions import HTTPException
-from starlette.middleware import Middleware
-from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from assistant.reply import Action, Event
 from assistant.tool_calls import ToolCallError, ToolResult
 from tools.context import Role
-from ui.http_guards import BodyLimit, RateLimit, bearer_key, error, merchant_role
+from ui.http_guards import bearer_key, error, guards, merchant_role
 
 if TYPE_CHECKING:
     from assistant import Assistant
@@ -121,17 +119,12 @@ def build_api(
         docs_url=None,
         redoc_url=None,
         lifespan=lifespan,
-        middleware=[
-            Middleware(
-                CORSMiddleware,
-                allow_origins=list(cors_origins),
-                allow_methods=["GET", "POST"],
-                allow_headers=["Authorization", "Content-Type"],
-                expose_headers=["Retry-After"],
-            ),
-            Middleware(RateLimit, limit=rate_limit, merchant_keys=keys),
-            Middleware(BodyLimit, max_bytes=max_body_bytes),
-        ],
+        middleware=guards(
+            merchant_keys=keys,
+            rate_limit=rate_limit,
+            max_body_bytes=max_body_bytes,
+            cors_origins=cors_origins,
+        ),
     )
     app.state.merchant_keys = keys
     _errors(app)

@@ -23,6 +23,8 @@ from limits import RateLimitItem, parse
 from limits.storage import MemoryStorage
 from limits.strategies import MovingWindowRateLimiter
 from pydantic import SecretStr
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -34,6 +36,28 @@ def error(
     return JSONResponse(
         {"error": {"code": code, "message": message, **extra}}, status_code=status, headers=headers
     )
+
+
+def guards(
+    *,
+    merchant_keys: Sequence[SecretStr | str],
+    rate_limit: str,
+    max_body_bytes: int,
+    cors_origins: Sequence[str] = (),
+) -> list[Middleware]:
+    """The middleware of every HTTP entry point, outermost first: CORS (only ``cors_origins``),
+    the rate limit, the body limit."""
+    return [
+        Middleware(
+            CORSMiddleware,
+            allow_origins=list(cors_origins),
+            allow_methods=["GET", "POST"],
+            allow_headers=["Authorization", "Content-Type"],
+            expose_headers=["Retry-After"],
+        ),
+        Middleware(RateLimit, limit=rate_limit, merchant_keys=merchant_keys),
+        Middleware(BodyLimit, max_bytes=max_body_bytes),
+    ]
 
 
 def bearer_key(scope: Scope) -> str | None:

@@ -56,10 +56,9 @@ def run(args: argparse.Namespace) -> int:
 def _serve_http(assistant: Assistant, settings: Settings, args: argparse.Namespace) -> int:
     import uvicorn
     from starlette.applications import Starlette
-    from starlette.middleware import Middleware
     from starlette.routing import Route
 
-    from ui.http_guards import BodyLimit, RateLimit
+    from ui.http_guards import guards
     from ui.mcp_server import PATH, McpHttp
 
     host = args.host or settings.api_host
@@ -67,10 +66,11 @@ def _serve_http(assistant: Assistant, settings: Settings, args: argparse.Namespa
     endpoint = McpHttp(assistant, settings.merchant_api_keys, host=host)
     app = Starlette(
         routes=[Route(PATH, endpoint=endpoint, methods=["GET", "POST", "DELETE"])],
-        middleware=[
-            Middleware(RateLimit, limit=settings.api_rate_limit, merchant_keys=settings.merchant_api_keys),
-            Middleware(BodyLimit, max_bytes=settings.api_max_body_bytes),
-        ],
+        middleware=guards(
+            merchant_keys=settings.merchant_api_keys,
+            rate_limit=settings.api_rate_limit,
+            max_body_bytes=settings.api_max_body_bytes,
+        ),
         lifespan=lambda _: endpoint.lifespan(),
     )
     print(f"shopbot mcp: serving streamable HTTP on http://{host}:{port}{PATH} (Ctrl-C stops)", flush=True)
