@@ -280,3 +280,37 @@ def test_products_are_what_the_index_holds(api, demo_index):
         assert (card["title"], card["price"], card["rating"], card["url"]) == (
             product.title, product.price, product.rating, product.url,
         )  # fmt: skip
+
+
+def test_command_serves_the_index_and_stops_on_sigterm(demo_index, tmp_path):
+    """`shopbot api --index DIR --port P` in its own process, as a deployment starts it."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from conftest import free_port
+
+    port = free_port()
+    env = {**os.environ, "SHOPBOT_DATA_DIR": str(tmp_path / "data"), "SHOPBOT_API_RATE_LIMIT": "5/minute"}
+    command = [sys.executable, "-m", "ui", "api", "--index", str(demo_index.directory), "--port", str(port)]
+    process = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        for _ in range(600):
+            try:
+                health = httpx.get(f"{url}/v1/health")
+                break
+            except httpx.TransportError:
+                assert process.poll() is None, "the server exited"
+                time.sleep(0.1)
+        assert health.json() == {"status": "ok", "products": len(demo_index)}
+        statuses = [httpx.get(f"{url}/v1/search", params={"q": "bag"}).status_code for _ in range(5)]
+        assert statuses == [200, 200, 200, 200, 429]  # the setting's limit, the health check counted
+    finally:
+        process.send_signal(signal.SIGTERM)
+        output, _ = process.communicate(timeout=90)
+    # uvicorn shuts down gracefully, then re-raises the signal so the exit status says why it ended
+    assert process.returncode in (0, -signal.SIGTERM) and "Traceback" not in output
+    assert f"serving on http://127.0.0.1:{port}" in output
