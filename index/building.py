@@ -21,6 +21,7 @@ import numpy as np
 from tqdm import tqdm
 
 from index.embedders import Embedder, embed_in_batches
+from index.embedding_cache import CachingEmbedder
 from index.ingest import FieldError, IngestError, product_from_record, review_from_record
 from index.layout import DATABASE, FORMAT_VERSION, MANIFEST, swap_into_place, write_json
 from index.schema import Product, Review
@@ -158,7 +159,11 @@ def _write_files(
             store.set_vocabulary(build_vocabulary(products))
             store.set_meta("vectors", FIRST_VECTORS)
         texts = [document_text(product) for product in products]
-        embedded = embed_in_batches(embedder, texts, progress=progress, desc="embedding products")
+        embedded = (
+            embedder.embed_documents(texts)  # looks up and stores all at once, with its own progress
+            if isinstance(embedder, CachingEmbedder)
+            else embed_in_batches(embedder, texts, progress=progress, desc="embedding products")
+        )
         vectors = VectorIndex.create(embedder.dim, kind, params)
         vectors.add(np.asarray(vids, dtype=np.int64), embedded)
         vectors.save(work / FIRST_VECTORS)

@@ -57,6 +57,7 @@ import numpy as np
 
 from index.building import document_text, validate_records, validated_products, validated_reviews, write_index
 from index.embedders import Embedder, embed_in_batches, load_embedder
+from index.embedding_cache import CachingEmbedder, cache_file
 from index.fusion import fuse, product_codes
 from index.ingest import (
     load_products,
@@ -99,6 +100,8 @@ class BuildReport:
     skipped_rows: int = 0
     kind: str = "flat"
     seconds: float = 0.0
+    embedded: int = 0  # product texts embedded by this build
+    reused: int = 0  # product texts whose vectors came from the embedding cache (unchanged text)
 
 
 def default_cache_dir() -> Path:
@@ -218,6 +221,13 @@ class CatalogIndex:
             if isinstance(embedder, str)
             else embedder
         )
+        # vectors by content hash: a rebuild embeds only changed texts, a killed build resumes
+        cached = CachingEmbedder(
+            model,
+            cache_file(cache_dir or default_cache_dir(), model),
+            progress=progress,
+            desc="embedding products",
+        )
         extra = {
             "fingerprint": input_hash,
             "inputs": {
@@ -227,7 +237,7 @@ class CatalogIndex:
             },
         }
         index = cls.build(
-            loaded.records, out_dir, embedder=model, reviews=review_records, kind=kind, params=params,
+            loaded.records, out_dir, embedder=cached, reviews=review_records, kind=kind, params=params,
             progress=progress, manifest_extra=extra,
         )  # fmt: skip
         counts = index.manifest["counts"]
@@ -235,7 +245,7 @@ class CatalogIndex:
         write_json(out_dir / MANIFEST, index.manifest)
         return BuildReport(
             index, False, counts["products"], counts["reviews"], rows, errors, len(errors),
-            index.manifest["vectors"]["kind"], time.perf_counter() - started,
+            index.manifest["vectors"]["kind"], time.perf_counter() - started, cached.misses, cached.hits,
         )  # fmt: skip
 
     # -- loading ------------------------------------------------------------------------------

@@ -2,13 +2,15 @@
 
 :class:`CachingEmbedder` wraps any :class:`~index.embedders.Embedder`: ``embed_documents``
 looks each text up by sha256 in a SQLite file (one per embedder name and dimension), embeds
-only the missing ones, in batches with an optional progress bar, and stores them in one
-transaction (a crash stores nothing half-written). Queries are never cached. The wrapper
-keeps the inner embedder's ``name`` and ``dim``, so an index built through it records the
-real model.
+only the missing ones, in batches with an optional progress bar (rate and time left), and
+stores them every ``commit_every`` texts, each chunk in one transaction: a killed run keeps
+the chunks it finished (whole vectors only) and the next run embeds only the rest. Queries are
+never cached. The wrapper keeps the inner embedder's ``name`` and ``dim``, so an index built
+through it records the real model; ``hits``/``misses`` count what was reused and embedded.
 
-It is meant for evaluation and rebuilds of large corpora; it does not bound its size or
-evict anything (delete the file to reclaim space).
+Index builds (``shopbot index build``: a rebuild after a catalog change embeds only the products
+whose embedded text changed, and an interrupted build resumes) and evaluations of large corpora
+use it. It does not bound its size or evict anything (delete the file to reclaim space).
 """
 
 from __future__ import annotations
@@ -19,10 +21,12 @@ import sqlite3
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from index.embedders import Embedder, embed_in_batches
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+COMMIT_EVERY = 1024  # texts embedded between two commits: what a killed run can lose at most
 
 
 def cache_file(cache_dir: Path, embedder: Embedder) -> Path:
@@ -34,13 +38,24 @@ def cache_file(cache_dir: Path, embedder: Embedder) -> Path:
 class CachingEmbedder:
     """``inner`` with document vectors cached in ``path`` (created on first use)."""
 
-    def __init__(self, inner: Embedder, path: Path, *, progress: bool = False, batch_size: int = 64) -> None:
+    def __init__(
+        self,
+        inner: Embedder,
+        path: Path,
+        *,
+        progress: bool = False,
+        batch_size: int = 64,
+        commit_every: int | None = None,
+        desc: str | None = None,
+    ) -> None:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
         self.path = path
         self.progress = progress
         self.batch_size = batch_size
+        self.commit_every = commit_every or COMMIT_EVERY
+        self.desc = desc or f"embedding with {inner.name}"
         self.hits = 0
         self.misses = 0
 
@@ -63,26 +78,34 @@ class CachingEmbedder:
                 if key not in found:
                     missing.setdefault(key, text)
             if missing:
+                found.update(self._embed(connection, missing))
+        finally:
+            connection.close()
+        fresh = sum(key in missing for key in keys)  # texts (duplicates too) not in the cache before
+        self.misses += fresh
+        self.hits += len(texts) - fresh
+        for index, key in enumerate(keys):
+            out[index] = found[key]
+        return out
+
+    def _embed(self, connection: sqlite3.Connection, missing: dict[bytes, str]) -> dict[bytes, np.ndarray]:
+        """Embed ``missing`` (key -> text), storing each chunk of ``commit_every`` as it is done."""
+        items = list(missing.items())
+        done: dict[bytes, np.ndarray] = {}
+        with tqdm(total=len(items), desc=self.desc, unit="text", disable=not self.progress) as bar:
+            for start in range(0, len(items), self.commit_every):
+                chunk = items[start : start + self.commit_every]
                 vectors = embed_in_batches(
-                    self.inner,
-                    list(missing.values()),
-                    batch_size=self.batch_size,
-                    progress=self.progress,
-                    desc=f"embedding with {self.name}",
+                    self.inner, [text for _, text in chunk], batch_size=self.batch_size
                 )
                 with connection:
                     connection.executemany(
                         "INSERT OR REPLACE INTO vectors VALUES (?, ?)",
-                        [(key, vector.tobytes()) for key, vector in zip(missing, vectors, strict=True)],
+                        [(key, vector.tobytes()) for (key, _), vector in zip(chunk, vectors, strict=True)],
                     )
-                found.update(zip(missing, vectors, strict=True))
-        finally:
-            connection.close()
-        self.misses += len(missing)
-        self.hits += len(texts) - len(missing)
-        for index, key in enumerate(keys):
-            out[index] = found[key]
-        return out
+                done.update((key, vector) for (key, _), vector in zip(chunk, vectors, strict=True))
+                bar.update(len(chunk))
+        return done
 
     def _lookup(self, connection: sqlite3.Connection, keys: list[bytes]) -> dict[bytes, np.ndarray]:
         found: dict[bytes, np.ndarray] = {}

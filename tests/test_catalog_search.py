@@ -237,7 +237,9 @@ def test_in_memory_build_lives_in_a_temporary_directory() -> None:
 def test_rebuild_from_unchanged_files_is_skipped(tmp_path: Path, demo_store: Path) -> None:
     catalog = tmp_path / "p.jsonl"
     catalog.write_bytes((demo_store / "luma_products.jsonl").read_bytes())
-    first = CatalogIndex.build_from_files(catalog, tmp_path / "i", embedder=EMBEDDER, progress=False)
+    first = CatalogIndex.build_from_files(
+        catalog, tmp_path / "i", embedder=EMBEDDER, progress=False, cache_dir=tmp_path / "cache"
+    )
     assert not first.skipped_build and first.products == 199
     first.index.close()
     again = CatalogIndex.build_from_files(catalog, tmp_path / "i", embedder="hashing-64", progress=False)

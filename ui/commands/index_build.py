@@ -80,6 +80,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"... and {len(report.errors) - SHOWN_ERRORS} more skipped rows", file=sys.stderr)
     print(
         f"{args.out}: {report.products} products, {report.reviews} reviews, "
-        f"{report.skipped_rows} skipped rows, index {report.kind}, {report.seconds:.1f} s"
+        f"{report.skipped_rows} skipped rows, index {report.kind}, {report.seconds:.1f} s; "
+        f"embedded {report.embedded} product text{'' if report.embedded == 1 else 's'}, "
+        f"reused {report.reused} unchanged from the embedding cache"
     )
     return 0
