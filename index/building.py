@@ -23,7 +23,7 @@ from tqdm import tqdm
 from index.embedders import Embedder, embed_in_batches
 from index.embedding_cache import CachingEmbedder
 from index.ingest import FieldError, IngestError, product_from_record, review_from_record
-from index.layout import DATABASE, FORMAT_VERSION, MANIFEST, swap_into_place, write_json
+from index.layout import DATABASE, FORMAT_VERSION, MANIFEST, embedder_record, swap_into_place, write_json
 from index.schema import Product, Review
 from index.store import CatalogStore
 from index.vectors import IndexParams, Kind, VectorIndex, choose_kind
@@ -97,7 +97,7 @@ def write_index(
         manifest = {
             "format": FORMAT_VERSION,
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-            "embedder": {"name": embedder.name, "dim": embedder.dim},
+            "embedder": embedder_record(embedder),
             "vectors": {"kind": chosen, "params": vector_params.for_kind(chosen)},
             "counts": {"products": len(products), "reviews": len(reviews)},
             **(manifest_extra or {}),

@@ -56,7 +56,7 @@ from typing import Any, Literal
 import numpy as np
 
 from index.building import document_text, validate_records, validated_products, validated_reviews, write_index
-from index.embedders import Embedder, embed_in_batches, load_embedder
+from index.embedders import Embedder, embed_in_batches, load_embedder, vector_space
 from index.embedding_cache import CachingEmbedder, cache_file
 from index.fusion import fuse, product_codes
 from index.ingest import (
@@ -67,6 +67,7 @@ from index.layout import (
     DATABASE,
     MANIFEST,
     IndexNotFoundError,
+    check_embedder,
     input_fingerprint,
     read_manifest,
     recover,
@@ -188,7 +189,8 @@ class CatalogIndex:
         started = time.perf_counter()
         catalog, out_dir = Path(catalog), Path(out_dir)
         reviews_path = Path(reviews) if reviews else None
-        embedder_name = embedder if isinstance(embedder, str) else embedder.name
+        # the vector space, not just the name: a new engine of the same model rebuilds
+        embedder_name = vector_space(embedder)
         options = {
             "mapping": dict(mapping or {}),
             "review_mapping": dict(review_mapping or {}),
@@ -259,12 +261,7 @@ class CatalogIndex:
         directory = Path(directory)
         recover(directory)
         manifest = read_manifest(directory)
-        recorded = manifest["embedder"]
-        if embedder is not None and (embedder.name, embedder.dim) != (recorded["name"], recorded["dim"]):
-            raise ValueError(
-                f"{directory}: built with {recorded['name']} ({recorded['dim']}-d), not with "
-                f"{embedder.name} ({embedder.dim}-d); rebuild it or load it with its own embedder"
-            )
+        check_embedder(directory, manifest["embedder"], embedder)
         store = CatalogStore(directory / DATABASE)
         current = store.get_meta("vectors")
         if current is None:

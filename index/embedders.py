@@ -130,10 +130,13 @@ def expected_revision(name_or_path: str) -> str | None:
     return revision_of(model_registry.get_spec(model).name, engine or None)
 
 
-def vector_space(embedder: object) -> str:
-    """``name`` or ``name@revision``: embedders with the same vector space give comparable vectors."""
-    name = str(getattr(embedder, "name", embedder))
-    revision = embedder_revision(embedder)
+def vector_space(embedder: Embedder | str) -> str:
+    """``name`` or ``name@revision`` of an embedder, or of what ``load_embedder(name)`` would give:
+    embedders with the same vector space give comparable vectors."""
+    if isinstance(embedder, str):
+        name, revision = embedder, expected_revision(embedder)
+    else:
+        name, revision = embedder.name, embedder_revision(embedder)
     return f"{name}@{revision}" if revision else name
 
 

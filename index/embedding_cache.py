@@ -1,7 +1,7 @@
 """A document-embedding cache on disk, for re-embedding the same corpus quickly.
 
 :class:`CachingEmbedder` wraps any :class:`~index.embedders.Embedder`: ``embed_documents``
-looks each text up by sha256 in a SQLite file (one per embedder name and dimension), embeds
+looks each text up by sha256 in a SQLite file (one per vector space and dimension), embeds
 only the missing ones, in batches with an optional progress bar (rate and time left), and
 stores them every ``commit_every`` texts, each chunk in one transaction: a killed run keeps
 the chunks it finished (whole vectors only) and the next run embeds only the rest. Queries are
@@ -23,15 +23,16 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from index.embedders import Embedder, embed_in_batches
+from index.embedders import Embedder, embed_in_batches, embedder_revision, vector_space
 
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
 COMMIT_EVERY = 1024  # texts embedded between two commits: what a killed run can lose at most
 
 
 def cache_file(cache_dir: Path, embedder: Embedder) -> Path:
-    """Where ``embedder``'s document vectors are cached under ``cache_dir``."""
-    slug = _UNSAFE.sub("_", embedder.name).strip("_")[-80:] or "embedder"
+    """Where ``embedder``'s document vectors are cached under ``cache_dir`` (one file per vector
+    space: a new engine revision of the same model starts a new file)."""
+    slug = _UNSAFE.sub("_", vector_space(embedder)).strip("_")[-80:] or "embedder"
     return cache_dir / "embeddings" / f"{slug}-{embedder.dim}.sqlite"
 
 
@@ -51,6 +52,7 @@ class CachingEmbedder:
         self.inner = inner
         self.name = inner.name
         self.dim = inner.dim
+        self.revision = embedder_revision(inner)
         self.path = path
         self.progress = progress
         self.batch_size = batch_size

@@ -16,6 +16,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from index.embedders import Embedder, embedder_revision, expected_revision
 from index.ingest import IngestError
 
 FORMAT_VERSION = 1
@@ -39,6 +40,45 @@ def input_fingerprint(catalog: Path, reviews: Path | None, embedder: str, option
                 digest.update(chunk)
         digest.update(b"\0")
     return digest.hexdigest()
+
+
+def embedder_record(embedder: Embedder) -> dict[str, Any]:
+    """What a manifest records of the embedder: name, dim and, when it has one, its revision."""
+    revision = embedder_revision(embedder)
+    return {"name": embedder.name, "dim": embedder.dim, **({"revision": revision} if revision else {})}
+
+
+def check_embedder(directory: Path, recorded: Mapping[str, Any], embedder: Embedder | None) -> None:
+    """Refuse an index whose vectors the query embedder would not match: a different model,
+    dimension or engine revision than it was built with (``ValueError``), or, when the embedder
+    is to be loaded by the recorded name, a name whose engine has changed since the build
+    (:class:`IndexNotFoundError`, saying to rebuild)."""
+    revision = recorded.get("revision")
+    if embedder is not None:
+        given = embedder_record(embedder)
+        if (given["name"], given["dim"], given.get("revision")) != (
+            recorded["name"],
+            recorded["dim"],
+            revision,
+        ):
+            raise ValueError(
+                f"{directory}: built with {_describe(recorded)}, not with {_describe(given)}; "
+                "rebuild it or load it with its own embedder"
+            )
+        return
+    expected = expected_revision(str(recorded["name"]))
+    if expected != revision:
+        raise IndexNotFoundError(
+            f"{directory}: its vectors come from {_describe(recorded)}, but {recorded['name']} now runs "
+            f"{'engine ' + expected if expected else 'another engine'}, whose vectors differ; rebuild the "
+            "index (`shopbot index build` with the same inputs rebuilds it)"
+        )
+
+
+def _describe(record: Mapping[str, Any]) -> str:
+    revision = record.get("revision")
+    engine = f", engine {revision}" if revision else ""
+    return f"{record['name']} ({record['dim']}-d{engine})"
 
 
 def read_manifest(directory: Path) -> dict[str, Any]:
