@@ -147,6 +147,33 @@ def load_bundled(
     raise ValueError(f"no loader for bundled embedder {name!r}")
 
 
+def prepare_engine(name: str, weights: Path, cache_dir: Path, *, full_check: bool = False) -> str | None:
+    """Convert (or verify) what the default engine of ``name`` derives from its weights; a line
+    saying where it is and how it agrees with the original engine, or None when nothing is derived."""
+    if name != "multilingual-e5-small":
+        return None
+    from index import e5_convert, model_registry
+
+    spec = model_registry.get_spec(name)
+    directory = e5_convert.ensure_converted(weights, spec.sha256, cache_dir, full_check=full_check)
+    marker = e5_convert.read_marker(directory) or {}
+    agreement = marker.get("agreement", {})
+    return (
+        f"ONNX engine {e5_convert.REVISION}: verified  {directory}\n"
+        f"    {e5_convert.Agreement(agreement.get('texts', 0), agreement.get('min_cosine', 0.0), agreement.get('mean_cosine', 0.0)).summary()}"
+    )
+
+
+def engine_status(name: str, cache_dir: Path) -> str | None:
+    """``converted`` / ``not converted`` for a model whose default engine derives files, else None."""
+    if name != "multilingual-e5-small":
+        return None
+    from index import e5_convert, model_registry
+
+    verified = e5_convert.is_verified(cache_dir, model_registry.get_spec(name).sha256)
+    return f"ONNX engine {e5_convert.REVISION}: {'converted' if verified else 'not converted yet (models prepare)'}"
+
+
 def _onnx_e5(weights: Path, threads: int, cache_dir: Path | None, progress: bool) -> Embedder:
     from index import e5_convert, model_registry
     from index.e5_engine import OnnxE5Embedder
