@@ -38,6 +38,11 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("eval", "relevance"), "eval_relevance", "does the assistant show the products a shopper asked for"),
     (("export", "feed"), "export_feed", "the catalog as a product feed (JSONL/CSV) for other software"),
     (("bench", "search"), "bench_search", "search latency, memory and recall at 10k-1M products"),
+    (
+        ("bench", "ingest"),
+        "bench_ingest",
+        "index build products/s, total time and memory, engines side by side",
+    ),
     (("bench", "model"), "bench_model", "chat model load time, first token, tokens/s, tool calls"),
     (("bench", "channels"), "bench_channels", "web and Telegram overhead under concurrent users"),
 ]
