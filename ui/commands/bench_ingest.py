@@ -9,7 +9,7 @@ Examples::
 
 Each run builds the first N products in a fresh process (``index.ingest_bench``); progress
 bars go to stderr. Prints a markdown table and writes it into ``--out`` as a generated section
-per catalog (other sections and hand-written text stay).
+per catalog and sizes (other sections and hand-written text stay).
 """
 
 from __future__ import annotations
@@ -152,7 +152,7 @@ def run(args: argparse.Namespace) -> int:
         "process (ru_maxrss). Medians over the runs; runs interleaved, each in a fresh process.\n"
     )
     print(table)
-    section = Path(args.catalog).stem if not known else args.catalog
+    section = f"{args.catalog if known else path.stem}-{'-'.join(str(size) for size in sizes)}"
     write_section(args.out, f"bench-ingest-{section}", body, title="Index build throughput")
     print(f"written to {args.out}", file=sys.stderr)
     return 0
