@@ -3,8 +3,9 @@
 file, store and full-text index, embed, FAISS) on the first N products of a catalog, for one
 or more embedders, with each run's peak memory.
 
-Each run happens in a fresh process (spawned), so that peak memory (``ru_maxrss``) is that of
-one engine and one size, and no run profits from another's warm caches: it loads the embedder
+Each run happens in a fresh process (spawned), so that peak memory (``VmHWM``, the high-water
+mark of that process's own memory; ``ru_maxrss`` would carry the parent's over ``exec``) is that
+of one engine and one size, and no run profits from another's warm caches: it loads the embedder
 (timed apart, as ``load_s``), builds into a temporary directory with an empty embedding cache,
 and reports. Runs are interleaved (every engine at a size, then the next repetition), so that a
 machine busy with other work slows all engines alike; the report takes medians.
@@ -16,7 +17,6 @@ that ``docs/results/catalog_ingest.md`` uses; any other file works with its own 
 from __future__ import annotations
 
 import csv
-import resource
 import statistics
 import sys
 import tempfile
@@ -118,6 +118,15 @@ def head_of_csv(source: Path, rows: int, target: Path) -> int:
     return written
 
 
+def peak_rss_mb() -> float:
+    """This process's peak resident memory (``VmHWM``), in MB."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return float("nan")
+
+
 def count_rows(source: Path) -> int:
     csv.field_size_limit(sys.maxsize)
     with source.open(newline="", encoding="utf-8-sig") as handle:
@@ -152,8 +161,7 @@ def build_once(
         )  # fmt: skip
         build_s = time.perf_counter() - started
         report.index.close()
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    return Run(embedder, size, report.products, load_s, build_s, peak, report.embedded)
+    return Run(embedder, size, report.products, load_s, build_s, peak_rss_mb(), report.embedded)
 
 
 def measure(

@@ -149,7 +149,7 @@ def run(args: argparse.Namespace) -> int:
         "build s: `CatalogIndex.build_from_files` on the first N rows (read, validate, store and "
         "full-text index, embed, FAISS) with an empty embedding cache; products/s = indexed / build s; "
         "load s: loading the embedder (weights verified, conversion already done); peak MB: the run's "
-        "process (ru_maxrss). Medians over the runs; runs interleaved, each in a fresh process.\n"
+        "process (VmHWM). Medians over the runs; runs interleaved, each in a fresh process.\n"
     )
     print(table)
     section = f"{args.catalog if known else path.stem}-{'-'.join(str(size) for size in sizes)}"
