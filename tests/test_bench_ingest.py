@@ -59,7 +59,9 @@ def test_the_command_writes_its_section(
     table = capsys.readouterr().out
     assert "| 8 | hashing-16 | 8 |" in table and "| 30 | hashing-16 | 30 |" in table  # 500 capped at 30 rows
     text = out.read_text()
-    assert "hand-written notes stay" in text and "<!-- BEGIN generated: bench-ingest-products-8-30 -->" in text
+    assert (
+        "hand-written notes stay" in text and "<!-- BEGIN generated: bench-ingest-products-8-30 -->" in text
+    )
 
 
 def test_bad_arguments_are_refused(catalog: Path, capsys: pytest.CaptureFixture[str]) -> None:
