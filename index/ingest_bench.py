@@ -21,8 +21,9 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
@@ -99,12 +100,23 @@ class Summary:
         return statistics.median(value(run) for run in self.runs)
 
 
+@contextmanager
+def _any_field_size() -> Iterator[None]:
+    """CSV fields of any size while copying or counting rows, then the process's limit again: the
+    limit is global, and the catalog reader reports a row over it as a bad row."""
+    previous = csv.field_size_limit(sys.maxsize)
+    try:
+        yield
+    finally:
+        csv.field_size_limit(previous)
+
+
 def head_of_csv(source: Path, rows: int, target: Path) -> int:
     """Copy the header and the first ``rows`` data rows of a CSV (quoted newlines kept); the
     number of data rows written."""
-    csv.field_size_limit(sys.maxsize)
     written = 0
     with (
+        _any_field_size(),
         source.open(newline="", encoding="utf-8-sig") as src,
         target.open("w", newline="", encoding="utf-8") as out,
     ):
@@ -128,8 +140,7 @@ def peak_rss_mb() -> float:
 
 
 def count_rows(source: Path) -> int:
-    csv.field_size_limit(sys.maxsize)
-    with source.open(newline="", encoding="utf-8-sig") as handle:
+    with _any_field_size(), source.open(newline="", encoding="utf-8-sig") as handle:
         return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
 
 

@@ -25,8 +25,10 @@ def catalog(tmp_path: Path) -> Path:
 
 def test_head_of_csv_keeps_whole_rows(catalog: Path, tmp_path: Path) -> None:
     target = tmp_path / "head.csv"
+    limit = csv.field_size_limit()
     assert head_of_csv(catalog, 5, target) == 5
     assert count_rows(target) == 5 and count_rows(catalog) == 30
+    assert csv.field_size_limit() == limit  # global: the catalog reader's bad-row policy relies on it
     with target.open(newline="") as handle:
         rows = list(csv.reader(handle))
     assert rows[0] == ["sku", "name", "text"] and rows[5][2] == "line one\nline two of 4"
