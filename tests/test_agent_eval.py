@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from langchain_core.messages import AIMessage, ToolMessage
 
 from assistant import Assistant
@@ -84,7 +86,8 @@ def test_baseline_rows_use_the_same_turns(demo_index):
     markdown = table(rows)
     assert markdown.count("\n") == 4 and "| routing | baseline: model only, first 3 turns | 3 |" in markdown
     listed = slowest_turns(rows)
-    assert listed.count("\n- routing: ") == 1 and listed.count(" s '") == 3  # shipped row only
+    # shipped row only; a text is quoted as repr quotes it ("women's jacket" takes double quotes)
+    assert listed.count("\n- routing: ") == 1 and len(re.findall(r"\d s ['\"]", listed)) == 3
 
 
 def test_named_set_asks_about_catalog_products_by_title(demo_index):
