@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 import threading
+import time
 from collections.abc import Generator
 from pathlib import Path
 from typing import Literal, cast
@@ -328,9 +329,18 @@ def test_full_queue_answers_busy(backend: LlamaCppBackend) -> None:
 
 @pytest.mark.real_model
 def test_deadline_cancels_a_long_generation(backend: LlamaCppBackend) -> None:
-    model = LocalChatModel(backend=backend, max_tokens=2000, scheduler=GenerationScheduler(deadline_s=0.3))
+    # the small model writes a short "essay" (~26 tokens, ~0.3 s): a fixed deadline raced the
+    # machine's speed, so the deadline is a quarter of what the same (greedy, cached) reply takes
+    request = ask("Write a very long essay about every tent ever made.")
+    LocalChatModel(backend=backend, max_tokens=2000).invoke(request)  # its prompt is now cached
+    started = time.perf_counter()
+    LocalChatModel(backend=backend, max_tokens=2000).invoke(request)
+    whole = time.perf_counter() - started
+    model = LocalChatModel(
+        backend=backend, max_tokens=2000, scheduler=GenerationScheduler(deadline_s=whole / 4)
+    )
     with pytest.raises(GenerationTimeoutError):
-        model.invoke(ask("Write a very long essay about every tent ever made."))
+        model.invoke(request)
     reply = LocalChatModel(backend=backend, max_tokens=3).invoke(ask("hi"))  # the backend still works
     assert reply.usage_metadata is not None and reply.usage_metadata["output_tokens"] <= 3
 
