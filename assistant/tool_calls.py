@@ -33,14 +33,14 @@ from assistant.language import detect_language
 from assistant.reply import ProductCard
 from tools.context import Catalog, Role, SessionMemory, ToolContext, ToolRefused
 from tools.registry import ToolFunction, args_model, call_tool, description
-from tools.shopping import MERCHANT_TOOLS, SHOPPER_TOOLS, ToolError
+from tools.shopping import MERCHANT_TOOLS, SHOPPER_TOOLS, ToolError, UnknownProductError
 
 if TYPE_CHECKING:
     from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
 log = logging.getLogger("assistant.tools")
-ErrorKind = Literal["unknown_tool", "bad_arguments", "refused", "failed"]
+ErrorKind = Literal["unknown_tool", "unknown_product", "bad_arguments", "refused", "failed"]
 
 
 class ToolResult(BaseModel):
@@ -130,6 +130,8 @@ class ToolDesk:
         )
         try:
             data = call_tool(tuple(tools.values()), name, args, ctx)
+        except UnknownProductError as error:
+            raise ToolCallError("unknown_product", str(error)) from None
         except ToolError as error:
             raise ToolCallError("bad_arguments", str(error)) from None
         except ToolRefused as error:

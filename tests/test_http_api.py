@@ -178,6 +178,8 @@ def test_merchant_tools_need_the_key(api, scripted_model):
 
     unknown = httpx.post(f"{url}/v1/tools/drop_tables", json={})
     assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "not_found"
+    no_product = httpx.post(f"{url}/v1/tools/get_product", json={"product_id": "NOPE-1"})
+    assert no_product.status_code == 404 and "NOPE-1" in no_product.json()["error"]["message"]
     bad = httpx.post(f"{url}/v1/tools/compare_products", json={"product_ids": ["24-MB01"]})
     assert bad.status_code == 422 and "2 to 4" in bad.json()["error"]["message"]
 

@@ -44,6 +44,10 @@ class ToolError(ValueError):
     """A tool call the model can correct; the message says how."""
 
 
+class UnknownProductError(ToolError):
+    """A product id the catalog does not have (callers other than the model answer "not found")."""
+
+
 def search_products(
     ctx: ToolContext,
     query: str,
@@ -469,7 +473,7 @@ def _product(ctx: ToolContext, product_id: str) -> Product:
     text = str(product_id).strip()
     product = ctx.catalog.get(text) or (ctx.catalog.get(text.split()[0]) if " " in text else None)
     if product is None:
-        raise ToolError(f"no product with id {product_id!r}; use an id from the search results")
+        raise UnknownProductError(f"no product with id {product_id!r}; use an id from the search results")
     return product
 
 

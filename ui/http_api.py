@@ -56,7 +56,13 @@ log = logging.getLogger("shopbot.api")
 CHANNEL = "api"
 MAX_BODY_BYTES = 64 * 1024
 RATE_LIMIT = "60/minute"
-_ERROR_STATUS = {"unknown_tool": 404, "bad_arguments": 422, "refused": 403, "failed": 503}
+_ERROR_STATUS = {
+    "unknown_tool": 404,
+    "unknown_product": 404,
+    "bad_arguments": 422,
+    "refused": 403,
+    "failed": 503,
+}
 
 
 class ChatRequest(BaseModel):
@@ -182,6 +188,7 @@ def build_api(
         product_id: Annotated[str, PathParam(max_length=200)], lang: Literal["en", "zh"] | None = None
     ) -> ToolResult:
         """One product's card and details (description, options, category, review count)."""
+        # exactly this id: the tool also tries the first word of "MJ01 Title" (a model's habit), not for URLs
         if assistant.catalog.get(product_id) is None:
             raise HTTPException(404, f"no product with id {product_id!r}")
         return _call(
@@ -237,8 +244,6 @@ def _call(
     try:
         return assistant.tools.call(name, args, role=role, lang=lang, use_model=use_model)
     except ToolCallError as failure:
-        if failure.kind == "bad_arguments" and str(failure).startswith("no product with id"):
-            raise HTTPException(404, str(failure)) from None
         raise HTTPException(_ERROR_STATUS[failure.kind], str(failure)) from None
 
 
