@@ -17,9 +17,11 @@ has set them.
 
 from __future__ import annotations
 
+import hmac
 import importlib.util
 import json
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -47,6 +49,14 @@ def _long_enough(key: SecretStr) -> SecretStr:
 
 
 MerchantKey = Annotated[SecretStr, AfterValidator(_long_enough)]
+
+
+def is_merchant_key(key: str | None, keys: Iterable[SecretStr | str]) -> bool:
+    """Whether ``key`` (surrounding spaces ignored) is one of ``keys``, compared in constant time
+    against every one; an empty key never is."""
+    given = (key or "").strip().encode()
+    known = [(k.get_secret_value() if isinstance(k, SecretStr) else k).encode() for k in keys]
+    return bool(given) and any([hmac.compare_digest(given, k) for k in known])
 
 
 def _xdg(var: str, fallback: str) -> Path:

@@ -85,3 +85,26 @@ def test_a_bad_setting_is_a_message_not_a_traceback(
     assert exit_.value.code == 1
     err = capsys.readouterr().err
     assert "web_port" in err and "Traceback" not in err
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("merchant-key-0123456789", True),
+        ("  merchant-key-0123456789 ", True),  # pasted with spaces
+        ("other-key-0123456789ab", True),  # a plain str among the keys
+        ("merchant-key-012345678", False),  # one character short
+        ("MERCHANT-KEY-0123456789", False),  # case matters
+        ("", False),
+        (None, False),
+    ],
+)
+def test_is_merchant_key(given, expected):
+    from pydantic import SecretStr
+
+    from assistant.config import is_merchant_key
+
+    assert (
+        is_merchant_key(given, [SecretStr("merchant-key-0123456789"), "other-key-0123456789ab"]) is expected
+    )
+    assert is_merchant_key(given, []) is False

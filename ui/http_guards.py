@@ -13,7 +13,6 @@
 from __future__ import annotations
 
 import hashlib
-import hmac
 import math
 import time
 from collections.abc import Sequence
@@ -27,6 +26,8 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.responses import JSONResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from assistant.config import is_merchant_key
 
 
 def error(
@@ -73,16 +74,10 @@ def bearer_key(scope: Scope) -> str | None:
 def merchant_role(
     key: str | None, merchant_keys: Sequence[SecretStr | str]
 ) -> Literal["shopper", "merchant"] | None:
-    """``"merchant"`` for one of the merchant keys, ``"shopper"`` for no key, None for a wrong one
-    (compared in constant time)."""
+    """``"merchant"`` for one of the merchant keys, ``"shopper"`` for no key, None for a wrong one."""
     if key is None:
         return "shopper"
-    given = key.encode()
-    known_keys = [
-        known.get_secret_value() if isinstance(known, SecretStr) else known for known in merchant_keys
-    ]
-    matches = [hmac.compare_digest(given, known.encode()) for known in known_keys]
-    return "merchant" if any(matches) else None
+    return "merchant" if is_merchant_key(key, merchant_keys) else None
 
 
 class BodyLimit:

@@ -21,12 +21,12 @@ no merchant endpoint exists. Deliberately not here: the merchant features themse
 
 from __future__ import annotations
 
-import hmac
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 
 from pydantic import SecretStr
 
+from assistant.config import is_merchant_key
 from assistant.merchant import MerchantError
 from tools.promo_copy import FORMATS, TONES
 from tools.sentiment import LABELS
@@ -55,9 +55,7 @@ class MerchantTab:
 
     def __init__(self, desk: MerchantDesk, keys: Iterable[SecretStr | str]) -> None:
         self.desk = desk
-        self._keys = [
-            (key.get_secret_value() if isinstance(key, SecretStr) else key).encode() for key in keys
-        ]
+        self._keys = list(keys)
 
     @property
     def enabled(self) -> bool:
@@ -66,9 +64,7 @@ class MerchantTab:
 
     def check(self, key: str | None) -> None:
         """Raise a shown error unless ``key`` is one of the keys (compared in constant time)."""
-        given = (key or "").strip().encode()
-        matches = [hmac.compare_digest(given, known) for known in self._keys]
-        if not given or not any(matches):
+        if not is_merchant_key(key, self._keys):
             raise _shown("That merchant API key is not valid.")
 
     def unlock(self, key: str | None) -> tuple[str, dict[str, Any], dict[str, Any]]:
