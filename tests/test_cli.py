@@ -73,3 +73,16 @@ def test_models_verify_fails_when_the_gguf_names_another_model(
     out = capsys.readouterr().out
     assert "GGUF general.name: 'Smollm2 135M 8k Lc100K Mix1 Ep2'" in out
     assert "MISMATCH: the registry expects 'Qwen2.5 1.5B Instruct'" in out
+
+
+@pytest.mark.parametrize("command", ["api", "mcp"])
+def test_api_commands_say_which_extra_is_missing(command, monkeypatch, capsys):
+    import argparse
+    import importlib
+
+    import ui.commands
+
+    monkeypatch.setattr(ui.commands, "API_MODULES", ("mcp", "no_such_module_for_shopbot"))
+    module = importlib.import_module(f"ui.commands.{command}")
+    assert module.run(argparse.Namespace(index=None, host=None, port=None, no_mcp=False, http=False)) == 2
+    assert "needs no_such_module_for_shopbot: pip install '.[api]'" in capsys.readouterr().err

@@ -51,3 +51,17 @@ def open_texts(index: CatalogIndex, settings: Settings, *, progress: bool = True
         cache=TextCache(texts_cache_path(settings)),
         model_name=texts_model_name(settings),
     )
+
+
+API_MODULES = ("mcp", "limits", "sse_starlette", "swagger_ui_bundle")
+
+
+def missing_api_extra(command: str) -> bool:
+    """True (after saying on stderr what to install) when the ``api`` extra, which the HTTP API
+    and the MCP server need, is not installed."""
+    import importlib.util
+
+    missing = [name for name in API_MODULES if importlib.util.find_spec(name) is None]
+    if missing:
+        print(f"shopbot {command}: needs {', '.join(missing)}: pip install '.[api]'", file=sys.stderr)
+    return bool(missing)

@@ -23,7 +23,10 @@ def run(args: argparse.Namespace) -> int:
 
     from assistant.config import load_settings
     from assistant.loading import warm_up_in_background
-    from ui.commands import open_assistant
+    from ui.commands import missing_api_extra, open_assistant
+
+    if missing_api_extra("api"):
+        return 2
     from ui.http_api import build_api
 
     settings = load_settings()

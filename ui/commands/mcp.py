@@ -32,8 +32,10 @@ def run(args: argparse.Namespace) -> int:
     from contextlib import redirect_stdout
 
     from assistant.config import load_settings
-    from ui.commands import open_assistant
+    from ui.commands import missing_api_extra, open_assistant
 
+    if missing_api_extra("mcp"):
+        return 2
     settings = load_settings()
     with redirect_stdout(sys.stderr):  # over stdio, stdout carries the protocol and nothing else
         assistant = open_assistant("mcp", args.index, settings)
