@@ -7,7 +7,7 @@ PYTHON ?= python3.11
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
-EXTRAS := cpu,telegram,openai,qwen,embedders,reviews,postgres,api,dev
+EXTRAS := cpu,telegram,openai,qwen,embedders,reviews,postgres,api,recommend,dev
 
 export HF_HUB_OFFLINE ?= 1
 export GRADIO_ANALYTICS_ENABLED ?= False

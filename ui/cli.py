@@ -36,6 +36,11 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("eval", "threshold"), "eval_threshold", "calibrate the search relevance threshold on labelled pairs"),
     (("eval", "assistant"), "eval_assistant", "scripted conversations and real requests end to end"),
     (("eval", "relevance"), "eval_relevance", "does the assistant show the products a shopper asked for"),
+    (
+        ("eval", "recommendations"),
+        "eval_recommendations",
+        "recall/NDCG of for-you and bought-together on a time split",
+    ),
     (("export", "feed"), "export_feed", "the catalog as a product feed (JSONL/CSV) for other software"),
     (("bench", "search"), "bench_search", "search latency, memory and recall at 10k-1M products"),
     (
