@@ -118,19 +118,19 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     model, seconds, memory = _timed_train(train, progress)
     print(
-        f"trained on {len(train):,} events in {seconds:.1f} s (peak memory +{memory:.0f} MB above the {_peak_mb():.0f} MB process)"
+        f"trained on {len(train):,} events in {seconds:.1f} s (resident memory +{memory:.0f} MB while training)"
     )
     shoppers = _shopper_tables(model, train, test, catalog, args, progress)
     baskets = _basket_table(model, test, catalog, args, progress, tqdm)
     timing = [f"- training on the {len(train):,} events before the split: {seconds:.1f} s, "
-              f"peak memory +{memory:.0f} MB ({_peak_mb():.0f} MB peak RSS of the whole run so far)"]  # fmt: skip
+              f"resident memory +{memory:.0f} MB at its peak"]  # fmt: skip
     if args.scale_events:
         big = scaled(train, args.scale_events)
         del model
         _, big_seconds, big_memory = _timed_train(big, progress)
         timing.append(f"- training on {len(big):,} events (the training set replicated with new shopper and "
-                      f"order ids): {big_seconds:.1f} s, peak memory +{big_memory:.0f} MB "
-                      f"({_peak_mb():.0f} MB peak RSS of the run)")  # fmt: skip
+                      f"order ids): {big_seconds:.1f} s, resident memory +{big_memory:.0f} MB "
+                      f"at its peak ({_peak_mb():.0f} MB peak of the whole run, input events included)")  # fmt: skip
         print(timing[-1])
     extras = "".join(f" --also-train {path}" for path in args.also_train)
     command = (f"shopbot eval recommendations --catalog {args.catalog} --purchases {args.purchases}{extras} "
