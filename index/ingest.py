@@ -289,7 +289,7 @@ def load_products(
         seen.add(product.id)
         return product
 
-    return _load(path, convert, mapping or {}, strict, PRODUCT_FIELDS, ("id", "title"))
+    return load_records(path, convert, mapping or {}, strict, PRODUCT_FIELDS, ("id", "title"))
 
 
 def load_reviews(
@@ -307,10 +307,10 @@ def load_reviews(
         seen.add(review.review_id)
         return review
 
-    return _load(path, convert, mapping or {}, strict, REVIEW_FIELDS, ("review_id", "product_id"))
+    return load_records(path, convert, mapping or {}, strict, REVIEW_FIELDS, ("review_id", "product_id"))
 
 
-def _load(
+def load_records(
     path: Path,
     convert: Callable[[Mapping[str, Any]], T],
     mapping: Mapping[str, str],
@@ -318,6 +318,9 @@ def _load(
     fields: tuple[str, ...],
     required: tuple[str, ...],
 ) -> LoadResult:
+    """``convert`` over each row of ``path``: a row it rejects (:class:`FieldError`) is reported
+    as ``file:line: field: problem`` and skipped (``strict``: the first one raises); a file with
+    no valid row raises :class:`IngestError` naming the missing columns or the first problem."""
     if not path.is_file():
         raise IngestError(f"{path}: no such file")
     result = LoadResult(records=[])

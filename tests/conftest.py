@@ -61,28 +61,22 @@ def demo_index(tmp_path_factory: pytest.TempPathFactory, demo_store: Path) -> It
 
 @pytest.fixture
 def serve(tmp_path: Path) -> Iterator[Callable[..., str]]:
-    """``serve(assistant, keys=())``: the web app (with those merchant keys) on a free port of
-    127.0.0.1; returns its URL. Every app started is closed after the test."""
-    from ui.web import browser_secret, build_web_app, launch_options
+    """``serve(assistant, keys=())``: the web chat with its click endpoint (what ``shopbot web``
+    serves, with those merchant keys) on a free port of 127.0.0.1; returns its URL. Every
+    server started is stopped after the test."""
+    from ui.web import browser_secret, build_web_server
 
-    apps = []
+    stops = []
 
     def start(assistant: Assistant, keys: Sequence[str] = ()) -> str:
-        app = build_web_app(assistant, secret=browser_secret(tmp_path), merchant_keys=list(keys))
-        port = free_port()
-        app.queue().launch(
-            server_name="127.0.0.1",
-            server_port=port,
-            prevent_thread_lock=True,
-            quiet=True,
-            **launch_options(),
-        )
-        apps.append(app)
-        return f"http://127.0.0.1:{port}/"
+        app = build_web_server(assistant, secret=browser_secret(tmp_path), merchant_keys=list(keys))
+        url, stop = serve_asgi(app)
+        stops.append(stop)
+        return url.rstrip("/") + "/"
 
     yield start
-    for app in apps:
-        app.close()
+    for stop in stops:
+        stop()
 
 
 def free_port() -> int:
@@ -99,3 +93,12 @@ def serve_asgi(app: object) -> tuple[str, Callable[[], None]]:
 
     server = BackgroundServer(app)
     return server.start(), server.stop
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throwaway PostgreSQL cluster on 127.0.0.1 (tests/postgres_server.py)."""
+    from postgres_server import postgres_cluster
+
+    with postgres_cluster() as url:
+        yield url
