@@ -234,6 +234,25 @@ class Settings(BaseSettings):
         items = [item.strip() if isinstance(item, str) else item for item in value]
         return [SecretStr(item) if isinstance(item, str) else item for item in items if item != ""]
 
+    customer_token_key: SecretStr | None = Field(
+        default=None,
+        min_length=32,
+        description="Secret (32+ characters) with which the store's pages sign the logged-in customer id "
+        "they pass to the web widget (a JWT, HS256, with sub and exp; docs/recommendations.md); unset: "
+        "customer ids from pages are ignored and behaviour is per session.",
+    )
+    recommend_retrain_hours: float = Field(
+        default=24.0,
+        ge=0,
+        description="While a server runs, retrain the recommender from the stored events this often "
+        "(hours; 0: only by `shopbot recommend train`).",
+    )
+
+    @property
+    def recommender_dir(self) -> Path:
+        """Where the trained recommender lives (``shopbot recommend train`` swaps it in)."""
+        return self.data_dir / "recommender"
+
     @property
     def effective_index_dir(self) -> Path:
         return self.index_dir or self.data_dir / "indexes" / "demo"

@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 
     from assistant.assistant import Assistant
     from assistant.config import Settings
+    from index.behaviour import Behaviour
     from index.catalog import CatalogIndex
 
 
@@ -68,11 +69,21 @@ def build_assistant(
         model if model is not None else load_model,
         catalog,
         sessions_path=sessions_target(settings),
+        behaviour=open_behaviour(settings),
+        customer_token_key=settings.customer_token_key,
         analyzer_factory=lazy_analyzer(settings.cache_dir),
         text_cache=TextCache(texts_cache_path(settings)),
         model_name=texts_model_name(settings),
         currency_rates=settings.currency_rates,
     )
+
+
+def open_behaviour(settings: Settings) -> Behaviour:
+    """The events (in the session store's database) and the recommender of the data dir."""
+    from index.behaviour import Behaviour
+    from index.event_store import EventStore
+
+    return Behaviour(EventStore(sessions_target(settings)), settings.recommender_dir)
 
 
 def texts_cache_path(settings: Settings) -> Path:
@@ -117,5 +128,31 @@ def warm_up_in_background(assistant: Assistant) -> threading.Thread:
         )
 
     thread = threading.Thread(target=work, name="warm-up", daemon=True)
+    thread.start()
+    return thread
+
+
+def retrain_in_background(assistant: Assistant, hours: float) -> threading.Thread | None:
+    """While a server runs, retrain the recommender every ``hours`` when new events came in
+    since the last training (a daemon thread; a failed training is logged and the previous
+    model kept). None when ``hours`` is 0 or nothing is recorded."""
+    behaviour = assistant.shoppers.behaviour
+    if behaviour is None or hours <= 0:
+        return None
+
+    def work() -> None:
+        trained_at = -1
+        while True:
+            time.sleep(hours * 3600)
+            try:
+                count = behaviour.store.count()
+                if count != trained_at:
+                    report = behaviour.train()
+                    trained_at = count
+                    log.info("recommender retrained on %d events in %.1f s", report.events, report.seconds)
+            except Exception:
+                log.warning("retraining the recommender failed; the previous model stays", exc_info=True)
+
+    thread = threading.Thread(target=work, name="retrain-recommender", daemon=True)
     thread.start()
     return thread

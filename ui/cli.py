@@ -41,6 +41,13 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
         "eval_recommendations",
         "recall/NDCG of for-you and bought-together on a time split",
     ),
+    (
+        ("events", "import"),
+        "events_import",
+        "import shoppers' orders, views and clicks from a CSV/JSONL file",
+    ),
+    (("events", "forget"), "events_forget", "delete everything recorded about a customer or session"),
+    (("recommend", "train"), "recommend_train", "learn the recommenders from the stored events"),
     (("export", "feed"), "export_feed", "the catalog as a product feed (JSONL/CSV) for other software"),
     (("bench", "search"), "bench_search", "search latency, memory and recall at 10k-1M products"),
     (
@@ -57,6 +64,8 @@ GROUP_HELP = {
     "eval": "quality evaluations",
     "bench": "speed benchmarks",
     "export": "data for other software",
+    "events": "shopper behaviour: orders, views, clicks",
+    "recommend": "recommendations from shopper behaviour",
 }
 
 

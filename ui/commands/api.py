@@ -22,7 +22,7 @@ def run(args: argparse.Namespace) -> int:
     import uvicorn
 
     from assistant.config import load_settings
-    from assistant.loading import warm_up_in_background
+    from assistant.loading import retrain_in_background, warm_up_in_background
     from ui.commands import missing_api_extra, open_assistant
 
     if missing_api_extra("api"):
@@ -45,6 +45,7 @@ def run(args: argparse.Namespace) -> int:
         host=host,
     )
     warm_up_in_background(assistant)
+    retrain_in_background(assistant, settings.recommend_retrain_hours)
     print(f"shopbot api: serving on http://{host}:{port} (docs at /docs; Ctrl-C stops)", flush=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0

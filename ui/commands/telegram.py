@@ -40,7 +40,7 @@ def run(args: argparse.Namespace) -> int:
             return 2
 
     from assistant.config import load_settings
-    from assistant.loading import warm_up_in_background
+    from assistant.loading import retrain_in_background, warm_up_in_background
     from ui.commands import open_assistant
     from ui.telegram_bot import TelegramBot
 
@@ -52,6 +52,7 @@ def run(args: argparse.Namespace) -> int:
         assistant, merchants=settings.telegram_merchants, state_dir=settings.data_dir / "telegram"
     )
     warm_up_in_background(assistant)
+    retrain_in_background(assistant, settings.recommend_retrain_hours)
     app = bot.application(token, api_url=args.base_url)
     if args.webhook_url:
         path = urlparse(args.webhook_url).path.strip("/")

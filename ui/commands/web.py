@@ -18,23 +18,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    import uvicorn
+
     from assistant.config import load_settings
-    from assistant.loading import warm_up_in_background
+    from assistant.loading import retrain_in_background, warm_up_in_background
     from ui.commands import open_assistant
-    from ui.web import browser_secret, build_web_app, launch_options
+    from ui.web import browser_secret, build_web_server
 
     settings = load_settings()
     assistant = open_assistant("web", args.index, settings)
     if assistant is None:
         return 1
-    app = build_web_app(
+    app = build_web_server(
         assistant, secret=browser_secret(settings.data_dir), merchant_keys=settings.merchant_api_keys
     )
     warm_up_in_background(assistant)
+    retrain_in_background(assistant, settings.recommend_retrain_hours)
     host = args.host or settings.web_host
     port = args.port or settings.web_port
     print(f"shopbot web: serving on http://{host}:{port} (Ctrl-C stops)")
-    app.queue().launch(
-        server_name=host, server_port=port, share=False, show_error=False, quiet=True, **launch_options()
-    )
+    uvicorn.run(app, host=host, port=port, log_level="warning")
     return 0
