@@ -47,7 +47,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from typing import Annotated, Any, TypedDict
+from typing import TYPE_CHECKING, Annotated, Any, TypedDict
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import (
@@ -78,6 +78,9 @@ from tools.product_texts import ProductTexts
 from tools.registry import call_tool, schemas
 from tools.shopping import ToolError, show_referenced, tools_for
 
+if TYPE_CHECKING:
+    from index.behaviour import Behaviour
+
 log = logging.getLogger(__name__)
 
 MAX_STEPS = 4  # model calls per turn
@@ -91,9 +94,10 @@ class AgentState(TypedDict, total=False):
     turn: dict[str, Any]
 
 
-def new_turn(lang: str, role: str) -> dict[str, Any]:
-    """The per-turn record the graph fills in (input of every turn; replaces the last one)."""
-    return {"lang": lang, "role": role, "steps": 0, "failures": 0, "cards": [], "tool_calls": [], "text": "",
+def new_turn(lang: str, role: str, shopper: str | None = None) -> dict[str, Any]:
+    """The per-turn record the graph fills in (input of every turn; replaces the last one);
+    ``shopper``: whose history recommendations read (:mod:`assistant.shoppers`)."""
+    return {"lang": lang, "role": role, "shopper": shopper, "steps": 0, "failures": 0, "cards": [], "tool_calls": [], "text": "",
             "path": "model", "grounding": {"checked": False, "issues": [], "repaired": False}, "model_s": 0.0}  # fmt: skip
 
 
@@ -110,6 +114,7 @@ def build_graph(
     templated_replies: bool = True,
     relevance_gate: bool = True,
     currency_rates: dict[str, float] | None = None,
+    behaviour: Behaviour | None = None,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
     narrows: list[bool] = []  # whether the model takes omit_arguments and argument_values (a grammar)
@@ -136,7 +141,8 @@ def build_graph(
                            memory=SessionMemory.from_dict(state.get("memory")), analyzer_factory=analyzer_factory,
                            texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}),
                            shown_this_turn=list(turn["cards"]), relevance_gate=relevance_gate,
-                           currency_rates=dict(currency_rates or {}))  # fmt: skip
+                           currency_rates=dict(currency_rates or {}), behaviour=behaviour,
+                           shopper=turn.get("shopper"))  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])

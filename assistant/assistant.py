@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
@@ -40,6 +40,7 @@ from assistant import templates
 from assistant.agent import MAX_STEPS, build_graph, new_turn
 from assistant.agent import warm_up as agent_warm_up
 from assistant.guards import RedactingFilter, check_message, redact, truncation_notice
+from assistant.intents import parse
 from assistant.language import detect_language
 from assistant.merchant import MerchantDesk
 from assistant.reply import (
@@ -56,10 +57,17 @@ from assistant.reply import (
     ToolEvent,
 )
 from assistant.sessions import open_checkpointer, parse_session_id
+from assistant.shoppers import Shoppers
 from assistant.tool_calls import ToolDesk
-from tools.context import ROLES, Catalog
+from index.events import EventKind
+from tools.context import ROLES, Catalog, SessionMemory
 from tools.product_texts import ProductTexts
 from tools.text_cache import TextCache
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+    from index.behaviour import Behaviour
 
 log = logging.getLogger("assistant")
 log.addFilter(RedactingFilter())
@@ -83,6 +91,8 @@ class Assistant:
         templated_replies: bool = True,
         relevance_gate: bool = True,
         currency_rates: dict[str, float] | None = None,
+        behaviour: Behaviour | None = None,
+        customer_token_key: SecretStr | None = None,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
@@ -93,7 +103,9 @@ class Assistant:
         by a template instead of a second model call (see :mod:`assistant.agent`). ``relevance_gate``:
         search shows only products that match the request (False: as retrieved, for baselines).
         ``currency_rates``: converts a price limit given in another currency than the catalog's
-        (:attr:`assistant.config.Settings.currency_rates`)."""
+        (:attr:`assistant.config.Settings.currency_rates`). ``behaviour``: events and the trained
+        recommender ("for you", "bought together"; None: nothing is recorded), with
+        ``customer_token_key`` verifying the customer ids store pages pass (:mod:`assistant.shoppers`)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -108,8 +120,9 @@ class Assistant:
         self.merchant = MerchantDesk(catalog, self.texts, analyzer_factory=analyzer_factory)
         """The merchant tools as plain calls (promo copy, review dashboards) for the channels."""
         self.tools = ToolDesk(
-            catalog, self.texts, analyzer_factory=analyzer_factory, currency_rates=currency_rates
-        )
+            catalog, self.texts, analyzer_factory=analyzer_factory, currency_rates=currency_rates,
+            behaviour=behaviour,
+        )  # fmt: skip
         """Every tool as a typed call, one at a time, for other software (MCP, the HTTP API)."""
         self.graph = build_graph(
             self.texts.model,
@@ -123,7 +136,10 @@ class Assistant:
             templated_replies=templated_replies,
             relevance_gate=relevance_gate,
             currency_rates=currency_rates,
+            behaviour=behaviour,
         )
+        self.shoppers = Shoppers(behaviour, customer_token_key)
+        """Who a session's shopper is (signed customer ids, link codes) and what they click."""
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
 
@@ -217,12 +233,16 @@ class Assistant:
             yield TextChunk(text=guard.answer)
             yield Done(reply=Reply(text=guard.answer, language=lang, path="guard", timings=_timings(started)))
             return
-        if guard.text.lower() in _RESET:
-            self.checkpointer.delete_thread(session_id)
-            answer = templates.message("reset", lang)
+        if guard.text.lower() in _RESET or parse(guard.text, SessionMemory()).kind == "forget_me":
+            key = "reset" if guard.text.lower() in _RESET else self._forget_shopper(session_id)
+            if key != "failed":
+                self.checkpointer.delete_thread(session_id)
+            answer = templates.message(key, lang)
             yield TextChunk(text=answer)
             yield Done(reply=Reply(text=answer, language=lang, path="fast", timings=_timings(started)))
             return
+        if action is not None:  # a button pressed on products: a click on each
+            self._record(session_id, "click", action.product_ids)
         notices = [truncation_notice(lang)] if guard.truncated else []
         for notice in notices:
             yield TextChunk(text=notice + "\n")
@@ -232,7 +252,10 @@ class Assistant:
             for raw in self.graph.stream(
                 {
                     "messages": [HumanMessage(guard.text)],
-                    "turn": {**new_turn(lang, role), "action": action.model_dump() if action else None},
+                    "turn": {
+                        **new_turn(lang, role, self._shopper(session_id)),
+                        "action": action.model_dump() if action else None,
+                    },
                 },
                 config,
                 stream_mode="custom",
@@ -259,7 +282,33 @@ class Assistant:
             notices=notices,
         )
         log.info("%s path=%s user=%s reply=%s", session_id, reply.path, guard.text[:200], reply.text[:200])
+        self._record(session_id, "impression", [card.id for card in reply.products])
         yield Done(reply=reply)
+
+    def _shopper(self, session_id: str) -> str:
+        try:
+            return self.shoppers.shopper_of(session_id)
+        except Exception:  # the event store is down: this turn is the session's own
+            log.warning("shopper of %s not resolved", session_id, exc_info=True)
+            return session_id
+
+    def _record(self, session_id: str, kind: EventKind, product_ids: list[str]) -> None:
+        """Keep what the shopper did; a failure to store it never fails the turn."""
+        try:
+            self.shoppers.record(session_id, kind, product_ids)
+        except Exception:
+            log.warning("%s events of %s not recorded", kind, session_id, exc_info=True)
+
+    def _forget_shopper(self, session_id: str) -> str:
+        """Remove the shopper's history; the message key of the answer (``failed``: nothing was
+        forgotten, the conversation is kept so the shopper can ask again)."""
+        try:
+            removed = self.shoppers.forget(session_id)
+        except Exception:
+            log.exception("forgetting the shopper of %s failed", session_id)
+            return "failed"
+        log.info("%s forgotten: %d events removed", session_id, removed)
+        return "forgot_me"
 
     def _state(self, session_id: str) -> dict[str, Any]:
         config: RunnableConfig = {"configurable": {"thread_id": session_id}}

@@ -20,7 +20,8 @@ from assistant.intents import Intent, merge_preferences
 from tools.cards import format_price
 from tools.context import ToolContext, ToolRefused
 from tools.registry import call_tool
-from tools.shopping import MERCHANT_TOOLS, ToolError
+from tools.shopping import ToolError
+from tools.toolsets import MERCHANT_CALLS
 
 Emit = Callable[[dict[str, Any]], None]
 
@@ -39,7 +40,7 @@ def answer(intent: Intent, ctx: ToolContext, emit: Emit) -> FastAnswer | None:
         args = {key: value for key, value in args.items() if value is not None}
         emit({"type": "tool", "name": name, "args": args})
         try:
-            result = call_tool(MERCHANT_TOOLS, name, args, ctx)
+            result = call_tool(MERCHANT_CALLS, name, args, ctx)
         except (ToolError, ToolRefused) as error:
             calls.append({"name": name, "args": args, "ok": False, "error": str(error)})
             raise
@@ -135,9 +136,12 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         )
     if kind == "similar":
         return reply("recommend", product_id=intent.refs[0], max_price=intent.max_price)
-    if kind == "prefs":
-        return templates.message("noted", lang)
-    if kind == "clarify":  # one question; the answer completes the request (assistant.intents)
+    if kind == "for_you" and ctx.behaviour is not None:  # else: what are they looking for?
+        args = {"query": intent.query or None, "min_price": intent.min_price, "max_price": intent.max_price}
+        result = run("recommend_for_you", **args)
+        if result["results"]:
+            return templates.tool_reply("recommend_for_you", args, result, lang, memory.facts)
+    if kind in ("clarify", "for_you"):  # one question; the answer completes the request (assistant.intents)
         limits = {
             "min_price": intent.min_price,
             "max_price": intent.max_price,
@@ -146,6 +150,15 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         }
         memory.clarifying = {key: value for key, value in limits.items() if value is not None}
         return templates.clarify(ctx.catalog.categories(limit=6), lang, max_price=intent.max_price)
+
+    if kind in ("goes_with", "bought_together"):
+        return reply(kind, product_id=intent.refs[0])
+    if kind == "buyers":
+        return reply("buyers_of", product_id=intent.refs[0])
+    if kind == "pairs":
+        return reply("bought_together_pairs")
+    if kind == "prefs":
+        return templates.message("noted", lang)
     return None
 
 

@@ -63,10 +63,47 @@ _DETAILS = re.compile(
 _SIMILAR = re.compile(
     r"\bsimilar\b|\balternatives?\b|something like|what else|\brecommend|类似|相似|差不多的|推荐", re.I
 )
+# a request for suggestions built on the shopper's history (no product named): "for you"
+_FOR_YOU = re.compile(
+    r"\bgift ideas?\b|\bideas? for (?:a )?(?:gift|present)|\b(?:gift|present)s? for\b|what (?:else )?(?:would|might|will|do you think) i(?:'d)? like|"
+    r"\b(?:recommend|suggest) (?:me )?(?:something|anything|some(?:thing)? (?:good|nice))|\bfor you\b|surprise me|"
+    r"\bpicks? for me\b|我会喜欢|我可能喜欢|猜我喜欢|适合我的|送礼|礼物推荐|推荐.{0,4}礼物|给我推荐点|推荐点我",
+    re.I,
+)
+# what to pair a shown product with: complements, not substitutes
+_GOES_WITH = re.compile(
+    r"\bgoes? (?:well )?with\b|\bgo together\b|complete the look|\bpairs? (?:well )?with\b|\bto match (?:it|this|that)\b|"
+    r"\bwear (?:it |this |that )?with\b|accessor(?:y|ies) for|搭配|配什么|配套|相配|一起用",
+    re.I,
+)
+_ALSO_BOUGHT = re.compile(
+    r"\balso (?:bought|buy|bought with)\b|\bbought (?:it )?together\b|\bbuy (?:it )?together\b|frequently bought|"
+    r"\bbought with\b|一起买|一起购买|还买了|也买了|一起下单",
+    re.I,
+)
+_BUYERS = re.compile(
+    r"\bwho (?:buys|bought|purchases|orders)\b|which customers (?:buy|bought|purchase)|top (?:buyers|customers) (?:of|for)|"
+    r"谁(?:在)?买|哪些(?:顾客|客户)(?:在)?(?:买|购买)|买家是谁",
+    re.I,
+)
+_PAIRS = re.compile(
+    r"which products (?:are |get )?(?:often |usually |most often |most )?(?:bought|purchased|sold) together|"
+    r"(?:bought|purchased) together (?:the )?most|basket analysis|哪些商品.{0,4}一起(?:被)?(?:买|购买|卖)|购物篮分析",
+    re.I,
+)
+_FORGET_ME = re.compile(
+    r"(?<!don't )(?<!do not )(?<!never )\bforget (?:about )?me\b|delete (?:all )?my (?:data|history|account data)|erase my (?:data|history)|"
+    r"(?<!别)(?<!不要)忘(?:记|掉)我(?!的)|删除我的(?:数据|记录|历史)",
+    re.I,
+)
 _REMEMBER = re.compile(
     r"what do you (?:remember|know about me)|what have you remembered|你记得什么|你记住了什么|你记得我", re.I
 )
-_FORGET = re.compile(r"\bforget (?:my |about my |everything|all)|忘(?:记|掉)(?:我的)?", re.I)
+# not "don't forget my size" / "别忘了": a shopper reminding us is no request to forget
+_FORGET = re.compile(
+    r"(?<!don't )(?<!do not )(?<!never )\bforget (?:my |about my |everything|all)|(?<!别)(?<!不要)忘(?:记|掉)(?:我的)?",
+    re.I,
+)
 _PROMO = re.compile(
     r"promo(?:tional)? (?:copy|text)|promoting|marketing (?:copy|email|blurb|text)|ad copy|product copy|\bblurb\b|"
     r"instagram|slogan|tagline|文案|广告|标语|朋友圈|"
@@ -159,7 +196,8 @@ _DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜�
 @dataclass
 class Intent:
     kind: str  # search | cheaper | color | details | compare | reviews | sentiment | similar | remember
-    #            | forget | reset | promo | analytics | greeting | thanks | prefs | clarify | chat
+    #            | forget | forget_me | reset | promo | analytics | buyers | pairs | greeting | thanks | prefs
+    #            | for_you | goes_with | bought_together | clarify | chat
     query: str = ""
     min_price: float | None = None
     max_price: float | None = None
@@ -208,6 +246,12 @@ class Reading:
     details: bool
     attribute: bool  # price, material, size, colour...
     searchy: bool  # opens like a search ("I need", "show me", "帮我找")
+    for_you: bool  # asks for suggestions from their history ("gift ideas", "猜我喜欢")
+    goes_with: bool  # what goes with a product ("complete the look", "搭配")
+    also_bought: bool  # what is bought together with a product
+    buyers: bool  # who buys a product (merchant)
+    pairs: bool  # which products are bought together (merchant)
+    forget_me: bool  # forget everything about the shopper, their history too
     service: bool  # orders, returns, delivery
 
 
@@ -264,6 +308,12 @@ def read_message(
         details=bool(_DETAILS.search(stripped)),
         attribute=bool(_ATTRIBUTE.search(stripped)),
         searchy=bool(_SEARCHY.search(stripped)),
+        for_you=bool(_FOR_YOU.search(stripped)),
+        goes_with=bool(_GOES_WITH.search(stripped)),
+        also_bought=bool(_ALSO_BOUGHT.search(stripped)),
+        buyers=bool(_BUYERS.search(stripped)),
+        pairs=bool(_PAIRS.search(stripped)),
+        forget_me=bool(_FORGET_ME.search(stripped)),
         service=bool(_SERVICE.search(stripped)),
     )
 
@@ -298,19 +348,47 @@ def _about_reviews(r: Reading) -> bool:
     return r.reviews or r.sentiment
 
 
+def _for_you(r: Reading, m: SessionMemory) -> bool:
+    return r.for_you and not r.explicit
+
+
 def _clarifies(r: Reading, m: SessionMemory) -> bool:
-    return not r.explicit and _wants_search(r) and r.vague and m.clarifying is None
+    return not r.explicit and _wants_search(r) and r.vague and m.clarifying is None and not r.for_you
 
 
 def _answers(r: Reading, m: SessionMemory) -> bool:
     # only an ASCII "?" makes the message a new question here (prefs also read "？")
-    return m.clarifying is not None and not r.explicit and bool(r.query) and not r.vague and "?" not in r.text
+    return (
+        m.clarifying is not None
+        and not r.explicit
+        and bool(r.query)
+        and not r.vague
+        and "?" not in r.text
+        and not r.for_you
+    )
 
 
 def _searches(r: Reading, m: SessionMemory) -> bool:
     return (
-        bool(r.query) and not r.explicit and _wants_search(r) and not _clarifies(r, m) and not _answers(r, m)
+        bool(r.query)
+        and not r.explicit
+        and _wants_search(r)
+        and not _clarifies(r, m)
+        and not _answers(r, m)
+        and not r.for_you
     )
+
+
+def _for_you_intent(r: Reading, m: SessionMemory) -> Intent:
+    """Suggestions from the shopper's history, kept to the kind of product and prices stated."""
+    query = clean_query(_FOR_YOU.sub(" ", r.query))
+    return Intent("for_you", query="" if is_vague(query) else query, min_price=r.min_price,
+                  max_price=r.max_price, prefs=r.prefs, currency=r.currency)  # fmt: skip
+
+
+def _pairs_with(r: Reading, m: SessionMemory) -> bool:
+    """A question about what goes with, or is bought with, one product (not a comparison or reviews)."""
+    return bool(r.refs) and (r.goes_with or r.also_bought) and not _compares(r, m) and not _about_reviews(r)
 
 
 def _wants_search(r: Reading) -> bool:
@@ -344,14 +422,22 @@ RULES: tuple[Rule, ...] = (
          '"/reset", "reset", "重置" as the whole message'),
     Rule("remember", Tier.SESSION, lambda r, m: r.remember, lambda r, m: Intent("remember"),
          '"what do you remember", "你记得什么"'),
-    Rule("forget", Tier.SESSION, lambda r, m: r.forget and not r.remember,
+    Rule("forget_me", Tier.SESSION, lambda r, m: r.forget_me and not r.remember, lambda r, m: Intent("forget_me"),
+         '"forget me", "delete my data", "忘记我": the conversation and the shopper\'s history'),
+    Rule("forget", Tier.SESSION, lambda r, m: r.forget and not r.remember and not r.forget_me,
          lambda r, m: Intent("forget", forget=_forget_keys(r.text)),
-         '"forget my size", "忘掉我的预算"; unless it asks what we remember'),
+         '"forget my size", "忘掉我的预算"; unless it asks what we remember or to forget the shopper'),
     Rule("promo", Tier.MERCHANT, lambda r, m: r.promo,
          lambda r, m: Intent("promo", refs=list(r.refs), copy=read_copy_request(r.text)),
          '"write an Instagram caption for the first one", "给第一个写文案": copy for any products meant'),
     Rule("analytics", Tier.MERCHANT, lambda r, m: r.analytics and not r.promo, _analytics,
          '"review analytics across products", "差评最多": unless it asks for copy'),
+    Rule("buyers", Tier.MERCHANT, lambda r, m: r.buyers and bool(r.refs) and not r.promo and not r.analytics,
+         lambda r, m: Intent("buyers", refs=list(r.refs[:1])),
+         '"who buys the first one?", "谁在买MH01": a merchant\'s question about one product; unless it asks for copy'),
+    Rule("pairs", Tier.MERCHANT, lambda r, m: r.pairs and not r.refs and not r.promo and not r.analytics,
+         lambda r, m: Intent("pairs"),
+         '"which products are bought together?", "哪些商品经常一起买": the store\'s baskets, no product named'),
     Rule("greeting", Tier.SMALL_TALK, lambda r, m: r.greeting, lambda r, m: Intent("greeting"),
          '"hi", "good morning", "你好" as the whole message'),
     Rule("thanks", Tier.SMALL_TALK, lambda r, m: r.thanks, lambda r, m: Intent("thanks"),
@@ -372,28 +458,39 @@ RULES: tuple[Rule, ...] = (
          lambda r, m: bool(r.refs) and r.reviews and not r.sentiment and not _compares(r, m),
          lambda r, m: Intent("reviews", refs=list(r.refs[:1])),
          '"what do reviews say about the second one", "第三个的评价": unless it compares or asks for sentiment'),
+    Rule("goes_with", Tier.PRODUCT, lambda r, m: _pairs_with(r, m) and r.goes_with,
+         lambda r, m: Intent("goes_with", refs=list(r.refs[:1])),
+         '"what goes with the second one?", "第一个配什么": complements of one product'),
+    Rule("bought_together", Tier.PRODUCT, lambda r, m: _pairs_with(r, m) and not r.goes_with,
+         lambda r, m: Intent("bought_together", refs=list(r.refs[:1])),
+         '"what do people buy with the first one?", "买第一个的人还买了什么": unless it asks what goes with it'),
     Rule("similar", Tier.PRODUCT,
-         lambda r, m: bool(r.refs) and r.similar and not _about_reviews(r) and not _compares(r, m),
+         lambda r, m: bool(r.refs) and r.similar and not _about_reviews(r) and not _compares(r, m)
+         and not _pairs_with(r, m),
          lambda r, m: Intent("similar", refs=list(r.refs[:1]), max_price=r.max_price),
-         '"something similar to the first one": unless it compares or asks about reviews'),
+         '"something similar to the first one": unless it compares, asks about reviews or what goes with it'),
     Rule("details", Tier.PRODUCT,
          lambda r, m: bool(r.refs) and (r.details or r.short or (r.typed_id and r.attribute))
-         and not r.similar and not _about_reviews(r) and not _compares(r, m),
+         and not r.similar and not _about_reviews(r) and not _compares(r, m) and not _pairs_with(r, m),
          lambda r, m: Intent("details", refs=list(r.refs[:1])),
          '"tell me about that jacket", "the first one", "MH01 price?", "the Wayfarer?": unless it compares, '
-         "asks about reviews or for similar ones"),
+         "asks about reviews, for similar ones or what goes with it"),
+    Rule("for_you", Tier.REQUEST, _for_you, _for_you_intent,
+         '"gift ideas under £20", "what else would I like?", "推荐点我会喜欢的": suggestions from what the '
+         "shopper and shoppers like them did, no shown or typed product"),
     Rule("clarify", Tier.REQUEST, _clarifies,
          lambda r, m: Intent("clarify", min_price=r.min_price, max_price=r.max_price, min_rating=r.min_rating,
                              prefs=r.prefs, currency=r.currency),
-         '"something under $50", "推荐点东西": a search that names no product, when no question is pending'),
+         '"something under $50", "推荐点东西": a search that names no product, when no question is pending; '
+         "unless it asks for suggestions for the shopper"),
     Rule("answer", Tier.REQUEST, _answers, _answer,
          '"a backpack" after "what are you looking for?": the pending search, completed'),
     Rule("search", Tier.REQUEST, _searches, _search,
          '"waterproof backpack under $60", "帮我找防水背包": limits or a search opener, no shown or typed '
-         "product; unless it clarifies or answers"),
+         "product; unless it clarifies, answers or asks for suggestions for the shopper"),
     Rule("prefs", Tier.REQUEST,
          lambda r, m: bool(r.prefs) and not r.explicit and not r.question and len(_words(r.text)) <= 10
-         and not (_clarifies(r, m) or _answers(r, m) or _searches(r, m)),
+         and not (_clarifies(r, m) or _answers(r, m) or _searches(r, m) or _for_you(r, m)),
          lambda r, m: Intent("prefs", prefs=r.prefs),
          '"my size is M", "我喜欢黑色": a short statement, not a question, unless it is a request'),
 )  # fmt: skip

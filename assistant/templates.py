@@ -172,7 +172,8 @@ def review_summary(result: dict[str, Any], title: str, lang: str) -> str:
 
 TEMPLATED_TOOLS = frozenset(
     ("search_products", "recommend", "compare_products", "summarize_reviews", "review_sentiment",
-     "write_promo_copy", "review_analytics")
+     "write_promo_copy", "review_analytics", "recommend_for_you", "bought_together", "goes_with", "buyers_of",
+     "bought_together_pairs")
 )  # fmt: skip
 """Tools whose whole result a template renders; ``get_product`` is left to the model, which
 answers the question asked about the product ("is it machine washable?")."""
@@ -193,6 +194,12 @@ def tool_reply(
         if not result["results"] and ("not_carried" in result or "no_match" in result or "none_of" in result):
             return not_found(result, lang)
         return search_results(result["results"], lang, max_price=max_price)
+    if name in ("recommend_for_you", "bought_together", "goes_with"):
+        return suggestions(name, result, title, lang)
+    if name == "buyers_of":
+        return buyers(result, title, lang)
+    if name == "bought_together_pairs":
+        return pairs(result, lang)
     if name == "compare_products":
         return comparison(result, lang)
     if name == "summarize_reviews":
@@ -204,6 +211,53 @@ def tool_reply(
     if name == "review_analytics":
         return analytics(result["products"][:5], lang)
     raise ValueError(f"no template for tool {name!r}")
+
+
+def suggestions(name: str, result: dict[str, Any], title: str, lang: str) -> str:
+    """Recommendations, each with the one line of fact that says why it is there."""
+    items = result["results"]
+    if result.get("no_history") and name != "recommend_for_you":
+        return message("no_history", lang)
+    if not items:
+        return message(f"{name}_none", lang, title=title)
+    lines = [message(f"{name}_head", lang, title=title)]
+    for i, item in enumerate(items[:SHOWN_IN_TEXT], start=1):
+        why = item.get("why")
+        lines.append(product_line(i, item, lang) + (f" ({why})" if why else ""))
+    more = len(items) - SHOWN_IN_TEXT
+    if more > 0:
+        lines.append(message("more_below", lang, count=more))
+    return "\n".join(lines)
+
+
+def buyers(result: dict[str, Any], title: str, lang: str) -> str:
+    """Who buys a product most (merchant): a table."""
+    rows = result["buyers"]
+    if result.get("no_history"):
+        return message("no_history", lang)
+    if not rows:
+        return message("buyers_none", lang, title=title)
+    table = [
+        message("buyers_head", lang, title=title),
+        "",
+        message("buyers_columns", lang),
+        "|---|---:|---:|",
+    ]
+    table += [f"| {row['customer']} | {row['orders']} | {row['quantity']:g} |" for row in rows]
+    return "\n".join(table)
+
+
+def pairs(result: dict[str, Any], lang: str) -> str:
+    """The products most often bought together (merchant): a table."""
+    rows = result["pairs"]
+    if result.get("no_history"):
+        return message("no_history", lang)
+    if not rows:
+        return message("pairs_none", lang)
+    table = [message("pairs_head", lang), "", message("pairs_columns", lang), "|---|---|---:|---:|"]
+    table += [f"| {row['first_title']} ({row['first']}) | {row['second_title']} ({row['second']}) | "
+              f"{row['orders']} | {row['lift']:g} |" for row in rows]  # fmt: skip
+    return "\n".join(table)
 
 
 def clarify(categories: list[str], lang: str, *, max_price: float | None = None) -> str:
@@ -321,6 +375,49 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "好的，已清除本次对话和我记住的偏好。",
     ),
     "forgot": ("Done, I've forgotten that.", "好的，已经忘记了。"),
+    "forgot_me": (
+        "Done: I've deleted this conversation and everything you viewed or bought here, and I won't link "
+        "it to you again.",
+        "好的，已删除本次对话以及您在这里浏览和购买的全部记录。",
+    ),
+    "recommend_for_you_head": ("Picked for you:", "为您挑选："),
+    "recommend_for_you_none": (
+        'I have nothing to suggest within that yet. Tell me what you\'re looking for, e.g. "a mug under £10".',
+        "暂时没有符合条件的推荐。告诉我您想找什么，比如“100元以内的杯子”。",
+    ),
+    "bought_together_head": ("Customers who bought {title} also bought:", "购买{title}的顾客还买了："),
+    "bought_together_none": (
+        "I don't know yet what customers buy together with {title}.",
+        "暂时还不知道顾客会和{title}一起买什么。",
+    ),
+    "goes_with_head": ("Goes well with {title}:", "适合搭配{title}："),
+    "goes_with_none": (
+        "I don't know yet what goes with {title}: customers haven't bought other kinds of products with it.",
+        "暂时还不知道{title}适合搭配什么：还没有顾客把它和其他类商品一起买。",
+    ),
+    "no_history": (
+        "I can't tell yet: no purchase history has been learned from (shopbot events import, then "
+        "shopbot recommend train).",
+        "暂时无法回答：还没有可学习的购买记录（先运行 shopbot events import，再运行 shopbot recommend train）。",
+    ),
+    "link_code": (
+        "To continue on Telegram as you, send the store's bot: /link {code} (valid once, for 10 minutes).",
+        "要在 Telegram 上以您的身份继续，请给商店的机器人发送：/link {code}（一次有效，10分钟内）。",
+    ),
+    "link_needs_customer": (
+        "Sign in on the store's site first: then I can link Telegram to your account.",
+        "请先在商店网站登录，然后才能把 Telegram 关联到您的账号。",
+    ),
+    "more_below": ("…and {count} more below.", "……还有{count}件，见下方卡片。"),
+    "buyers_head": ("Customers who buy {title} most:", "购买{title}最多的顾客："),
+    "buyers_columns": ("| customer | orders | units |", "| 顾客 | 订单数 | 件数 |"),
+    "buyers_none": ("No customer has bought {title} yet.", "还没有顾客购买过{title}。"),
+    "pairs_head": ("Products bought together most often:", "最常被一起购买的商品："),
+    "pairs_columns": (
+        "| product | bought with | orders together | lift |",
+        "| 商品 | 一起购买的商品 | 共同订单数 | 提升度 |",
+    ),
+    "pairs_none": ("No two products have been bought together yet.", "还没有被一起购买过的商品。"),
     "noted": ("Noted, I'll keep that in mind.", "好的，我记住了。"),
     "no_previous": (
         "What should I search for? I have no earlier search to refine.",

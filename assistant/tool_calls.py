@@ -33,9 +33,11 @@ from assistant.language import detect_language
 from assistant.reply import ProductCard
 from tools.context import Catalog, Role, SessionMemory, ToolContext, ToolRefused
 from tools.registry import ToolFunction, args_model, call_tool, description
-from tools.shopping import MERCHANT_TOOLS, SHOPPER_TOOLS, ToolError, UnknownProductError
+from tools.shopping import ToolError, UnknownProductError
+from tools.toolsets import MERCHANT_CALLS, SHOPPER_CALLS
 
 if TYPE_CHECKING:
+    from index.behaviour import Behaviour
     from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
@@ -72,7 +74,7 @@ class ToolSpec:
 
 
 def _spec(tool: ToolFunction) -> ToolSpec:
-    return ToolSpec(tool.__name__, description(tool), args_model(tool), tool not in SHOPPER_TOOLS, tool)
+    return ToolSpec(tool.__name__, description(tool), args_model(tool), tool not in SHOPPER_CALLS, tool)
 
 
 class ToolDesk:
@@ -85,17 +87,20 @@ class ToolDesk:
         *,
         analyzer_factory: Callable[[], SentimentAnalyzer] | None = None,
         currency_rates: dict[str, float] | None = None,
+        behaviour: Behaviour | None = None,
     ) -> None:
         """``texts`` writes review summaries and copy with the chat model (None: excerpts only,
-        no copy); ``analyzer_factory`` loads the review sentiment analyzer on first use."""
+        no copy); ``analyzer_factory`` loads the review sentiment analyzer on first use;
+        ``behaviour`` answers the recommendation tools (None: they keep to the catalog)."""
         self.catalog = catalog
         self.texts = texts
         self.analyzer_factory = analyzer_factory
         self.currency_rates = dict(currency_rates or {})
+        self.behaviour = behaviour
 
     def specs(self, role: Role) -> list[ToolSpec]:
         """The tools ``role`` may call, in the agent's order (merchant tools last)."""
-        return [_spec(tool) for tool in (MERCHANT_TOOLS if role == "merchant" else SHOPPER_TOOLS)]
+        return [_spec(tool) for tool in (MERCHANT_CALLS if role == "merchant" else SHOPPER_CALLS)]
 
     def call(
         self,
@@ -105,12 +110,14 @@ class ToolDesk:
         role: Role = "shopper",
         lang: str | None = None,
         use_model: bool = True,
+        shopper: str | None = None,
     ) -> ToolResult:
         """Call the tool ``name`` with ``args`` as ``role``. ``use_model=False`` never waits for
-        the chat model (descriptions as extracted, review excerpts instead of a written summary)."""
-        tools = {tool.__name__: tool for tool in (MERCHANT_TOOLS if role == "merchant" else SHOPPER_TOOLS)}
+        the chat model (descriptions as extracted, review excerpts instead of a written summary).
+        ``shopper``: whose history "for you" reads (None: nobody's; popular products)."""
+        tools = {tool.__name__: tool for tool in (MERCHANT_CALLS if role == "merchant" else SHOPPER_CALLS)}
         if name not in tools:
-            refused = name in {tool.__name__ for tool in MERCHANT_TOOLS}
+            refused = name in {tool.__name__ for tool in MERCHANT_CALLS}
             raise ToolCallError(
                 "refused" if refused else "unknown_tool",
                 f"{name} is available to merchants only"
@@ -127,6 +134,8 @@ class ToolDesk:
             analyzer_factory=self.analyzer_factory,
             texts=self.texts if use_model else None,
             currency_rates=self.currency_rates,
+            behaviour=self.behaviour,
+            shopper=shopper,
         )
         try:
             data = call_tool(tuple(tools.values()), name, args, ctx)

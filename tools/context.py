@@ -22,6 +22,7 @@ from index.title_match import NamedProduct
 from index.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
+    from index.behaviour import Behaviour
     from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
@@ -124,6 +125,11 @@ class ToolContext:
     relevance_gate: bool = True
     """Search shows only products of the requested type and audience that pass the relevance
     threshold, and says so when none does (False: the ranked list as retrieved, for baselines)."""
+    behaviour: Behaviour | None = None
+    """What shoppers viewed and bought, and the recommender learned from it (None: nothing
+    recorded; "for you" then keeps to the catalog)."""
+    shopper: str | None = None
+    """Whose history "for you" reads: the session's shopper (a linked customer, or the session)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
     on_cards: Callable[[list[dict[str, Any]]], None] | None = None

@@ -6,7 +6,8 @@
     app = bot.application(token)                  # api_url="http://127.0.0.1:8081": own Bot API server
     app.run_polling()                             # or app.run_webhook(..., secret_token=...)
 
-Commands: /start, /help, /reset (forget the conversation), /lang en|zh (the bot's own
+Commands: /start, /help, /reset (forget the conversation), /link CODE (this chat becomes the
+store customer who got the code on the web chat: :mod:`assistant.shoppers`), /lang en|zh (the bot's own
 language: help, buttons, what a button asks), and for allowlisted merchant ids /copy
 (promo copy) and /insights (review analytics). Any other text goes to the assistant as
 session ``telegram:<chat id>``. A turn shows "typing…" until the first output, sends each
@@ -70,7 +71,9 @@ TEXTS = {
         "start": "Hi! I am shopbot, a shopping assistant. Tell me what you are looking for, "
         "e.g. <i>waterproof backpack under $60</i>.",
         "help": "Ask for products in your own words; press a product's buttons for its reviews, similar "
-        "products, a comparison or details.\n/reset - start a new conversation\n/lang en|zh - my language",
+        "products, a comparison or details.\n/reset - start a new conversation\n/lang en|zh - my language\n"
+        "/link CODE - link this chat to your store account (the code is on the store's web chat)\n"
+        "Say <i>forget me</i> to delete everything I recorded about you.",
         "merchant_help": "\nMerchant: /copy [product ids] - promo copy; /insights [product id] - review analytics",
         "reset": "Done - I forgot our conversation.",
         "lang": "Language: English. Use /lang zh for Chinese.",
@@ -79,11 +82,15 @@ TEXTS = {
         "failed": "Sorry, something went wrong on my side. Please try again.",
         "stale_button": "This button is no longer valid.",
         "more": "…and {n} more in the list below.",
+        "linked": "Done - this chat is linked to your store account; suggestions now follow what you bought.",
+        "link_failed": "That code is not valid (codes work once, for 10 minutes). Get a new one on the store's web chat.",
+        "link_usage": "Use /link CODE with the code shown on the store's web chat.",
     },
     "zh": {
         "start": "你好！我是购物助手 shopbot。告诉我你想买什么，例如 <i>100美元以下的防水背包</i>。",
         "help": "用你自己的话描述想要的商品；点商品下面的按钮可以看评价、类似商品、比较或详情。\n"
-        "/reset - 开始新的对话\n/lang en|zh - 切换语言",
+        "/reset - 开始新的对话\n/lang en|zh - 切换语言\n/link 代码 - 把这个聊天关联到你的商店账号（代码在商店网页聊天里）\n"
+        "说 <i>忘记我</i> 可删除我记录的关于你的全部信息。",
         "merchant_help": "\n商家：/copy [商品编号] - 促销文案；/insights [商品编号] - 评价分析",
         "reset": "好的，我已忘记我们的对话。",
         "lang": "语言：中文。输入 /lang en 切换为英文。",
@@ -92,6 +99,9 @@ TEXTS = {
         "failed": "抱歉，出了点问题，请再试一次。",
         "stale_button": "这个按钮已失效。",
         "more": "……还有 {n} 个，见下面的列表。",
+        "linked": "好的，这个聊天已关联到你的商店账号，推荐会参考你的购买记录。",
+        "link_failed": "这个代码无效（每个代码只能用一次，10分钟内有效）。请在商店网页聊天里获取新代码。",
+        "link_usage": "请输入 /link 代码（代码显示在商店网页聊天里）。",
     },
 }
 COMMANDS = [
@@ -99,6 +109,7 @@ COMMANDS = [
     ("help", "what I can do"),
     ("reset", "new conversation"),
     ("lang", "language: en or zh"),
+    ("link", "link to your store account"),
 ]
 _MERCHANT_REQUESTS = {
     "en": {"copy": "write promo copy for {0}", "copy_all": "write promo copy", "insights": "review sentiment of {0}", "insights_all": "review analytics across products"},
@@ -170,6 +181,7 @@ class TelegramBot:
         app.add_handler(CommandHandler("help", self.help))
         app.add_handler(CommandHandler("reset", self.reset))
         app.add_handler(CommandHandler("lang", self.lang))
+        app.add_handler(CommandHandler("link", self.link))
         app.add_handler(CommandHandler(["copy", "insights"], self.merchant))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.message))
         app.add_handler(CallbackQueryHandler(self.button))
@@ -206,6 +218,17 @@ class TelegramBot:
             return
         self.languages.set(update.effective_chat.id, choice)
         await self._say(update, escape(TEXTS[choice]["lang"]))
+
+    async def link(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/link CODE: link this chat to the store customer who asked for the code on the web."""
+        assert update.effective_chat is not None
+        lang = self._lang(update)
+        if not context.args:
+            await self._say(update, escape(TEXTS[lang]["link_usage"]))
+            return
+        session = _session(update.effective_chat.id)
+        linked = await asyncio.to_thread(self.assistant.shoppers.redeem, session, context.args[0])
+        await self._say(update, escape(TEXTS[lang]["linked" if linked else "link_failed"]))
 
     async def merchant(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """/copy and /insights, for allowlisted merchants only."""

@@ -32,15 +32,19 @@ import re
 import secrets
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from assistant.language import detect_language
 from assistant.reply import CardsEvent, Done, ProductCard, TextChunk, TextReplaced
+from assistant.templates import message
 from ui.cards import price_text, rating_text, safe_url, summary_text
+from ui.web_clicks import click_router, click_url, identify_from_request
 
 if TYPE_CHECKING:
     import gradio as gr
+    from fastapi import FastAPI
     from pydantic import SecretStr
 
     from assistant import Assistant
@@ -122,12 +126,15 @@ def valid_session(token: Any) -> str:
     return token if isinstance(token, str) and _SESSION.match(token) else uuid.uuid4().hex
 
 
-def cards_html(cards: list[ProductCard]) -> str:
-    """Product cards as one line of escaped HTML (a chat message)."""
+def cards_html(cards: list[ProductCard], link: Callable[[ProductCard, str], str] | None = None) -> str:
+    """Product cards as one line of escaped HTML (a chat message); ``link`` turns a card's
+    product URL into the link the card shows (the click endpoint: :mod:`ui.web_clicks`)."""
     parts = []
     for card in cards:
         title = html.escape(card.title)
         url = safe_url(card.url)
+        if url and link is not None:
+            url = link(card, url)
         image = safe_url(card.image_url)
         heading = (
             f'<a class="shopbot-title" href="{html.escape(url)}" target="_blank" rel="noopener noreferrer">{title}</a>'
@@ -168,12 +175,19 @@ def _thumbnail(card: ProductCard, title: str, image: str | None) -> str:
 class WebChat:
     """The event handlers of the page, bound to one assistant (the Gradio app calls them)."""
 
-    def __init__(self, assistant: Assistant) -> None:
+    def __init__(self, assistant: Assistant, secret: str) -> None:
         self.assistant = assistant
+        self.secret = secret
 
-    def restore(self, token: Any) -> tuple[list[dict[str, Any]], str]:
-        """On page load: the browser's session (a new one if it has none) and its conversation."""
+    def cards(self, session: str, cards: list[ProductCard]) -> str:
+        """The cards of a reply, their links through the click endpoint of this session."""
+        return cards_html(cards, lambda card, url: click_url(self.secret, session, card.id, url))
+
+    def restore(self, token: Any, request: Any = None) -> tuple[list[dict[str, Any]], str]:
+        """On page load: the browser's session (a new one if it has none) and its conversation;
+        a valid signed customer token in the page's URL links the session to that customer."""
         session = valid_session(token)
+        identify_from_request(self.assistant, session, request)
         history: list[dict[str, Any]] = [
             {"role": role, "content": text} for role, text in self.assistant.history(f"web:{session}")
         ]
@@ -182,7 +196,10 @@ class WebChat:
             # The last list shown (what "the second one" refers to) goes before the last answer.
             asked = [i for i, message in enumerate(history) if message["role"] == "user"]
             last = asked[-1] + 1 if asked else 0
-            cards = {"role": "assistant", "content": cards_html([ProductCard(**item) for item in shown])}
+            cards = {
+                "role": "assistant",
+                "content": self.cards(session, [ProductCard(**item) for item in shown]),
+            }
             history.insert(last, cards)
         return history, session
 
@@ -202,7 +219,7 @@ class WebChat:
         yield history, "", session
         async for event in self.assistant.astream(f"web:{session}", text):
             if isinstance(event, CardsEvent):
-                cards.append({"role": "assistant", "content": cards_html(event.products)})
+                cards.append({"role": "assistant", "content": self.cards(session, event.products)})
             elif isinstance(event, TextChunk):
                 answer += event.text
             elif isinstance(event, TextReplaced):
@@ -215,6 +232,17 @@ class WebChat:
                 continue
             reply = [{"role": "assistant", "content": answer}] if answer else []
             yield [*history, *cards, *reply], "", session
+
+    def link_telegram(
+        self, history: list[dict[str, Any]] | None, token: Any
+    ) -> tuple[list[dict[str, Any]], str]:
+        """A one-time code for the store's Telegram bot, when the page named a signed-in customer."""
+        session = valid_session(token)
+        said = [text for role, text in self.assistant.history(f"web:{session}") if role == "user"]
+        lang = detect_language(said[-1]) if said else "en"
+        code = self.assistant.shoppers.link_code(f"web:{session}")
+        text = message("link_code", lang, code=code) if code else message("link_needs_customer", lang)
+        return [*(history or []), {"role": "assistant", "content": text}], session
 
     def new_conversation(self, token: Any) -> tuple[list[dict[str, Any]], str]:
         """Forget this browser's conversation and start over."""
@@ -236,7 +264,7 @@ def build_web_app(
 
     from ui.web_merchant import build_merchant_tab
 
-    chat = WebChat(assistant)
+    chat = WebChat(assistant, secret)
     with gr.Blocks(title=title, analytics_enabled=False) as app:
         session = gr.BrowserState(None, storage_key=STORAGE_KEY, secret=secret)
         with gr.Tab("Chat", id="chat"):
@@ -259,7 +287,9 @@ def build_web_app(
                     autofocus=True,
                 )
                 send = gr.Button("Send", variant="primary", scale=1, min_width=64, elem_id="shopbot-send")
-            new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
+            with gr.Row():
+                new = gr.Button("New conversation", size="sm", elem_id="shopbot-new")
+                link = gr.Button("Continue on Telegram", size="sm", elem_id="shopbot-link")
             with gr.Column(elem_id="shopbot-examples"):
                 gr.Examples(EXAMPLES, inputs=box, label="Try")
         with gr.Tab("Merchant", id="merchant"):
@@ -275,9 +305,35 @@ def build_web_app(
         new.click(
             chat.new_conversation, inputs=session, outputs=[chatbot, session], api_name="new_conversation"
         )
+        link.click(
+            chat.link_telegram,
+            inputs=[chatbot, session],
+            outputs=[chatbot, session],
+            api_name="link_telegram",
+        )
         # the chat's own trash button forgets the conversation too (else a reload brings it back)
         chatbot.clear(
             chat.new_conversation, inputs=session, outputs=[chatbot, session], api_visibility="private"
         )
-        app.load(chat.restore, inputs=session, outputs=[chatbot, session], api_name="restore")
+
+        def restore(token: Any, request: Any) -> tuple[list[dict[str, Any]], str]:
+            return chat.restore(token, request)
+
+        # Gradio hands the page's request to a parameter annotated gr.Request; this module's
+        # annotations are strings naming a module it imports lazily, so the hint is set here
+        restore.__annotations__["request"] = gr.Request
+        app.load(restore, inputs=session, outputs=[chatbot, session], api_name="restore")
     return app
+
+
+def build_web_server(
+    assistant: Assistant, *, secret: str, merchant_keys: Iterable[SecretStr | str] = (), path: str = "/"
+) -> FastAPI:
+    """The web chat with its click endpoint, as one ASGI app (what ``shopbot web`` serves)."""
+    import gradio as gr
+    from fastapi import FastAPI
+
+    server = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    server.include_router(click_router(assistant, secret))
+    blocks = build_web_app(assistant, secret=secret, merchant_keys=merchant_keys)
+    return gr.mount_gradio_app(server, blocks.queue(), path=path, show_error=False, **launch_options())
