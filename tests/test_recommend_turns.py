@@ -28,7 +28,13 @@ def store_ids(demo_index) -> dict[str, str]:
     first = ids[0]
     others = [pid for pid in ids if _category(demo_index, pid) != _category(demo_index, first)]
     same = [pid for pid in ids[1:] if _category(demo_index, pid) == _category(demo_index, first)]
-    return {"seed": first, "partner": others[0], "substitute": same[0], "popular": others[1], "rest": others[2]}
+    return {
+        "seed": first,
+        "partner": others[0],
+        "substitute": same[0],
+        "popular": others[1],
+        "rest": others[2],
+    }
 
 
 @pytest.fixture
@@ -56,7 +62,9 @@ def behaviour(tmp_path: Path, store_ids: dict[str, str]) -> Behaviour:
 
 @pytest.fixture
 def assistant(scripted_model, demo_index, tmp_path, behaviour) -> Assistant:
-    return Assistant(scripted_model, demo_index, sessions_path=tmp_path / "sessions.sqlite", behaviour=behaviour)
+    return Assistant(
+        scripted_model, demo_index, sessions_path=tmp_path / "sessions.sqlite", behaviour=behaviour
+    )
 
 
 def test_a_new_shopper_gets_popular_products_then_a_click_changes_for_you(
