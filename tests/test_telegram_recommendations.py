@@ -4,16 +4,15 @@ the store customer (their purchases shape the suggestions)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 from pydantic import SecretStr
+from recommend_shop import trained_behaviour
 from test_telegram import CHAT, cards_of, make_bot, press, running, say
 
 from assistant import Assistant
 from assistant.shoppers import sign_customer_token
-from index.behaviour import Behaviour
-from index.event_store import EventStore
 from index.events import Event
 from ui.telegram_fake import FakeTelegram
 from ui.telegram_render import parse_callback
@@ -29,21 +28,10 @@ def telegram():
 
 @pytest.fixture
 def shop(scripted_model, demo_index, tmp_path):
-    ids = sorted(demo_index.product_ids())
-    seed, partner, other, popular = ids[0], ids[1], ids[2], ids[3]
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    events = []
-    for n in range(40):
-        basket = [popular] + ([seed, partner] if n % 2 else [other])
-        events += [
-            Event(f"customer:{n}", p, "purchase", start + timedelta(days=n), 1.0, f"o{n}") for p in basket
-        ]
-    behaviour = Behaviour(EventStore(tmp_path / "sessions.sqlite"), tmp_path / "recommender")
-    behaviour.store.add(events)
-    behaviour.train()
+    behaviour, ids = trained_behaviour(tmp_path, sorted(demo_index.product_ids()))
     assistant = Assistant(scripted_model, demo_index, sessions_path=tmp_path / "sessions.sqlite",
                           behaviour=behaviour, customer_token_key=KEY)  # fmt: skip
-    return assistant, behaviour, {"seed": seed, "partner": partner, "popular": popular}
+    return assistant, behaviour, ids
 
 
 def _shown(sent) -> list[str]:

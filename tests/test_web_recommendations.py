@@ -7,19 +7,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import replace
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 from pydantic import SecretStr
+from recommend_shop import trained_behaviour
 from test_web_browser import CHROMIUM, CHROMIUM_ARGS
 
 from assistant import Assistant
 from assistant.shoppers import sign_customer_token
 from assistant.testing import ScriptedChatModel
-from index.behaviour import Behaviour
-from index.event_store import EventStore
 from index.events import Event
 
 KEY = SecretStr("a store key for signing customer ids, sixty-four characters long!")
@@ -53,21 +52,10 @@ def shop(demo_store: Path, tmp_path: Path, serve):
     products = load_products(demo_store / "luma_products.jsonl", None, False, None).records[:40]
     products = [replace(p, url=f"{base}/p/{p.id}") for p in products]
     catalog = CatalogIndex.build(products, tmp_path / "index", embedder=HashingEmbedder())
-    ids = [p.id for p in products]
-    seed, partner, other, popular = ids[0], ids[1], ids[2], ids[3]
-    start = datetime(2024, 1, 1, tzinfo=UTC)
-    events = []
-    for n in range(40):  # everybody buys `popular`; the seed is bought with its partner
-        basket = [popular] + ([seed, partner] if n % 2 else [other])
-        events += [
-            Event(f"customer:{n}", pid, "purchase", start + timedelta(days=n), 1.0, f"o{n}") for pid in basket
-        ]
-    behaviour = Behaviour(EventStore(tmp_path / "sessions.sqlite"), tmp_path / "recommender")
-    behaviour.store.add(events)
-    behaviour.train()
+    behaviour, ids = trained_behaviour(tmp_path, [p.id for p in products])
     assistant = Assistant(ScriptedChatModel(), catalog, sessions_path=tmp_path / "sessions.sqlite",
                           behaviour=behaviour, customer_token_key=KEY)  # fmt: skip
-    yield serve(assistant), behaviour, catalog, {"seed": seed, "partner": partner, "popular": popular}
+    yield serve(assistant), behaviour, catalog, ids
     pages.shutdown()
     catalog.close()
 
@@ -82,6 +70,7 @@ def test_a_card_click_changes_the_next_for_you(shop) -> None:
         try:
             page = browser.new_page(viewport={"width": 1100, "height": 1000})
             page.goto(f"{url}?customer={token}")
+            page.wait_for_load_state("networkidle")  # the page's session is restored (and linked) first
             box, chat = page.locator("#shopbot-input textarea"), page.locator("#shopbot-chat")
             box.fill("gift ideas")
             box.press("Enter")

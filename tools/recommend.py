@@ -71,14 +71,8 @@ def bought_together(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     Args:
         product_id: the product id
     """
-    seed = _product(ctx, product_id)
-    ctx.memory.remember([facts(seed)])
-    model = _model(ctx)
-    if model is None:
-        return {"results": [], "product_id": seed.id, "no_history": True}
-    suggestions = model.bought_together(seed.id, k=RESULTS, allowed=_allowed(ctx, None, None, None, seed.id))
-    return _show_suggestions(
-        ctx, suggestions, lambda reason: _reason_text(ctx, reason, {}), product_id=seed.id
+    return _partners(
+        ctx, product_id, lambda model, seed, allowed: model.bought_together(seed, RESULTS, allowed)
     )
 
 
@@ -88,18 +82,31 @@ def goes_with(ctx: ToolContext, product_id: str) -> dict[str, Any]:
     Args:
         product_id: the product id
     """
+
+    def complements(model: Recommender, seed: str, allowed: Callable[[str], bool]) -> list[Suggestion]:
+        return model.goes_with(
+            seed,
+            k=RESULTS,
+            type_of=lambda pid: _type_of(ctx, pid),
+            allowed=allowed,
+            title_of=lambda pid: product.title if (product := ctx.catalog.get(pid)) else None,
+        )
+
+    return _partners(ctx, product_id, complements)
+
+
+def _partners(
+    ctx: ToolContext,
+    product_id: str,
+    find: Callable[[Recommender, str, Callable[[str], bool]], list[Suggestion]],
+) -> dict[str, Any]:
+    """The products ``find`` associates with one product, shown with their reasons."""
     seed = _product(ctx, product_id)
     ctx.memory.remember([facts(seed)])
     model = _model(ctx)
     if model is None:
         return {"results": [], "product_id": seed.id, "no_history": True}
-    suggestions = model.goes_with(
-        seed.id,
-        k=RESULTS,
-        type_of=lambda pid: _type_of(ctx, pid),
-        allowed=_allowed(ctx, None, None, None, seed.id),
-        title_of=lambda pid: product.title if (product := ctx.catalog.get(pid)) else None,
-    )
+    suggestions = find(model, seed.id, _allowed(ctx, None, None, None, seed.id))
     return _show_suggestions(
         ctx, suggestions, lambda reason: _reason_text(ctx, reason, {}), product_id=seed.id
     )
