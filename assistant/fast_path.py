@@ -137,10 +137,14 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
     if kind == "similar":
         return reply("recommend", product_id=intent.refs[0], max_price=intent.max_price)
     if kind == "for_you" and ctx.behaviour is not None:  # else: what are they looking for?
-        args = {"query": intent.query or None, "min_price": intent.min_price, "max_price": intent.max_price}
-        result = run("recommend_for_you", **args)
+        wanted: dict[str, Any] = {
+            "query": intent.query or None,
+            "min_price": intent.min_price,
+            "max_price": intent.max_price,
+        }
+        result = run("recommend_for_you", **wanted)
         if result["results"]:
-            return templates.tool_reply("recommend_for_you", args, result, lang, memory.facts)
+            return templates.tool_reply("recommend_for_you", wanted, result, lang, memory.facts)
     if kind in ("clarify", "for_you"):  # one question; the answer completes the request (assistant.intents)
         limits = {
             "min_price": intent.min_price,
