@@ -31,6 +31,7 @@ COMMANDS: list[tuple[tuple[str, ...], str, str]] = [
     (("summarize",), "summarize", "summarize the reviews of a product"),
     (("describe",), "describe", "short description summaries in a language, into the text cache"),
     (("copy",), "copy", "write promo copy for products"),
+    (("campaign",), "campaign", "marketing campaigns: save, list, show, run (copy per channel), delete"),
     (("eval", "retrieval"), "eval_retrieval", "nDCG/recall of catalog search against judged queries"),
     (("eval", "reviews"), "eval_reviews", "sentiment accuracy, summary ROUGE, copy fact-check rate"),
     (("eval", "threshold"), "eval_threshold", "calibrate the search relevance threshold on labelled pairs"),
