@@ -65,10 +65,33 @@ def test_correct_copy_passes_with_the_offer_line_and_call_to_action(
     schema = call.kwargs["argument_schemas"]["variants"]
     assert schema["minItems"] == schema["maxItems"] == 1
     caps = {name: prop["maxLength"] for name, prop in schema["items"]["properties"].items()}
-    assert caps == {"subject": 60, "preheader": 100, "body": 1500 - len(f" {LINE} Shop now.")}
+    assert caps == {"subject": 60, "preheader": 100, "body": 600}  # llama.cpp's grammar takes ~1,000 at most
     request = str(call.messages[1].content)
     assert "for shoppers" in request and "About the audience: back to campus" in request
-    assert request.index("Singles' Day") < request.index("<facts>") and "price: 59 USD" in request
+    assert request.index("Singles' Day") < request.index("<facts>") and "volume: 26 L" in request
+    assert "59" not in request and "20%" not in request  # shown a price or the offer, a model repeats it
+
+
+CUT = [  # the model's text, run into its cap; what is kept
+    ("Roomy and light. Built for the gym", "Roomy and light."),
+    ("Built for the gym, the road", "Built for the gym"),
+    ("Builtforthegym", None),
+]
+
+
+@pytest.mark.parametrize(("start", "kept"), CUT)
+def test_a_sentence_cut_by_the_cap_is_removed(start: str, kept: str | None) -> None:
+    campaign = make(channels=["push"])
+    cap = 120 - len(f" {LINE}")
+    text = (start + " and more" * 20)[:cap]
+    variant = check_variant(campaign, BAG, "push", {"title": "Gym day", "body": text})
+    assert "body: cut off at the length limit; the unfinished sentence was removed" in variant.problems
+    if kept is None:
+        assert variant.verdict == "rejected"
+    else:
+        assert variant.verdict == "repaired" and variant.parts["body"] == f"{kept} {LINE}"
+    whole = check_variant(campaign, BAG, "push", {"title": "Gym day", "body": text[: cap - 1] + "."})
+    assert whole.verdict == "ok"
 
 
 WRONG = [  # body the model wrote, the problem found
@@ -158,7 +181,7 @@ def test_a_chinese_campaign_gets_chinese_lines_and_rejects_english(scripted_mode
     assert note.parts["body"] == "轻巧好带。8折，11月1日至11月11日，到手价¥159.20（原价¥199.00）。立即抢购"
     assert note.parts["topics"] == "#开学季 #运动 #好物分享"
     request = str(scripted_model.last_call.messages[1].content)
-    assert "面向学生" in request and "用简体中文" in request
+    assert "面向学生" in request and "用简体中文" in request and request.endswith("不要照抄英文事实。")
     assert "简体中文" in str(scripted_model.last_call.messages[0].content)
     reply(scripted_model, text="Light and easy to carry.")
     english = write_campaign_copy(campaign, bottle, "sms", scripted_model)

@@ -49,6 +49,8 @@ TOOL_NAME = "CampaignCopy"
 CACHE_KIND = "campaign-copy"
 Verdict = Literal["ok", "repaired", "rejected"]
 # a sentence ends at .!? before a space or the end (so $47.20 stays whole), at 。！？ or a newline
+_FINISHED = re.compile(r"[.!?…。！？][\"')\]\u201d\u2019）]*\s*$")
+_CLAUSE = re.compile(r"[,;:，；：、](?=[^,;:，；：、]*$)")  # the last clause mark
 _SENTENCE = re.compile(r"\s*.*?(?:[.!?…]+[\"')\]\u201d\u2019]*(?=\s|$)|[。！？]+[\u201d\u2019）]*|\n|$)")
 
 
@@ -155,7 +157,10 @@ def write_campaign_copy(
     schema = grammar_schema(fmt, campaign.lang, reserved_units(fmt, terms, campaign.lang))
     bounds = {"variants": {"type": "array", "minItems": 1, "maxItems": 1, "items": schema}}
     system = str(messages()[campaign.lang]["system"])
-    human = f"{campaign_request(campaign, fmt, segment, schema)}\n<facts>\n{facts}\n</facts>"
+    # the model sees no price and no offer: what it is shown it repeats (cut, or doubled)
+    shown = product_facts(replace(product, price=None), highlights)
+    ask = messages()[campaign.lang].get("closing", "")
+    human = f"{campaign_request(campaign, fmt, segment, schema)}\n<facts>\n{shown}\n</facts>{ask}"
     key = TextCache.key(CACHE_KIND, model_name, system, human, bounds)
     began = time.perf_counter()
     written = cache.get(CACHE_KIND, key) if cache is not None else None
@@ -188,12 +193,20 @@ def check_variant(
     terms = campaign_terms(campaign, product)
     facts = facts if facts is not None else f"{product_facts(product)}\n{terms.facts}"
     lang = campaign.lang
+    caps = grammar_schema(fmt, lang, reserved_units(fmt, terms, lang))["properties"]
     pieces = {part.name: _pieces(part, written.get(part.name)) for part in fmt.written}
+    found = []
+    for part in fmt.written:  # text that ran into the grammar's cap ends in an unfinished sentence
+        text = str(written.get(part.name) or "").strip()
+        at_cap = part.kind == "text" and len(text) >= caps[part.name]["maxLength"] - 1
+        if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
+            pieces[part.name] = _finished(pieces[part.name])
+            found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
 
     def problems_of(text: str) -> list[str]:
         return [*check_copy(text, facts), *terms_problems(text, terms)]
 
-    found = [f"{name}: {p}" for name, items in pieces.items() for item in items for p in problems_of(item)]
+    found += [f"{name}: {p}" for name, items in pieces.items() for item in items for p in problems_of(item)]
     original = _render(fmt, pieces, terms, lang)
     prose = " ".join(item for items in pieces.values() for item in items)
     if not in_language(prose, lang):
@@ -216,6 +229,14 @@ def check_variant(
     if final:
         return _variant(product, channel, segment, original, "rejected", [*found, *final], written)
     return _variant(product, channel, segment, rendered, "repaired" if found else "ok", found, written)
+
+
+def _finished(pieces: list[str]) -> list[str]:
+    """``pieces`` without the unfinished last one; when it is the only one, cut at its last clause."""
+    if len(pieces) > 1:
+        return pieces[:-1]
+    head = _CLAUSE.split(pieces[0].rstrip())[0] if _CLAUSE.search(pieces[0]) else ""
+    return [head] if head.strip() else []
 
 
 def _over(fmt: ChannelFormat, part: Part, text: str) -> bool:

@@ -24,6 +24,9 @@ from tools.channel_length import Counting, measure, sms_capacity
 
 Lang = Literal["en", "zh"]
 FORMATS_FILE = Path(__file__).with_name("data") / "channel_formats.toml"
+# llama.cpp's grammar parser refuses a string of more than ~1,000 characters (nested optional
+# rules); longer parts (an email body, an SEO description) get at most this from the model
+GRAMMAR_MAX_CHARS = 600
 
 
 class FormatError(ValueError):
@@ -142,7 +145,11 @@ def grammar_schema(fmt: ChannelFormat, lang: Lang, reserved: dict[str, int]) -> 
             cap = part.budget(lang) - reserved.get(part.name, 0)
             if cap < 10:
                 raise ValueError(f"{fmt.name}.{part.name}: the offer line leaves {cap} units to write")
-            properties[part.name] = {"type": "string", "minLength": 1, "maxLength": cap}
+            properties[part.name] = {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": min(cap, GRAMMAR_MAX_CHARS),
+            }
         else:
             taken = reserved.get(part.name, 0)
             item: dict[str, Any] = {"type": "string", "minLength": 1}
