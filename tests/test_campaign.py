@@ -265,6 +265,10 @@ CHECKS = [  # copy, the problems' starts ([] = passes)
     ("From 1 Nov to 11/11.", []),
     ("Until 2025-11-11 only.", ["date 2025-11-11 is not"]),
     ("Until 12/24.", ["date 12/24 is not"]),
+    ("A free gift with every bag!", ["offer 'free gift' is not the campaign's: 20% off"]),
+    ("Use the coupon at checkout.", ["offer 'coupon' is not"]),
+    ("购买即送精美礼品！", ["offer '礼品' is not"]),
+    ("满减还包邮", ["offer '满减' is not", "offer '包邮' is not"]),
 ]
 
 
@@ -301,5 +305,17 @@ def test_terms_lines_are_rendered_per_language() -> None:
     for offer, line in offers:
         terms = campaign_terms(parse_campaign(campaign_data(offer=offer), "c"), BAG)
         assert terms.line == line and terms_problems(line, terms) == []
+    shipping = campaign_terms(
+        parse_campaign(
+            campaign_data(
+                lang="zh", offer={"kind": "free_shipping_over", "threshold": 99, "currency": "CNY"}
+            ),
+            "c",
+        ),
+        Product(id="Z", title="水壶", price=199.0, currency="CNY"),
+    )
+    assert (
+        shipping.line == "满¥99.00包邮，11月1日至11月11日。" and terms_problems("全场包邮！", shipping) == []
+    )
     no_price = campaign_terms(campaign, Product(id="N", title="Tote"))
     assert no_price.line == "20% off, Nov 1 to Nov 11." and terms_problems("Only $9!", no_price)

@@ -162,6 +162,23 @@ def test_lines_tags_and_terms_only_parts(scripted_model: ScriptedChatModel) -> N
     assert "hashtags: number 50 is not in the facts" in social.problems
 
 
+def test_a_bullet_cut_by_its_cap_is_shortened_to_its_last_clause() -> None:
+    cut = (
+        "Big enough for a ball and sneakers, with room to spare, it is ideal for athletes" + " and more" * 5
+    )[:110]
+    listing = check_variant(
+        make(),
+        BAG,
+        "listing",
+        {"title": "Joust Duffle Bag", "bullets": ["Dual top handles", cut, "Polyester"]},
+    )
+    assert listing.verdict == "repaired"
+    assert (
+        listing.parts["bullets"].splitlines()[2] == "- Big enough for a ball and sneakers, with room to spare"
+    )
+    assert listing.problems[0].startswith("bullets: an item was cut off at the length limit")
+
+
 def test_one_variant_per_segment_from_the_same_facts(scripted_model: ScriptedChatModel) -> None:
     campaign = make(per_segment=True)
     for segment in campaign.segments:

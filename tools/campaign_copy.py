@@ -112,8 +112,8 @@ def campaign_request(
     for part in fmt.written:
         schema = bounds["properties"][part.name]
         hint = part.hint.get(campaign.lang, part.name)
-        if part.kind == "text":
-            parts.append(text["part"].format(name=part.name, hint=hint, limit=schema["maxLength"]))
+        if part.kind == "text":  # asked for less than the cap: text that runs into it is cut
+            parts.append(text["part"].format(name=part.name, hint=hint, limit=_aim(schema["maxLength"])))
         else:
             parts.append(
                 text["part_items"].format(
@@ -121,7 +121,7 @@ def campaign_request(
                     hint=hint,
                     low=schema["minItems"],
                     high=schema.get("maxItems", schema["minItems"]),
-                    limit=schema["items"].get("maxLength", part.max),
+                    limit=_aim(schema["items"].get("maxLength", part.max)),
                 )
             )
     request = text["request"].format(
@@ -134,6 +134,11 @@ def campaign_request(
     if campaign.audience.description:
         request += "\n" + text["audience_note"].format(description=campaign.audience.description)
     return str(request)
+
+
+def _aim(cap: int) -> int:
+    """The length asked for under a grammar cap of ``cap``: four fifths of it."""
+    return max(cap * 4 // 5, min(cap, 10))
 
 
 def write_campaign_copy(
@@ -197,11 +202,23 @@ def check_variant(
     pieces = {part.name: _pieces(part, written.get(part.name)) for part in fmt.written}
     found = []
     for part in fmt.written:  # text that ran into the grammar's cap ends in an unfinished sentence
-        text = str(written.get(part.name) or "").strip()
-        at_cap = part.kind == "text" and len(text) >= caps[part.name]["maxLength"] - 1
-        if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
-            pieces[part.name] = _finished(pieces[part.name])
-            found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
+        if part.kind == "text":
+            text = str(written.get(part.name) or "").strip()
+            at_cap = len(text) >= caps[part.name]["maxLength"] - 1
+            if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
+                pieces[part.name] = _finished(pieces[part.name])
+                found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
+        elif part.kind == "lines" and part.item_max:  # a bullet may end without a stop, unless cut
+            cut = [
+                item
+                for item in pieces[part.name]
+                if len(item) >= part.item_max - 1 and not _FINISHED.search(item)
+            ]
+            for item in cut:
+                shortened = _finished([item])
+                index = pieces[part.name].index(item)
+                pieces[part.name][index : index + 1] = shortened
+                found.append(f"{part.name}: an item was cut off at the length limit: {item[:40]!r}")
 
     def problems_of(text: str) -> list[str]:
         return [*check_copy(text, facts), *terms_problems(text, terms)]

@@ -10,7 +10,8 @@ tools insert it into the copy. The sale price is the catalog price with the offe
 :func:`terms_problems` checks any text against those terms: an amount of money that is neither
 the catalog price, the sale price nor an amount of the offer ("$47" where the sale price is
 $47.20), a percentage off or a 折 discount other than the campaign's, a date other than its
-start or end. Everything else (numbers, risky claims) is :func:`tools.promo_copy.check_copy`'s,
+start or end, another kind of offer (a gift, a coupon, free shipping: :data:`OTHER_OFFERS`).
+Everything else (numbers, risky claims) is :func:`tools.promo_copy.check_copy`'s,
 over the product's facts plus :attr:`Terms.facts`.
 
 Deliberately not here: which part of a format the line goes into, the model call.
@@ -42,6 +43,13 @@ _PERCENT_OFF = re.compile(
     re.IGNORECASE,
 )
 _ZHE = re.compile(r"(\d+(?:\.\d+)?)\s*折(?!扣)")
+# offers a campaign may not have: flagged unless its own terms say them
+OTHER_OFFERS = (
+    "free gift", "gift with purchase", "bonus gift", "bogo", "buy one get one", "half price", "half-price",
+    "coupon", "voucher", "promo code", "cashback", "cash back", "clearance", "flash sale", "free shipping",
+    "free delivery", "赠品", "赠送", "送礼", "礼品", "买一送一", "满减", "优惠券", "红包", "返现", "半价",
+    "秒杀", "包邮", "免运费", "清仓",
+)  # fmt: skip
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATES = (
@@ -196,6 +204,10 @@ def terms_problems(text: str, terms: Terms) -> list[str]:
             problems.append(
                 (match.start(), f"offer {match.group(0).strip()} is not the campaign's: {terms.offer}")
             )
+    lowered, stated = text.lower(), terms.facts.lower()
+    for phrase in OTHER_OFFERS:
+        if phrase in lowered and phrase not in stated:
+            problems.append((lowered.index(phrase), f"offer '{phrase}' is not the campaign's: {terms.offer}"))
     for match in _ZHE.finditer(text):
         if Decimal(match[1]) != terms.zhe:
             problems.append((match.start(), f"offer {match.group(0)} is not the campaign's: {terms.offer}"))
