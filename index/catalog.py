@@ -55,7 +55,14 @@ from typing import Any, Literal
 
 import numpy as np
 
-from index.building import document_text, validate_records, validated_products, validated_reviews, write_index
+from index.building import (
+    TEXT_TOKENS,
+    embedded_texts,
+    validate_records,
+    validated_products,
+    validated_reviews,
+    write_index,
+)
 from index.embedders import Embedder, embed_in_batches, load_embedder, vector_space
 from index.embedding_cache import CachingEmbedder, cache_file
 from index.fusion import fuse, product_codes
@@ -149,6 +156,7 @@ class CatalogIndex:
         params: IndexParams | None = None,
         progress: bool = False,
         manifest_extra: Mapping[str, Any] | None = None,
+        text_tokens: int | None = TEXT_TOKENS,
     ) -> CatalogIndex:
         """Index in-memory records (dicts are validated like file rows; a bad one raises
         :class:`IngestError`). ``out_dir`` None builds into a temporary directory removed on
@@ -157,7 +165,17 @@ class CatalogIndex:
         owned = tempfile.TemporaryDirectory(prefix="shopbot-index-") if out_dir is None else None
         final = Path(owned.name) / "index" if owned else Path(out_dir)  # type: ignore[arg-type]
         try:
-            write_index(final, product_list, review_list, embedder, kind, params, progress, manifest_extra)
+            write_index(
+                final,
+                product_list,
+                review_list,
+                embedder,
+                kind,
+                params,
+                progress,
+                manifest_extra,
+                text_tokens,
+            )
         except BaseException:
             if owned:
                 owned.cleanup()
@@ -183,6 +201,7 @@ class CatalogIndex:
         params: IndexParams | None = None,
         cache_dir: Path | None = None,
         progress: bool = True,
+        text_tokens: int | None = TEXT_TOKENS,
     ) -> BuildReport:
         """Ingest files and build, unless the index in ``out_dir`` was built from the same
         inputs, embedder and options (then it is loaded as is; ``force`` rebuilds)."""
@@ -198,6 +217,7 @@ class CatalogIndex:
             "default_currency": default_currency,
             "kind": kind,
             "params": asdict(params or IndexParams()),
+            "text_tokens": text_tokens,
         }
         input_hash = input_fingerprint(catalog, reviews_path, embedder_name, options)
         existing = read_manifest(out_dir) if (out_dir / MANIFEST).is_file() else None
@@ -240,7 +260,7 @@ class CatalogIndex:
         }
         index = cls.build(
             loaded.records, out_dir, embedder=cached, reviews=review_records, kind=kind, params=params,
-            progress=progress, manifest_extra=extra,
+            progress=progress, manifest_extra=extra, text_tokens=text_tokens,
         )  # fmt: skip
         counts = index.manifest["counts"]
         counts.update(rows=rows, skipped_rows=len(errors))
@@ -475,7 +495,13 @@ class CatalogIndex:
 
     def _apply(self, inserts: list[Product], removed_vids: list[int], deleted_ids: list[str]) -> None:
         """One atomic update: new vector generation written, then the SQL commit that adopts it."""
-        vectors = embed_in_batches(self.embedder, [document_text(p) for p in inserts]) if inserts else None
+        # the cap the index was built with (older indexes, without the key, embedded whole texts)
+        cap = self.manifest.get("text", {}).get("max_tokens")
+        vectors = (
+            embed_in_batches(self.embedder, embedded_texts(inserts, self.embedder, cap)[0])
+            if inserts
+            else None
+        )
         old_file = self._store.get_meta("vectors")
         assert old_file is not None
         for stale in self.directory.glob("vectors-*.faiss"):

@@ -68,6 +68,20 @@ class E5Tokenizer:
             for encoding in self._tokenizer.encode_batch(normalized, add_special_tokens=False)
         ]
 
+    def truncate(self, texts: list[str], max_tokens: int) -> list[str]:
+        """Each text cut after its first ``max_tokens`` tokens (its own, without a prefix); a cut
+        text is returned as normalized (what the model sees of it anyway, so embedding it gives
+        exactly those tokens), a shorter text unchanged."""
+        normalized = [self.normalize(text.partition("\0")[0]) for text in texts]
+        encodings = self._tokenizer.encode_batch(normalized, add_special_tokens=False)
+        out = []
+        for text, norm, encoding in zip(texts, normalized, encodings, strict=True):
+            if len(encoding.ids) <= max_tokens:
+                out.append(text)
+            else:
+                out.append(norm[: encoding.offsets[max_tokens - 1][1]].replace(META, " ").strip())
+        return out
+
     def windows(self, ids: list[int]) -> list[list[int]]:
         """``<s> chunk </s>`` windows of at most ``max_positions`` tokens (one for short texts)."""
         width = self.max_positions - 2
@@ -113,6 +127,10 @@ class OnnxE5Embedder:
 
     def embed_query(self, text: str) -> np.ndarray:
         return self._embed([text], "query: ")[0]
+
+    def truncate(self, texts: list[str], max_tokens: int) -> list[str]:
+        """Texts cut to ``max_tokens`` tokens (``index.embedders.cap_tokens``)."""
+        return self.tokenizer.truncate(texts, max_tokens)
 
     def _embed(self, texts: list[str], prefix: str) -> np.ndarray:
         if not texts:

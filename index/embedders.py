@@ -119,6 +119,17 @@ def embed_in_batches(
     return out
 
 
+def cap_tokens(embedder: Embedder, texts: list[str], max_tokens: int | None) -> tuple[list[str], int | None]:
+    """``texts`` cut to their first ``max_tokens`` tokens by the embedder's own tokenizer, and the
+    cap applied: None when ``max_tokens`` is None or the embedder (or the embedder a
+    :class:`~index.embedding_cache.CachingEmbedder` wraps) has no ``truncate``; those embed texts
+    whole (up to their own limit)."""
+    truncate = getattr(getattr(embedder, "inner", embedder), "truncate", None)
+    if not max_tokens or truncate is None:
+        return list(texts), None
+    return truncate(list(texts), max_tokens), max_tokens
+
+
 def embedder_revision(embedder: object) -> str | None:
     """The engine revision an embedder's vectors depend on (None for most)."""
     revision = getattr(embedder, "revision", None)

@@ -21,6 +21,7 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
+from index.building import TEXT_TOKENS
 from index.catalog import CatalogIndex, Mode
 from index.embedders import Embedder
 from index.embedding_cache import CachingEmbedder, cache_file
@@ -54,23 +55,36 @@ def paired_difference(a: ModeResult, b: ModeResult) -> tuple[float, float]:
     return float(differences.mean()), float(1.96 * differences.std(ddof=1) / np.sqrt(len(differences)))
 
 
-def index_dir(eval_set: EvalSet, embedder: Embedder, cache_dir: Path) -> Path:
+def index_dir(eval_set: EvalSet, embedder: Embedder, cache_dir: Path, text_tokens: int | None) -> Path:
     slug = _UNSAFE.sub("_", embedder.name).strip("_")[-60:]
-    return cache_dir / "retrieval-eval" / f"{eval_set.name}-{slug}-{embedder.dim}-{eval_set.fingerprint()}"
+    text = f"t{text_tokens}" if text_tokens else "whole"
+    return (
+        cache_dir
+        / "retrieval-eval"
+        / f"{eval_set.name}-{slug}-{embedder.dim}-{text}-{eval_set.fingerprint()}"
+    )
 
 
 def open_index(
-    eval_set: EvalSet, embedder: Embedder, cache_dir: Path, *, progress: bool = True
+    eval_set: EvalSet,
+    embedder: Embedder,
+    cache_dir: Path,
+    *,
+    progress: bool = True,
+    text_tokens: int | None = TEXT_TOKENS,
 ) -> CatalogIndex:
-    """The set's index for ``embedder``: loaded from the cache, or built (and cached) now."""
-    directory = index_dir(eval_set, embedder, cache_dir)
+    """The set's index for ``embedder``, product texts cut to ``text_tokens`` tokens (None:
+    whole): loaded from the cache, or built (and cached) now."""
+    directory = index_dir(eval_set, embedder, cache_dir, text_tokens)
     if (directory / "manifest.json").is_file():
         try:
             return CatalogIndex.load(directory, embedder=embedder)
         except Exception as error:  # an index from an older format: rebuild it
             log.warning("rebuilding cached evaluation index %s: %s", directory, error)
     cached = CachingEmbedder(embedder, cache_file(cache_dir, embedder))
-    return CatalogIndex.build(list(eval_set.corpus.values()), directory, embedder=cached, progress=progress)
+    return CatalogIndex.build(
+        list(eval_set.corpus.values()), directory, embedder=cached, progress=progress, text_tokens=text_tokens
+    )
 
 
 def evaluate(

@@ -21,12 +21,14 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from multiprocessing import get_context
 from pathlib import Path
+
+from index.building import TEXT_TOKENS
 
 
 @dataclass(frozen=True)
@@ -84,6 +86,7 @@ class Run:
     build_s: float
     peak_rss_mb: float
     embedded: int
+    text_tokens: int | None = None  # the cap the build applied (None: whole texts)
 
     @property
     def products_per_s(self) -> float:
@@ -94,6 +97,7 @@ class Run:
 class Summary:
     embedder: str
     size: int
+    text_tokens: int | None  # the cap asked for
     runs: list[Run] = field(default_factory=list)
 
     def median(self, value: Callable[[Run], float]) -> float:
@@ -101,7 +105,7 @@ class Summary:
 
 
 @contextmanager
-def _any_field_size() -> Iterator[None]:
+def any_field_size() -> Iterator[None]:
     """CSV fields of any size while copying or counting rows, then the process's limit again: the
     limit is global, and the catalog reader reports a row over it as a bad row."""
     previous = csv.field_size_limit(sys.maxsize)
@@ -116,7 +120,7 @@ def head_of_csv(source: Path, rows: int, target: Path) -> int:
     number of data rows written."""
     written = 0
     with (
-        _any_field_size(),
+        any_field_size(),
         source.open(newline="", encoding="utf-8-sig") as src,
         target.open("w", newline="", encoding="utf-8") as out,
     ):
@@ -140,7 +144,7 @@ def peak_rss_mb() -> float:
 
 
 def count_rows(source: Path) -> int:
-    with _any_field_size(), source.open(newline="", encoding="utf-8-sig") as handle:
+    with any_field_size(), source.open(newline="", encoding="utf-8-sig") as handle:
         return max(sum(1 for _ in csv.reader(handle)) - 1, 0)
 
 
@@ -152,6 +156,7 @@ def build_once(
     embedder: str,
     cache_dir: Path,
     threads: int,
+    text_tokens: int | None = TEXT_TOKENS,
 ) -> Run:
     """One measured run (meant for a fresh process: see :func:`measure`)."""
     from index.catalog import CatalogIndex
@@ -168,11 +173,12 @@ def build_once(
         started = time.perf_counter()
         report = CatalogIndex.build_from_files(
             sliced, root / "index", embedder=model, mapping=dict(mapping), default_currency=currency,
-            cache_dir=root / "cache", progress=True,
+            cache_dir=root / "cache", progress=True, text_tokens=text_tokens,
         )  # fmt: skip
         build_s = time.perf_counter() - started
+        applied = report.index.manifest["text"]["max_tokens"]
         report.index.close()
-    return Run(embedder, size, report.products, load_s, build_s, peak_rss_mb(), report.embedded)
+    return Run(embedder, size, report.products, load_s, build_s, peak_rss_mb(), report.embedded, applied)
 
 
 def measure(
@@ -186,18 +192,20 @@ def measure(
     threads: int,
     repeats: int = 1,
     on_run: Callable[[Run, int], None] | None = None,
+    text_tokens: Sequence[int | None] = (TEXT_TOKENS,),
 ) -> list[Summary]:
-    """Every (size, embedder) ``repeats`` times, interleaved, each in a fresh process."""
-    summaries = {(size, name): Summary(name, size) for size in sizes for name in embedders}
+    """Every (size, embedder, text cap) ``repeats`` times, interleaved, each in a fresh process."""
+    variants = [(name, cap) for name in embedders for cap in text_tokens]
+    summaries = {(size, name, cap): Summary(name, size, cap) for size in sizes for name, cap in variants}
     context = get_context("spawn")
     for size in sizes:
         for repeat in range(repeats):
-            for name in embedders:
+            for name, cap in variants:
                 with ProcessPoolExecutor(max_workers=1, mp_context=context) as pool:
                     run = pool.submit(
-                        build_once, catalog, size, mapping, currency, name, cache_dir, threads
+                        build_once, catalog, size, mapping, currency, name, cache_dir, threads, cap
                     ).result()
-                summaries[(size, name)].runs.append(run)
+                summaries[(size, name, cap)].runs.append(run)
                 if on_run:
                     on_run(run, repeat)
     return list(summaries.values())

@@ -10,6 +10,8 @@ relevance becomes a gain for nDCG and which relevance counts as relevant for rec
   gain = relevance; relevant when relevance >= 1.
 - Luma, cross-lingual (bundled): our own Chinese queries against the English demo store,
   every product of the asked-for category (and type) judged 1; see ``eval_data/README.md``.
+- Amazon reviews (English, derived from a catalog file): a product's review as the query, over
+  products with long titles and descriptions (:mod:`index.review_queries`).
 
 nDCG@k uses the linear gain and a log2(rank + 1) discount; its ideal ranking is built from
 all judged gains of the query, so a judged relevant product missing from the index still
@@ -56,6 +58,7 @@ class SetSpec:
     relevant_from: float  # relevance >= this counts for recall
     gain_note: str
     bundled: bool = False  # files are package data of ``index`` rather than in the data folder
+    derived: bool = False  # corpus_file is a catalog the set is made from (``index.review_queries``)
 
 
 SETS: dict[str, SetSpec] = {
@@ -88,6 +91,16 @@ SETS: dict[str, SetSpec] = {
             relevant_from=1.0,
             gain_note="Chinese queries, English demo store; every product of the asked-for type has gain 1",
             bundled=True,
+        ),
+        SetSpec(
+            name="amazon_reviews",
+            language="en",
+            corpus_file="../../catalogs/amazon_in_products_reviews.csv",
+            queries_file="",
+            gain_offset=0.0,
+            relevant_from=2.0,
+            gain_note="",
+            derived=True,
         ),
     )
 }
@@ -198,6 +211,10 @@ def load_queries(path: Path, spec: SetSpec, corpus: Mapping[str, object] | None 
 def load_eval_set(spec: SetSpec, data_dir: Path) -> EvalSet:
     """The judged set ``spec`` from ``data_dir`` (the folder holding its two files)."""
     root = Path(str(resources.files("index"))) if spec.bundled else data_dir
+    if spec.derived:
+        from index.review_queries import review_query_set
+
+        return review_query_set(spec.name, root / spec.corpus_file)
     corpus = load_corpus(root / spec.corpus_file)
     queries = load_queries(root / spec.queries_file, spec, corpus)
     return EvalSet(

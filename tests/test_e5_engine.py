@@ -204,3 +204,37 @@ def test_a_conversion_that_disagrees_is_never_put_in_place(tmp_path: Path, weigh
     models = tmp_path / "models"
     assert not e5_convert.converted_dir(tmp_path).exists()
     assert [p.name for p in models.iterdir() if not p.name.endswith(".lock")] == []
+
+
+@pytest.mark.parametrize(
+    ("text", "cap", "expected"),
+    [
+        ("ab ab ab", 2, "ab ab"),
+        ("ab ab ab", 3, "ab ab ab"),  # not longer than the cap: unchanged
+        ("A\tab A ab", 2, "a ab"),  # a cut text comes back normalized
+        ("A\tab", 5, "A\tab"),  # an uncut one exactly as given
+        ("ab\0ab ab ab", 1, "ab\0ab ab ab"),  # nothing after NUL is seen: one token
+        ("", 1, ""),
+    ],
+)
+def test_toy_tokenizer_truncates_to_the_first_tokens(text: str, cap: int, expected: str) -> None:
+    tokenizer = E5Tokenizer(TOY)
+    (cut,) = tokenizer.truncate([text], cap)
+    assert cut == expected
+    assert tokenizer.content_ids([cut], "") == [tokenizer.content_ids([text], "")[0][:cap]]
+
+
+def test_a_truncated_text_embeds_its_first_tokens(engine: OnnxE5Embedder) -> None:
+    texts = [
+        " ".join(["Stainless steel insulated water bottle, keeps drinks cold for 24 hours."] * 6),
+        "不锈钢保温杯，保冷二十四小时，适合户外运动和办公室使用。" * 4,
+        "ＦＵＬＬ width  double  spaces\tand tabs " * 8,  # noqa: RUF001
+        "short title",
+    ]
+    cut = engine.truncate(texts, 32)
+    assert cut[-1] == "short title"
+    tokens = engine.tokenizer.content_ids
+    prefix = len(tokens(["x"], "passage: ")[0]) - len(tokens(["x"], "")[0])
+    for text, shorter in zip(texts[:-1], cut[:-1], strict=True):
+        assert len(tokens([text], "")[0]) > 32 and shorter != text
+        assert tokens([shorter], "passage: ")[0] == tokens([text], "passage: ")[0][: prefix + 32]

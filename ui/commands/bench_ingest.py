@@ -53,6 +53,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help=f"comma-separated, compared in the same run ({DEFAULT_EMBEDDERS})",
     )
     parser.add_argument(
+        "--text-tokens",
+        default=None,
+        metavar="N,...",
+        help="tokens of product text embedded, comma-separated, 0 = whole (default: the index default, 64)",
+    )
+    parser.add_argument(
         "--repeats", type=int, default=1, help="runs per size and embedder; medians (default 1)"
     )
     parser.add_argument("--threads", type=int, default=None, help="inference threads (default: all cores)")
@@ -73,6 +79,7 @@ def _catalogs_dir(args: argparse.Namespace) -> Path:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
+    from index.building import TEXT_TOKENS
     from index.embedders import default_threads, load_embedder
     from index.ingest import IngestError, parse_mapping
     from index.ingest_bench import CATALOGS, Run, count_rows, measure
@@ -80,6 +87,13 @@ def run(args: argparse.Namespace) -> int:
 
     if args.repeats < 1 or (args.threads is not None and args.threads < 1):
         print("shopbot bench ingest: --repeats and --threads must be at least 1", file=sys.stderr)
+        return 2
+    try:
+        caps = [int(value) for value in (args.text_tokens or str(TEXT_TOKENS)).split(",") if value.strip()]
+    except ValueError:
+        caps = [-1]
+    if not caps or min(caps) < 0:
+        print("shopbot bench ingest: --text-tokens takes token counts (0: whole text)", file=sys.stderr)
         return 2
     known = CATALOGS.get(args.catalog)
     try:
@@ -102,14 +116,15 @@ def run(args: argparse.Namespace) -> int:
 
     def report_run(run: Run, repeat: int) -> None:
         print(
-            f"{run.embedder} {run.size} products (run {repeat + 1}): {run.products_per_s:.1f}/s, build "
+            f"{run.embedder} {run.size} products, text tokens {run.text_tokens or 'whole'} (run {repeat + 1}): "
+            f"{run.products_per_s:.1f}/s, build "
             f"{run.build_s:.1f} s, load {run.load_s:.1f} s, peak {run.peak_rss_mb:.0f} MB",
             file=sys.stderr,
         )
 
     summaries = measure(
         path, sizes, names, mapping=mapping, currency=currency, cache_dir=cache_dir, threads=threads,
-        repeats=args.repeats, on_run=report_run,
+        repeats=args.repeats, on_run=report_run, text_tokens=[cap or None for cap in caps],
     )  # fmt: skip
     rows = []
     for summary in summaries:
@@ -126,6 +141,7 @@ def run(args: argparse.Namespace) -> int:
                 f"{build + load:.1f}",
                 f"{max(r.peak_rss_mb for r in summary.runs):.0f}",
                 len(summary.runs),
+                summary.runs[0].text_tokens or "whole",
             ]
         )
     headers = [
@@ -138,6 +154,7 @@ def run(args: argparse.Namespace) -> int:
         "total s",
         "peak MB",
         "runs",
+        "text tokens",
     ]
     table = markdown_table(headers, rows)
     when = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
@@ -149,7 +166,8 @@ def run(args: argparse.Namespace) -> int:
         "build s: `CatalogIndex.build_from_files` on the first N rows (read, validate, store and "
         "full-text index, embed, FAISS) with an empty embedding cache; products/s = indexed / build s; "
         "load s: loading the embedder (weights verified, conversion already done); peak MB: the run's "
-        "process (VmHWM). Medians over the runs; runs interleaved, each in a fresh process.\n"
+        "process (VmHWM); text tokens: how much of each product's text was embedded (the first N "
+        "tokens, or the whole text). Medians over the runs; runs interleaved, each in a fresh process.\n"
     )
     print(table)
     section = f"{args.catalog if known else path.stem}-{'-'.join(str(size) for size in sizes)}"
@@ -165,6 +183,8 @@ def _command(args: argparse.Namespace) -> str:
     if args.currency:
         parts += ["--currency", args.currency]
     parts += ["--sizes", ",".join(str(size) for size in args.sizes), "--embedders", args.embedders]
+    if args.text_tokens:
+        parts += ["--text-tokens", args.text_tokens]
     if args.repeats != 1:
         parts += ["--repeats", str(args.repeats)]
     if args.threads:

@@ -5,7 +5,10 @@ BM25 (lexical) and plain dense search, for one or several embedders, and writes 
 into a markdown file (a generated section; hand-written text around it is kept).
 
 Sets: ``homedepot`` (English, graded), ``ecomgpt_zh`` (Chinese), ``luma_zh_to_en`` (bundled:
-Chinese queries, English demo store). By default Home Depot is a seeded sample (500 queries,
+Chinese queries, English demo store), ``amazon_reviews`` (English reviews as queries over the
+Amazon India catalog, whose products have long texts; made from ``../shared/data/catalogs``).
+``--text-tokens 64,0`` compares how much of each product's text is embedded (0: the whole
+text): one row per cap, and the paired difference of each cap from the first. By default Home Depot is a seeded sample (500 queries,
 all the products they judge, 5,000 random distractors) so a run takes minutes; ``--full``
 evaluates every query against all 54,667 products (about 15 minutes of embedding the first
 time per embedder; vectors and indexes are cached under the cache dir).
@@ -17,8 +20,9 @@ import argparse
 import os
 import time
 from pathlib import Path
+from typing import Any
 
-DEFAULT_SETS = "homedepot,ecomgpt_zh,luma_zh_to_en"
+DEFAULT_SETS = "homedepot,ecomgpt_zh,luma_zh_to_en,amazon_reviews"
 
 
 def _default_data_dir() -> Path:
@@ -47,6 +51,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--distractors", type=int, default=5000, help="random unjudged products added to a sampled corpus"
     )
     parser.add_argument("--full", action="store_true", help="all queries and the whole corpus of every set")
+    parser.add_argument(
+        "--text-tokens",
+        default=None,
+        metavar="N,...",
+        help="tokens of product text embedded, comma-separated, 0 = whole (default: the index default, 64)",
+    )
     parser.add_argument("--seed", type=int, default=0, help="sampling seed (default 0)")
     parser.add_argument("-k", type=int, default=10, help="cutoff (default 10)")
     parser.add_argument("--out", type=Path, default=Path("docs/results/retrieval.md"), help="markdown report")
@@ -55,6 +65,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
+    from index.building import TEXT_TOKENS
     from index.embedders import load_embedder
     from index.eval_runner import evaluate, open_index, paired_difference
     from index.retrieval_eval import SETS, load_eval_set, subsample
@@ -72,6 +83,13 @@ def run(args: argparse.Namespace) -> int:
     if not args.full and (args.limit_queries < 1 or args.distractors < 0):
         print("--limit-queries must be at least 1 and --distractors at least 0")
         return 2
+    try:
+        caps = [int(value) for value in (args.text_tokens or str(TEXT_TOKENS)).split(",") if value.strip()]
+    except ValueError:
+        caps = [-1]
+    if not caps or min(caps) < 0:
+        print("--text-tokens takes token counts (0: the whole text), e.g. 64,0")
+        return 2
     progress = not args.no_progress
     eval_sets = []
     for name in set_names:
@@ -81,30 +99,43 @@ def run(args: argparse.Namespace) -> int:
         )
     started = time.perf_counter()
     rows: list[list[object]] = []
+    cap_rows: list[list[object]] = []
     for embedder_name in names:
         embedder = load_embedder(embedder_name, cache_dir)
         for eval_set in eval_sets:
-            index = open_index(eval_set, embedder, cache_dir, progress=progress)
-            results = evaluate(index, eval_set, embedder, k=args.k, progress=progress)
-            best_baseline = max((r for r in results if r.mode != "hybrid"), key=lambda r: r.ndcg)
-            for result in results:
-                gain = ""
-                if result.mode == "hybrid":
-                    difference, half_width = paired_difference(result, best_baseline)
-                    gain = f"{difference:+.3f} ± {half_width:.3f} (vs {best_baseline.mode})"
-                rows.append(
-                    [
-                        eval_set.name,
-                        embedder.name,
-                        result.mode,
-                        round(result.ndcg, 4),
-                        gain,
-                        round(result.recall, 4),
-                        result.queries,
-                        len(eval_set.corpus),
-                        round(result.ms_per_query, 1),
-                    ]
-                )
+            first: dict[str, Any] = {}  # mode -> result with the first cap
+            for cap in caps:
+                index = open_index(eval_set, embedder, cache_dir, progress=progress, text_tokens=cap or None)
+                results = evaluate(index, eval_set, embedder, k=args.k, progress=progress)
+                applied = index.manifest.get("text", {}).get("max_tokens")  # None: this embedder can't cap
+                index.close()
+                best_baseline = max((r for r in results if r.mode != "hybrid"), key=lambda r: r.ndcg)
+                for result in results:
+                    gain = ""
+                    if result.mode == "hybrid":
+                        difference, half_width = paired_difference(result, best_baseline)
+                        gain = f"{difference:+.3f} ± {half_width:.3f} (vs {best_baseline.mode})"
+                    rows.append(
+                        [
+                            eval_set.name,
+                            embedder.name,
+                            result.mode,
+                            round(result.ndcg, 4),
+                            gain,
+                            round(result.recall, 4),
+                            result.queries,
+                            len(eval_set.corpus),
+                            round(result.ms_per_query, 1),
+                            applied or "whole",
+                        ]
+                    )
+                    reference = first.setdefault(result.mode, result)
+                    if reference is not result and result.mode != "lexical":
+                        difference, half_width = paired_difference(result, reference)
+                        cap_rows.append(
+                            [eval_set.name, embedder.name, result.mode, f"{applied or 'whole'} - {caps[0] or 'whole'}",
+                             f"{difference:+.4f} ± {half_width:.4f}"]
+                        )  # fmt: skip
     headers = [
         "set",
         "embedder",
@@ -115,14 +146,21 @@ def run(args: argparse.Namespace) -> int:
         "queries",
         "products",
         "ms/query",
+        "text tokens",
     ]
     table = markdown_table(headers, rows)
+    if cap_rows:
+        table += (
+            "\n\nPaired nDCG@10 difference between text caps, same queries (95% CI):\n\n"
+            + markdown_table(["set", "embedder", "mode", "text tokens", "difference"], cap_rows)
+        )
     samples = "\n".join(f"- `{s.name}`: {s.sample_note}. Gains: {s.gain_note}." for s in eval_sets)
     command = "shopbot eval retrieval " + (
         "--full" if args.full else f"--limit-queries {args.limit_queries} --distractors {args.distractors}"
     )
     body = (
-        f"`{command} --seed {args.seed} --sets {','.join(set_names)} --embedder {','.join(names)}` "
+        f"`{command} --seed {args.seed} --sets {','.join(set_names)} --embedder {','.join(names)} "
+        f"--text-tokens {','.join(map(str, caps))}` "
         f"({time.perf_counter() - started:.0f} s, {os.cpu_count()} CPUs; ms/query = search only, "
         "query embedding excluded)\n\n"
         f"{table}\n\n{samples}\n"

@@ -39,15 +39,28 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--strict", action="store_true", help="fail on the first bad row instead of skipping it"
     )
     parser.add_argument("--force", action="store_true", help="rebuild even when the inputs are unchanged")
+    parser.add_argument(
+        "--text-tokens",
+        type=int,
+        default=None,
+        metavar="N",
+        help="embed the first N tokens of each product's text (title, brand, category, description); "
+        "0: the whole text (default: 64, see docs/results/embedded_text.md)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from assistant.config import load_settings
+    from index.building import TEXT_TOKENS
     from index.catalog import CatalogIndex
     from index.ingest import IngestError, parse_mapping
     from index.schema import REVIEW_FIELDS
 
     settings = load_settings()
+    if args.text_tokens is not None and args.text_tokens < 0:
+        print("shopbot index build: --text-tokens must be 0 (whole text) or more", file=sys.stderr)
+        return 2
+    text_tokens = TEXT_TOKENS if args.text_tokens is None else (args.text_tokens or None)
     try:
         mapping = parse_mapping(args.map)
         review_mapping = parse_mapping(args.reviews_map, REVIEW_FIELDS)
@@ -64,6 +77,7 @@ def run(args: argparse.Namespace) -> int:
             kind=args.kind,
             cache_dir=settings.cache_dir,
             progress=sys.stderr.isatty(),
+            text_tokens=text_tokens,
         )
     except IngestError as error:
         print(f"shopbot index build: {error}", file=sys.stderr)

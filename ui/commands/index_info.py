@@ -44,6 +44,10 @@ def run(args: argparse.Namespace) -> int:
           f"embedder {manifest['embedder']['name']}; built {manifest.get('created_at', '?')}"
           + (f", updated {manifest['updated_at']}" if manifest.get("updated_at") else ""))  # fmt: skip
     print(f"  language {vocabulary.lang}; currency {vocabulary.currency or 'none'}")
+    cap = manifest.get("text", {}).get("max_tokens")
+    print(
+        "  embedded text: title, brand, category, description; " + (f"first {cap} tokens" if cap else "whole")
+    )
     types = vocabulary.top_types(args.types)
     print(f"\nproduct types ({len(vocabulary.types)}; {len(types)} shown):")
     print("  " + ", ".join(f"{name} {count}" for name, count in types))
