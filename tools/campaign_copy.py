@@ -163,7 +163,8 @@ def write_campaign_copy(
     bounds = {"variants": {"type": "array", "minItems": 1, "maxItems": 1, "items": schema}}
     system = str(messages()[campaign.lang]["system"])
     # the model sees no price and no offer: what it is shown it repeats (cut, or doubled)
-    shown = product_facts(replace(product, price=None), highlights)
+    priceless = {key: value for key, value in product.attributes.items() if "price" not in key.lower()}
+    shown = product_facts(replace(product, price=None, attributes=priceless), highlights)
     ask = messages()[campaign.lang].get("closing", "")
     human = f"{campaign_request(campaign, fmt, segment, schema)}\n<facts>\n{shown}\n</facts>{ask}"
     key = TextCache.key(CACHE_KIND, model_name, system, human, bounds)

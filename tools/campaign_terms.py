@@ -10,7 +10,7 @@ tools insert it into the copy. The sale price is the catalog price with the offe
 :func:`terms_problems` checks any text against those terms: an amount of money that is neither
 the catalog price, the sale price nor an amount of the offer ("$47" where the sale price is
 $47.20), a percentage off or a 折 discount other than the campaign's, a date other than its
-start or end, another kind of offer (a gift, a coupon, free shipping: :data:`OTHER_OFFERS`).
+start or end, the catalog price stated as the price while the offer changes it, another kind of offer (a gift, a coupon, free shipping: :data:`OTHER_OFFERS`).
 Everything else (numbers, risky claims) is :func:`tools.promo_copy.check_copy`'s,
 over the product's facts plus :attr:`Terms.facts`.
 
@@ -47,8 +47,8 @@ _ZHE = re.compile(r"(\d+(?:\.\d+)?)\s*折(?!扣)")
 OTHER_OFFERS = (
     "free gift", "gift with purchase", "bonus gift", "bogo", "buy one get one", "half price", "half-price",
     "coupon", "voucher", "promo code", "cashback", "cash back", "clearance", "flash sale", "free shipping",
-    "free delivery", "赠品", "赠送", "送礼", "礼品", "买一送一", "满减", "优惠券", "红包", "返现", "半价",
-    "秒杀", "包邮", "免运费", "清仓",
+    "free delivery", "赠品", "赠送", "送礼", "礼品", "即送", "就送", "加送", "满送", "买一送一", "满减",
+    "优惠券", "红包", "返现", "半价", "秒杀", "包邮", "免运费", "清仓",
 )  # fmt: skip
 _MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH = r"(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
@@ -111,7 +111,8 @@ class Terms:
     line: str
     cta: str
     facts: str  # for check_copy, beside the product's facts
-    amounts: frozenset[Decimal]  # money the copy may state
+    amounts: frozenset[Decimal]  # money the copy may state (besides the line itself)
+    regular: Decimal | None  # the catalog price, when the offer changes it: only the line states it
     sale: str | None  # the sale price as written, for messages
     offer: str  # the offer as written
     percent: Decimal | None
@@ -152,12 +153,14 @@ def campaign_terms(campaign: Campaign, product: Product) -> Terms:
     start, end = _date(campaign.start, campaign.lang), _date(campaign.end, campaign.lang)
     amounts: set[Decimal] = set()
     sale = None
+    regular = None if product.price is None else Decimal(str(product.price))
     if product.price is not None:
-        amounts.add(Decimal(str(product.price)))
         value = sale_price(product.price, product.currency, offer)
-        if value is not None:
+        if value is not None:  # during the campaign the price is the sale price
             amounts.add(value)
             sale = money_text(value, product.currency)
+        else:
+            amounts.add(Decimal(str(product.price)))
     if isinstance(offer, AmountOff):
         amounts.add(offer.amount)
     if isinstance(offer, FreeShippingOver):
@@ -181,6 +184,7 @@ def campaign_terms(campaign: Campaign, product: Product) -> Terms:
         cta=campaign.call_to_action,
         facts=facts,
         amounts=frozenset(amounts),
+        regular=regular if sale is not None else None,
         sale=sale,
         offer=stated,
         percent=percent,
@@ -193,10 +197,14 @@ def campaign_terms(campaign: Campaign, product: Product) -> Terms:
 
 def terms_problems(text: str, terms: Terms) -> list[str]:
     """Offers, prices and dates in ``text`` that are not the campaign's; see the module docstring."""
+    text = text.replace(terms.line, " " * len(terms.line))  # the line is the campaign's own word
     problems: list[tuple[int, str]] = []
     for match in _MONEY.finditer(text):
         amount = Decimal((match["before"] or match["after"]).replace(",", ""))
-        if amount not in terms.amounts:
+        if amount == terms.regular:
+            message = f"price {match.group(0).strip()} is the price before the offer: the sale price is {terms.sale}"
+            problems.append((match.start(), message))
+        elif amount not in terms.amounts:
             right = f"the sale price is {terms.sale}" if terms.sale else f"the offer is {terms.offer}"
             problems.append((match.start(), f"price {match.group(0).strip()} is not the campaign's: {right}"))
     for match in _PERCENT_OFF.finditer(text):
