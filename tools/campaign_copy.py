@@ -278,20 +278,16 @@ def _render(fmt: ChannelFormat, pieces: dict[str, list[str]], terms: Terms, lang
     separator = str(messages()[lang]["separator"])
     rendered = {}
     for part in fmt.parts:
-        additions = [
-            text
-            for name, text in ((fmt.terms, terms.line), (fmt.cta, terms.cta))
-            if name == part.name and text
-        ]
+        line = [terms.line] if part.name == fmt.terms else []  # the offer first among lines, last in prose
+        cta = [terms.cta] if part.name == fmt.cta and terms.cta else []
         items = pieces.get(part.name, [])
         if part.kind in ("lines", "tags"):
-            rendered[part.name] = part.join([*additions[:1], *items, *additions[1:]]) if items else ""
+            rendered[part.name] = part.join([*line, *items, *cta]) if items else ""
+        elif part.kind == "terms":
+            rendered[part.name] = separator.join([*line, *cta])
         else:
-            prose = "".join(items).strip() if part.kind == "text" else ""
-            if part.kind == "text" and not prose:
-                rendered[part.name] = ""
-                continue
-            rendered[part.name] = separator.join(text for text in (prose, *additions) if text).strip()
+            prose = "".join(items).strip()
+            rendered[part.name] = separator.join([prose, *line, *cta]) if prose else ""
     return rendered
 
 
