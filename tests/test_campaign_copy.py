@@ -92,6 +92,8 @@ def test_a_sentence_cut_by_the_cap_is_removed(start: str, kept: str | None) -> N
         assert variant.verdict == "repaired" and variant.parts["body"] == f"{kept} {LINE}"
     whole = check_variant(campaign, BAG, "push", {"title": "Gym day", "body": text[: cap - 1] + "."})
     assert whole.verdict == "ok"
+    edited = check_variant(campaign, BAG, "push", {"title": "Gym day", "body": text}, capped=False)
+    assert edited.verdict == "ok"  # a merchant's edit was not cut by a grammar
 
 
 WRONG = [  # body the model wrote, the problem found

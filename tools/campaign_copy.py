@@ -192,34 +192,21 @@ def check_variant(
     *,
     segment: str | None = None,
     facts: str | None = None,
+    capped: bool = True,
 ) -> CampaignVariant:
     """Assemble the model's (or a merchant's) ``written`` parts with the campaign's terms, check,
-    repair or reject; see the module docstring."""
+    repair or reject; see the module docstring. ``capped``: the text was written under the
+    grammar's caps, so text that reaches one was cut (False for a merchant's edit)."""
     fmt = load_formats()[channel]
     terms = campaign_terms(campaign, product)
     facts = facts if facts is not None else f"{product_facts(product)}\n{terms.facts}"
     lang = campaign.lang
-    caps = grammar_schema(fmt, lang, reserved_units(fmt, terms, lang))["properties"]
     pieces = {part.name: _pieces(part, written.get(part.name)) for part in fmt.written}
-    found = []
-    for part in fmt.written:  # text that ran into the grammar's cap ends in an unfinished sentence
-        if part.kind == "text":
-            text = str(written.get(part.name) or "").strip()
-            at_cap = len(text) >= caps[part.name]["maxLength"] - 1
-            if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
-                pieces[part.name] = _finished(pieces[part.name])
-                found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
-        elif part.kind == "lines" and part.item_max:  # a bullet may end without a stop, unless cut
-            cut = [
-                item
-                for item in pieces[part.name]
-                if len(item) >= part.item_max - 1 and not _FINISHED.search(item)
-            ]
-            for item in cut:
-                shortened = _finished([item])
-                index = pieces[part.name].index(item)
-                pieces[part.name][index : index + 1] = shortened
-                found.append(f"{part.name}: an item was cut off at the length limit: {item[:40]!r}")
+    found = (
+        _drop_cut(fmt, pieces, written, grammar_schema(fmt, lang, reserved_units(fmt, terms, lang)))
+        if capped
+        else []
+    )
 
     def problems_of(text: str) -> list[str]:
         return [*check_copy(text, facts), *terms_problems(text, terms)]
@@ -247,6 +234,29 @@ def check_variant(
     if final:
         return _variant(product, channel, segment, original, "rejected", [*found, *final], written)
     return _variant(product, channel, segment, rendered, "repaired" if found else "ok", found, written)
+
+
+def _drop_cut(
+    fmt: ChannelFormat, pieces: dict[str, list[str]], written: dict[str, Any], schema: dict[str, Any]
+) -> list[str]:
+    """Remove, in place, what the grammar's caps cut: a text part's unfinished last sentence, a
+    bullet's unfinished end (a bullet may end without a stop, unless it reached its cap)."""
+    found = []
+    for part in fmt.written:
+        if part.kind == "text":
+            text = str(written.get(part.name) or "").strip()
+            at_cap = len(text) >= schema["properties"][part.name]["maxLength"] - 1
+            if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
+                pieces[part.name] = _finished(pieces[part.name])
+                found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
+        elif part.kind == "lines" and part.item_max:
+            for item in [
+                i for i in pieces[part.name] if len(i) >= part.item_max - 1 and not _FINISHED.search(i)
+            ]:
+                index = pieces[part.name].index(item)
+                pieces[part.name][index : index + 1] = _finished([item])
+                found.append(f"{part.name}: an item was cut off at the length limit: {item[:40]!r}")
+    return found
 
 
 def _finished(pieces: list[str]) -> list[str]:
