@@ -55,6 +55,18 @@ def test_repair_removes_only_the_unsupported_sentences():
     assert repair("- 26 L volume\n- 5-year warranty\n- Polyester", facts) == "- 26 L volume\n- Polyester"
 
 
+@pytest.mark.parametrize(
+    ("text", "kept"),
+    [
+        ("Only $34.00 today. Waterproof too!", "Only $34.00 today."),  # a decimal point ends no sentence
+        ("Version 2.5 of a classic. 600-denier polyester.", "600-denier polyester."),  # 2.5 is no fact
+        ("结实耐用。防水面料！26 L 大容量", "结实耐用。26 L 大容量"),
+    ],
+)
+def test_repair_splits_sentences_not_numbers(text: str, kept: str):
+    assert repair(text, product_facts(BAG)) == kept
+
+
 def test_write_copy_checks_each_variant(scripted_model: ScriptedChatModel):
     scripted_model.enqueue_tool_call(
         TOOL_NAME,

@@ -40,7 +40,7 @@ from tools.campaign import Campaign
 from tools.campaign_terms import Terms, campaign_terms, messages, terms_problems
 from tools.channel_formats import ChannelFormat, Part, grammar_schema, limit_problems, load_formats
 from tools.channel_length import units
-from tools.clauses import in_language
+from tools.clauses import in_language, sentence_pieces
 from tools.forced_call import forced_list
 from tools.promo_copy import check_copy, product_facts
 from tools.text_cache import TextCache
@@ -51,7 +51,6 @@ Verdict = Literal["ok", "repaired", "rejected"]
 # a sentence ends at .!? before a space or the end (so $47.20 stays whole), at 。！？ or a newline
 _FINISHED = re.compile(r"[.!?…。！？][\"')\]\u201d\u2019）]*\s*$")
 _CLAUSE = re.compile(r"[,;:，；：、](?=[^,;:，；：、]*$)")  # the last clause mark
-_SENTENCE = re.compile(r"\s*.*?(?:[.!?…]+[\"')\]\u201d\u2019]*(?=\s|$)|[。！？]+[\u201d\u2019）]*|\n|$)")
 
 
 @dataclass(frozen=True)
@@ -275,7 +274,7 @@ def _over(fmt: ChannelFormat, part: Part, text: str) -> bool:
 def _pieces(part: Part, value: Any) -> list[str]:
     """The model's text of one part as checkable pieces: sentences, lines or tags."""
     if part.kind == "text":
-        return [p for p in _SENTENCE.findall(str(value or "").strip()) if p.strip()]
+        return [p for p in sentence_pieces(str(value or "").strip()) if p.strip()]
     items = value if isinstance(value, list) else str(value or "").splitlines()
     cleaned = (str(item).strip().removeprefix(part.prefix.strip()).strip() for item in items)
     if part.kind == "tags":

@@ -68,6 +68,18 @@ class Clause:
     contrast: bool = False
 
 
+# a sentence or a line: up to sentence punctuation followed by a space or the end (so "$47.20"
+# and "v2.5" do not end one), Chinese sentence punctuation, or a newline (kept with its piece)
+_SENTENCE_PIECE = re.compile(
+    r"[^\n]*?(?:[.!?…]+[\"')\]\u201d\u2019]*(?=\s|$)|[。！？]+[\u201d\u2019）]*|\n|$)"
+)
+
+
+def sentence_pieces(text: str) -> list[str]:
+    """``text`` as sentences and lines; joined, they give ``text`` back."""
+    return [piece for piece in _SENTENCE_PIECE.findall(text) if piece]
+
+
 def detect_language(text: str) -> Lang:
     """``"zh"`` when CJK characters make up at least a fifth of the letters, else ``"en"``."""
     cjk = len(_CJK.findall(text))

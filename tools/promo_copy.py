@@ -31,7 +31,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 
 from index.schema import Product
 from tools.cards import as_data, attribute_text
-from tools.clauses import in_language
+from tools.clauses import in_language, sentence_pieces
 from tools.forced_call import forced_list
 
 Format = Literal["title", "bullets", "slogan", "short_description", "post"]
@@ -68,7 +68,6 @@ SYSTEM = {
     ),
 }
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
-_PIECE = re.compile(r"[^\n.!?。！？]+[.!?。！？]*\n?")
 _CLAIMS = (
     "certified", "certification", "approved", "warranty", "guarantee", "discount", "% off", "sale",
     "free shipping", "best seller", "best-selling", "bestseller", "award", "#1", "number one",
@@ -123,7 +122,7 @@ def _plain(number: str) -> str:
 
 def repair(text: str, facts: str) -> str:
     """``text`` without the sentences or lines that fail :func:`check_copy`."""
-    kept = [piece for piece in _PIECE.findall(text) if piece.strip() and not check_copy(piece, facts)]
+    kept = [piece for piece in sentence_pieces(text) if piece.strip() and not check_copy(piece, facts)]
     return "".join(kept).strip()
 
 
