@@ -34,7 +34,11 @@ class WordEmbedder(HashingEmbedder):
         return super().embed_documents(texts)
 
 
-LONG: dict[str, Any] = {"id": "p1", "title": "Trail runner", "description": " ".join(f"word{i}" for i in range(40))}
+LONG: dict[str, Any] = {
+    "id": "p1",
+    "title": "Trail runner",
+    "description": " ".join(f"word{i}" for i in range(40)),
+}
 SHORT: dict[str, Any] = {"id": "p2", "title": "Water bottle", "category": "Gear/Bottles"}
 
 
