@@ -74,7 +74,9 @@ def test_correct_copy_passes_with_the_offer_line_and_call_to_action(
 
 CUT = [  # the model's text, run into its cap; what is kept
     ("Roomy and light. Built for the gym", "Roomy and light."),
-    ("Built for the gym, the road", "Built for the gym"),
+    ("Built for the gym, the road", "Built for the gym."),
+    ("A light, raincoat that keeps you dry", "A light."),  # no clause ends on "raincoat that"
+    ("A lightweight raincoat that, keeps", "A lightweight raincoat."),
     ("Builtforthegym", None),
 ]
 

@@ -40,7 +40,7 @@ from tools.campaign import Campaign
 from tools.campaign_terms import Terms, campaign_terms, messages, terms_problems
 from tools.channel_formats import ChannelFormat, Part, grammar_schema, limit_problems, load_formats
 from tools.channel_length import units
-from tools.clauses import in_language, sentence_pieces
+from tools.clauses import detect_language, in_language, sentence_pieces
 from tools.forced_call import forced_list
 from tools.promo_copy import check_copy, product_facts
 from tools.text_cache import TextCache
@@ -51,6 +51,12 @@ Verdict = Literal["ok", "repaired", "rejected"]
 # a sentence ends at .!? before a space or the end (so $47.20 stays whole), at 。！？ or a newline
 _FINISHED = re.compile(r"[.!?…。！？][\"')\]\u201d\u2019）]*\s*$")
 _CLAUSE = re.compile(r"[,;:，；：、](?=[^,;:，；：、]*$)")  # the last clause mark
+# words an English clause cannot end on (what is left of "a raincoat that keeps you dry")
+_DANGLING = frozenset((
+    "a", "an", "the", "and", "or", "but", "nor", "that", "which", "who", "whom", "whose", "with", "without",
+    "for", "to", "of", "in", "on", "at", "by", "from", "as", "into", "onto", "your", "our", "its", "their",
+    "this", "these", "is", "are", "was", "be", "so", "than", "if",
+))  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -246,7 +252,7 @@ def _drop_cut(
             text = str(written.get(part.name) or "").strip()
             at_cap = len(text) >= schema["properties"][part.name]["maxLength"] - 1
             if at_cap and pieces[part.name] and not _FINISHED.search(pieces[part.name][-1]):
-                pieces[part.name] = _finished(pieces[part.name])
+                pieces[part.name] = _finished(pieces[part.name], stop=True)
                 found.append(f"{part.name}: cut off at the length limit; the unfinished sentence was removed")
         elif part.kind == "lines" and part.item_max:
             for item in [
@@ -258,12 +264,20 @@ def _drop_cut(
     return found
 
 
-def _finished(pieces: list[str]) -> list[str]:
-    """``pieces`` without the unfinished last one; when it is the only one, cut at its last clause."""
+def _finished(pieces: list[str], *, stop: bool = False) -> list[str]:
+    """``pieces`` without the unfinished last one; when it is the only one, cut at its last clause,
+    without the words that cannot end one ("a raincoat that"), and, with ``stop``, ended as a
+    sentence (a bullet needs no stop)."""
     if len(pieces) > 1:
         return pieces[:-1]
     head = _CLAUSE.split(pieces[0].rstrip())[0] if _CLAUSE.search(pieces[0]) else ""
-    return [head] if head.strip() else []
+    words = head.split()
+    while words and words[-1].casefold() in _DANGLING:
+        words.pop()
+    head = " ".join(words)
+    if not head:
+        return []
+    return [head + (("。" if detect_language(head) == "zh" else ".") if stop else "")]
 
 
 def _over(fmt: ChannelFormat, part: Part, text: str) -> bool:
