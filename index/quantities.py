@@ -17,7 +17,8 @@ the sides of a dimension ("30x40 cm") share theirs and are never prices.
 
 Choices, each one line of the tables below to change:
 
-- ``¥`` and ``￥`` are CNY, as in catalog prices (:mod:`index.prices`); yen is "JPY", "yen", 円.
+- ``¥`` and ``￥`` are CNY, as in catalog prices (:mod:`index.prices`); yen is "JPY", "JP¥",
+  "yen", 円; the other dollars are written "CA$", "A$", "HK$", "NT$".
 - Inch is "inch"/"inches"/``"``/``″``/英寸/寸 only; "15 in laptop" is the word "in".
 - "pound(s)" is the mass (lb): "a tent under 5 pounds" must not become a price. Sterling is
   ``£``, "gbp", "quid", 英镑.
@@ -93,7 +94,9 @@ CURRENCIES: dict[str, str] = {
     "€": "EUR", "EUR": "EUR", "euro": "EUR", "euros": "EUR", "欧元": "EUR",
     "£": "GBP", "GBP": "GBP", "quid": "GBP", "英镑": "GBP",
     "₹": "INR", "Rs": "INR", "Rs.": "INR", "INR": "INR", "rupee": "INR", "rupees": "INR", "卢比": "INR",
-    "JPY": "JPY", "yen": "JPY", "円": "JPY", "日元": "JPY",
+    "JPY": "JPY", "yen": "JPY", "円": "JPY", "日元": "JPY", "JP¥": "JPY",
+    "CA$": "CAD", "CAD": "CAD", "A$": "AUD", "AUD": "AUD", "HK$": "HKD", "HKD": "HKD", "港币": "HKD",
+    "NT$": "TWD", "TWD": "TWD", "₩": "KRW", "KRW": "KRW", "韩元": "KRW", "KWD": "KWD",
 }  # fmt: skip
 
 # Words before a number (or its limit word) that make a price context ("max") or set one's
@@ -118,9 +121,10 @@ _MAX_CHILD_AGE = 18
 
 _NUMBER = re.compile(r"(?<!\d)(?<!\d\.)(\d{1,3}(?:,\d{3})+|\d{1,2}(?:,\d{2})+,\d{3}|\d+)(\.\d+)?(?!\d)")
 _MULTIPLIERS = {"k": 1_000.0, "千": 1_000.0, "万": 10_000.0}
-_SIGNS = ("$", "US$", "\uff04", "¥", "￥", "€", "£", "₹")
+_SIGNS = ("$", "US$", "\uff04", "¥", "￥", "€", "£", "₹", "JP¥", "CA$", "A$", "HK$", "NT$", "₩")
 # marks also written before the number ("$40", "usd 40", "rs.499", "人民币500"); the rest only after
-_MARKS_BEFORE = (*_SIGNS, "USD", "RMB", "CNY", "EUR", "GBP", "INR", "JPY", "Rs", "Rs.", "人民币")
+_MARKS_BEFORE = (*_SIGNS, "USD", "RMB", "CNY", "EUR", "GBP", "INR", "JPY", "CAD", "AUD", "HKD", "TWD", "KRW",
+                 "KWD", "Rs", "Rs.", "人民币")  # fmt: skip
 
 
 def _words(words: str | tuple[str, ...] | list[str]) -> str:

@@ -28,6 +28,10 @@ def _read(text: str) -> list[tuple[float, str, str | None, str]]:
         ("$40 usd", [(40.0, "money", "USD", "$40 usd")]),
         ("50 euros", [(50.0, "money", "EUR", "50 euros")]),
         ("£30", [(30.0, "money", "GBP", "£30")]),
+        ("JP¥4,720", [(4720.0, "money", "JPY", "JP¥4,720")]),  # not ¥ (CNY) after letters
+        ("CA$5 or A$7", [(5.0, "money", "CAD", "CA$5"), (7.0, "money", "AUD", "A$7")]),
+        ("HK$10, NT$300", [(10.0, "money", "HKD", "HK$10"), (300.0, "money", "TWD", "NT$300")]),
+        ("₩5000", [(5000.0, "money", "KRW", "₩5000")]),
         ("a 40 dollar jacket", [(40.0, "money", "USD", "40 dollar")]),
         ("20 bucks", [(20.0, "money", "USD", "20 bucks")]),
         ("$2k", [(2000.0, "money", "USD", "$2k")]),

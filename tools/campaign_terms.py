@@ -28,16 +28,11 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from index.quantities import quantities
 from index.schema import Product
 from tools.campaign import AmountOff, BuyNGetM, Campaign, FreeShippingOver, Offer, PercentOff
 
 MESSAGES_FILE = Path(__file__).with_name("data") / "campaign_messages.toml"
-_AMOUNT = r"\d[\d,]*(?:\.\d+)?"
-_MONEY = re.compile(
-    rf"(?P<symbol>CA\$|A\$|HK\$|NT\$|US\$|JP¥|KD |[$€£¥￥₩])\s?(?P<before>{_AMOUNT})"
-    rf"|(?P<after>{_AMOUNT})\s?(?:元|块|美元|USD|CNY|RMB|EUR|GBP|JPY|dollars?\b|yuan\b|euros?\b)",
-    re.IGNORECASE,
-)
 _PERCENT_OFF = re.compile(
     r"(?:(?:save|up to|extra|take|立减|优惠|省)\s*(?P<a>\d+(?:\.\d+)?)\s*%)|(?P<b>\d+(?:\.\d+)?)\s*%\s*(?:off|discount|折扣|优惠)",
     re.IGNORECASE,
@@ -199,14 +194,14 @@ def terms_problems(text: str, terms: Terms) -> list[str]:
     """Offers, prices and dates in ``text`` that are not the campaign's; see the module docstring."""
     text = text.replace(terms.line, " " * len(terms.line))  # the line is the campaign's own word
     problems: list[tuple[int, str]] = []
-    for match in _MONEY.finditer(text):
-        amount = Decimal((match["before"] or match["after"]).replace(",", ""))
+    for money in (q for q in quantities(text) if q.kind == "money"):
+        amount, written = Decimal(str(money.value)), text[money.start : money.end].strip()
         if amount == terms.regular:
-            message = f"price {match.group(0).strip()} is the price before the offer: the sale price is {terms.sale}"
-            problems.append((match.start(), message))
+            message = f"price {written} is the price before the offer: the sale price is {terms.sale}"
+            problems.append((money.start, message))
         elif amount not in terms.amounts:
             right = f"the sale price is {terms.sale}" if terms.sale else f"the offer is {terms.offer}"
-            problems.append((match.start(), f"price {match.group(0).strip()} is not the campaign's: {right}"))
+            problems.append((money.start, f"price {written} is not the campaign's: {right}"))
     for match in _PERCENT_OFF.finditer(text):
         if Decimal(match["a"] or match["b"]) != terms.percent:
             problems.append(
