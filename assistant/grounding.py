@@ -23,20 +23,13 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-_MONEY = re.compile(
-    r"(?:[$¥￥€£₹]|USD|CNY|RMB|US\$)\s?(\d[\d,]*(?:\.\d+)?)|(\d[\d,]*(?:\.\d+)?)\s?(?:元|块|美元|dollars?|bucks|USD|CNY|EUR|GBP|INR)",
-    re.IGNORECASE,
-)
+from index.quantities import Quantity, price_limits, quantities
+
 _RATING = re.compile(
     r"(\d(?:\.\d+)?)\s*(?:/\s*5|stars?|out of 5|颗星|星|分)|rat(?:ed|ing)(?: of| is|:)?\s*(\d(?:\.\d+)?)|评分\s*[:：为是]?\s*(\d(?:\.\d+)?)",
     re.IGNORECASE,
 )
 _SENTENCE_END = re.compile(r"[.!?](?!\d)|[。！？；;\n]")
-_LIMIT_AFTER = re.compile(r"\s*(?:以下|以内|之内|or less|max)")
-_LIMIT_WORDS = re.compile(
-    r"(?:under|below|less than|up to|within|at most|budget(?: of)?|limit(?: of)?|以下|以内|不超过|低于|预算)\s*$",
-    re.IGNORECASE,
-)
 _HIGHLIGHT = re.compile(r"\*\*([^*]{3,80})\*\*|《([^》]{2,80})》|「([^」]{2,80})」")
 # "1. Name - $52.00": the name heading a list item that states a price
 _LIST_HEAD = re.compile(
@@ -70,17 +63,18 @@ def verify(
     for sentence in _SENTENCE_END.split(text):
         named = _named_products(sentence, known)
         candidates = named or known
-        for match in _MONEY.finditer(sentence):
-            value = _number(match.group(1) or match.group(2))
-            is_limit = _LIMIT_WORDS.search(sentence[: match.start()]) or _LIMIT_AFTER.match(
-                sentence[match.end() :]
-            )
-            if is_limit and value in allowed_numbers:
+        limit_spans = price_limits(sentence).spans
+        for money in _money(sentence):
+            value = round(money.value, 2)
+            in_limit = any(start <= money.start < end for start, end in limit_spans)
+            if in_limit and value in allowed_numbers:
                 continue  # the user's own budget, repeated
             prices = {round(float(p["price"]), 2) for p in candidates if p.get("price") is not None}
             if value not in prices:
                 whose = " or ".join(p["title"] for p in named) if named else "any product shown"
-                result.issues.append(f"price {match.group(0).strip()} does not match {whose}")
+                result.issues.append(
+                    f"price {sentence[money.start : money.end].strip()} does not match {whose}"
+                )
         for match in _RATING.finditer(sentence):
             value = _number(next(g for g in match.groups() if g))
             ratings = [
@@ -139,9 +133,15 @@ def _highlighted_names(text: str) -> list[str]:
         name.strip(" *")
         for name in names
         if len(_TITLE_WORD.findall(name)) >= 2
-        and not _MONEY.search(name)
+        and not _money(name)
         and not re.fullmatch(r"[\d\s.,/%-]+", name)
     ]
+
+
+def _money(text: str) -> list[Quantity]:
+    """Amounts a currency mark names ("$52.00", "52 USD", "39元"), read as shoppers' messages are
+    (:mod:`index.quantities`); a bare number in a price context is not a stated price."""
+    return [q for q in quantities(text) if q.kind == "money" and q.currency]
 
 
 def _number(raw: str) -> float:
@@ -149,8 +149,9 @@ def _number(raw: str) -> float:
 
 
 def numbers_in(text: str) -> list[float]:
-    """Every number in a user's message (budgets and limits a reply may repeat)."""
-    return [float(n.replace(",", "")) for n in re.findall(r"\d[\d,]*(?:\.\d+)?", text)]
+    """Every number in a user's message (budgets and limits a reply may repeat), as
+    :mod:`index.quantities` reads it ("$2k" is 2,000)."""
+    return [quantity.value for quantity in quantities(text)]
 
 
 def search_limits(last_search: dict[str, Any] | None) -> list[float]:
