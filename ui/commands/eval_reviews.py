@@ -8,8 +8,11 @@ Sections (``--sections``, each written to its own generated block of ``--out``):
 - ``summaries`` (:mod:`ui.eval_summaries`): ROUGE of review summaries against FewSum's human
   references, with a random review and the centroid review as baselines; ``summaries.md``.
 - ``copy`` (:mod:`ui.eval_copy`): promo copy's fact-check pass rate and latency; ``copy.md``.
+- ``campaigns`` (:mod:`ui.eval_campaigns`): campaign copy over a fixed set of English and
+  Chinese campaigns: verdicts, offer and sale-price correctness, channel limits, language,
+  seconds per variant; ``campaigns.md`` (and its summary beside the rows of ``copy.md``).
 
-The two model-driven sections write their own file beside ``--out``. Embeddings are cached on
+The model-driven sections write their own file beside ``--out``. Embeddings are cached on
 disk (keyed by text), so a second run spends its time on scoring only; latency is timed uncached.
 """
 
@@ -21,6 +24,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ui.eval_campaigns import campaigns_section
 from ui.eval_copy import copy_section
 from ui.eval_summaries import summaries_section
 
@@ -40,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=int,
         default=None,
         help="rows per set, a seeded sample (default: all; 1,000 for Chinese)",
+    )
+    parser.add_argument(
+        "--campaigns", type=int, default=None, help="campaigns section: the first N campaigns of its set"
     )
     parser.add_argument("--folds", type=int, default=5, help="k for out-of-fold scores on training sets")
     parser.add_argument("--seed", type=int, default=0, help="sampling and fold seed (default 0)")
@@ -152,4 +159,5 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "sentiment": _sentiment,
     "summaries": summaries_section,  # writes summaries.md beside --out
     "copy": copy_section,  # writes copy.md beside --out
+    "campaigns": campaigns_section,  # writes campaigns.md (and a section of copy.md) beside --out
 }
