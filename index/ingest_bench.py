@@ -97,7 +97,6 @@ class Run:
 class Summary:
     embedder: str
     size: int
-    text_tokens: int | None  # the cap asked for
     runs: list[Run] = field(default_factory=list)
 
     def median(self, value: Callable[[Run], float]) -> float:
@@ -196,7 +195,7 @@ def measure(
 ) -> list[Summary]:
     """Every (size, embedder, text cap) ``repeats`` times, interleaved, each in a fresh process."""
     variants = [(name, cap) for name in embedders for cap in text_tokens]
-    summaries = {(size, name, cap): Summary(name, size, cap) for size in sizes for name, cap in variants}
+    summaries = {(size, name, cap): Summary(name, size) for size in sizes for name, cap in variants}
     context = get_context("spawn")
     for size in sizes:
         for repeat in range(repeats):

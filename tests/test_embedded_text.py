@@ -4,6 +4,7 @@ updates), the whole text where it cannot or where the cap is off."""
 
 from __future__ import annotations
 
+import argparse
 import json
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from index.embedders import cap_tokens
 from index.embedding_cache import CachingEmbedder
 from index.schema import Product
 from ui.cli import main
+from ui.commands import text_token_caps
 
 
 class WordEmbedder(HashingEmbedder):
@@ -130,3 +132,14 @@ def test_index_build_text_tokens_option(tmp_path, capsys, value, code) -> None:
     else:
         manifest = json.loads((tmp_path / "i" / "manifest.json").read_text())
         assert manifest["inputs"]["text_tokens"] == (int(value) or None)
+
+
+@pytest.mark.parametrize(("text", "caps"), [("64,96,0", [64, 96, 0]), ("64", [64]), (" 64 , 0 ", [64, 0])])
+def test_text_token_caps_option(text: str, caps: list[int]) -> None:
+    assert text_token_caps(text) == caps
+
+
+@pytest.mark.parametrize("text", ["-1", "64,x", "", ","])
+def test_text_token_caps_option_refuses(text: str) -> None:
+    with pytest.raises(argparse.ArgumentTypeError, match="token counts"):
+        text_token_caps(text)

@@ -53,6 +53,20 @@ def open_texts(index: CatalogIndex, settings: Settings, *, progress: bool = True
     )
 
 
+def text_token_caps(text: str) -> list[int]:
+    """``--text-tokens 64,96,0`` (an argparse type): how much of each product's text to embed,
+    0 for the whole text."""
+    import argparse
+
+    try:
+        caps = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        caps = []
+    if not caps or min(caps) < 0:
+        raise argparse.ArgumentTypeError(f"takes token counts (0: the whole text), e.g. 64,0; got {text!r}")
+    return caps
+
+
 API_MODULES = ("mcp", "limits", "sse_starlette", "swagger_ui_bundle")
 
 

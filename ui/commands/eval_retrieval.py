@@ -22,6 +22,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from ui.commands import text_token_caps
+
 DEFAULT_SETS = "homedepot,ecomgpt_zh,luma_zh_to_en,amazon_reviews"
 
 
@@ -53,6 +55,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--full", action="store_true", help="all queries and the whole corpus of every set")
     parser.add_argument(
         "--text-tokens",
+        type=text_token_caps,
         default=None,
         metavar="N,...",
         help="tokens of product text embedded, comma-separated, 0 = whole (default: the index default, 64)",
@@ -83,13 +86,7 @@ def run(args: argparse.Namespace) -> int:
     if not args.full and (args.limit_queries < 1 or args.distractors < 0):
         print("--limit-queries must be at least 1 and --distractors at least 0")
         return 2
-    try:
-        caps = [int(value) for value in (args.text_tokens or str(TEXT_TOKENS)).split(",") if value.strip()]
-    except ValueError:
-        caps = [-1]
-    if not caps or min(caps) < 0:
-        print("--text-tokens takes token counts (0: the whole text), e.g. 64,0")
-        return 2
+    caps = args.text_tokens or [TEXT_TOKENS]
     progress = not args.no_progress
     eval_sets = []
     for name in set_names:
