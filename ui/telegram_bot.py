@@ -9,7 +9,10 @@
 Commands: /start, /help, /reset (forget the conversation), /link CODE (this chat becomes the
 store customer who got the code on the web chat: :mod:`assistant.shoppers`), /lang en|zh (the bot's own
 language: help, buttons, what a button asks), and for allowlisted merchant ids /copy
-(promo copy) and /insights (review analytics). Any other text goes to the assistant as
+(promo copy), /insights (review analytics) and /campaign (the saved campaigns; ``/campaign
+NAME``: its summary, a sample variant and the copy as CSV and JSONL documents; ``/campaign NAME
+run``: a few more variants written first, off the event loop, through
+:class:`tools.campaign_desk.CampaignDesk`). Any other text goes to the assistant as
 session ``telegram:<chat id>``. A turn shows "typing…" until the first output, sends each
 product card (a photo when the catalog has an image) with Reviews / Similar / Compare /
 Details buttons, then one message that is edited as the reply is written
@@ -28,6 +31,7 @@ import logging
 import os
 import tempfile
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -46,6 +50,9 @@ from telegram.ext import (
 )
 
 from assistant.reply import Action, CardsEvent, Done, ProductCard, TextChunk, TextReplaced
+from tools.campaign import Campaign, CampaignError, ensure_current
+from tools.campaign_batch import CampaignBatchError
+from tools.campaign_terms import offer_text
 from ui.cards import safe_url
 from ui.telegram_render import (
     ACTIONS,
@@ -56,16 +63,24 @@ from ui.telegram_render import (
     parse_callback,
     request_text,
 )
+from ui.telegram_rules import utf16_len
 from ui.telegram_stream import StreamedReply
 
 if TYPE_CHECKING:
     from assistant import Assistant
+    from tools.campaign_desk import CampaignDesk, CampaignRun
 
 log = logging.getLogger("ui.telegram")
 MAX_CARDS = 5  # cards sent per turn (each is a message; Telegram allows ~1 per second per chat)
 TYPING_EVERY = 4.0  # Telegram shows "typing…" for 5 seconds
 TYPING_AFTER = 0.5  # a reply that comes sooner needs no "typing…" (one Bot API call saved)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+CAMPAIGN_BATCH = 5  # variants one /campaign NAME run writes (the local model takes a while for each on a CPU)
+SAMPLE_PART = 500  # characters of each part of the sample variant shown
+MAX_UPLOAD = 50 * 1024 * 1024  # the largest file a bot may send
+_RUN_WORDS = ("run", "运行")
+_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "「": "」", "«": "»"}
+_STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})  # phones curl quotes
 TEXTS = {
     "en": {
         "start": "Hi! I am shopbot, a shopping assistant. Tell me what you are looking for, "
@@ -74,7 +89,8 @@ TEXTS = {
         "products, a comparison or details.\n/reset - start a new conversation\n/lang en|zh - my language\n"
         "/link CODE - link this chat to your store account (the code is on the store's web chat)\n"
         "Say <i>forget me</i> to delete everything I recorded about you.",
-        "merchant_help": "\nMerchant: /copy [product ids] - promo copy; /insights [product id] - review analytics",
+        "merchant_help": "\nMerchant: /copy [product ids] - promo copy; /insights [product id] - review analytics; "
+        "/campaign [name] [run] - campaigns: their summary, copy and files",
         "reset": "Done - I forgot our conversation.",
         "lang": "Language: English. Use /lang zh for Chinese.",
         "lang_usage": "Use /lang en or /lang zh.",
@@ -85,13 +101,41 @@ TEXTS = {
         "linked": "Done - this chat is linked to your store account; suggestions now follow what you bought.",
         "link_failed": "That code is not valid (codes work once, for 10 minutes). Get a new one on the store's web chat.",
         "link_usage": "Use /link CODE with the code shown on the store's web chat.",
+        "campaigns": "Saved campaigns:",
+        "campaign_line": "• {name}: {start} to {end}, {state}; {channels}; {done}/{total} variants written",
+        "campaign_usage": "/campaign NAME - its summary and files; /campaign NAME run - write {n} more variants",
+        "campaign_none": "No saved campaigns yet. Create one in chat (tell me the offer, dates, channels and "
+        "products), in the web merchant tab, or with: shopbot campaign save FILE",
+        "campaign_unreadable": "Could not read: {problem}",
+        "campaign_no_desk": "Campaigns are not available here: this bot was started without a data directory to "
+        "keep them in.",
+        "state_running": "running",
+        "state_upcoming": "upcoming",
+        "state_ended": "ended",
+        "campaign_head": "Campaign: {name}\nOffer: {offer}\nDates: {start} to {end} ({state})\n"
+        "Channels: {channels}\nVariants written: {done} of {total}\n"
+        "Passed: {ok}, repaired: {repaired}, rejected: {rejected}",
+        "campaign_errors": "Failed (tried again on the next run): {n}",
+        "campaign_wrote": "This run wrote {written} variants ({failed} failed).",
+        "campaign_sample": "Sample ({channel}, {title}{segment}):",
+        "campaign_no_sample": "No variant has passed the checks yet; the files list every problem.",
+        "campaign_no_copy": "No copy written yet. Send /campaign {name} run to write the first {n} variants.",
+        "campaign_left": "Still to write: {left}. Send /campaign {name} run to write {n} more.",
+        "campaign_complete": "Every variant is written.",
+        "campaign_writing": "Writing up to {n} variants of {name}; each takes the model a while…",
+        "campaign_busy": "Copy of {name} is being written already; try again when that run has finished.",
+        "campaign_csv": "{name}: the copy as CSV (a row per variant, a column per part)",
+        "campaign_jsonl": "{name}: the copy as JSONL (each variant with its verdict and problems)",
+        "campaign_too_big": "{file} is too big to send here ({size} MB; bots may send 50 MB).",
+        "list_separator": ", ",
     },
     "zh": {
         "start": "你好！我是购物助手 shopbot。告诉我你想买什么，例如 <i>100美元以下的防水背包</i>。",
         "help": "用你自己的话描述想要的商品；点商品下面的按钮可以看评价、类似商品、比较或详情。\n"
         "/reset - 开始新的对话\n/lang en|zh - 切换语言\n/link 代码 - 把这个聊天关联到你的商店账号（代码在商店网页聊天里）\n"
         "说 <i>忘记我</i> 可删除我记录的关于你的全部信息。",
-        "merchant_help": "\n商家：/copy [商品编号] - 促销文案；/insights [商品编号] - 评价分析",
+        "merchant_help": "\n商家：/copy [商品编号] - 促销文案；/insights [商品编号] - 评价分析；"
+        "/campaign [活动名] [run] - 营销活动：概要、文案和文件",
         "reset": "好的，我已忘记我们的对话。",
         "lang": "语言：中文。输入 /lang en 切换为英文。",
         "lang_usage": "请输入 /lang en 或 /lang zh。",
@@ -102,6 +146,32 @@ TEXTS = {
         "linked": "好的，这个聊天已关联到你的商店账号，推荐会参考你的购买记录。",
         "link_failed": "这个代码无效（每个代码只能用一次，10分钟内有效）。请在商店网页聊天里获取新代码。",
         "link_usage": "请输入 /link 代码（代码显示在商店网页聊天里）。",
+        "campaigns": "已保存的营销活动：",
+        "campaign_line": "• {name}：{start} 至 {end}，{state}；{channels}；已写 {done}/{total} 条文案",
+        "campaign_usage": "/campaign 活动名 - 概要和文件；/campaign 活动名 run - 再写 {n} 条文案",
+        "campaign_none": "还没有保存的营销活动。可以在聊天里创建（告诉我优惠、日期、渠道和商品），"
+        "也可以在网页的商家标签页创建，或运行：shopbot campaign save 文件",
+        "campaign_unreadable": "无法读取：{problem}",
+        "campaign_no_desk": "这里不能使用营销活动：机器人启动时没有指定保存活动的数据目录。",
+        "state_running": "进行中",
+        "state_upcoming": "未开始",
+        "state_ended": "已结束",
+        "campaign_head": "活动：{name}\n优惠：{offer}\n日期：{start} 至 {end}（{state}）\n"
+        "渠道：{channels}\n已写文案：{done} / {total}\n"
+        "通过：{ok}，修改后通过：{repaired}，未通过：{rejected}",
+        "campaign_errors": "失败（下次运行时重试）：{n}",
+        "campaign_wrote": "本次写了 {written} 条文案（失败 {failed} 条）。",
+        "campaign_sample": "示例（{channel}，{title}{segment}）：",
+        "campaign_no_sample": "还没有通过检查的文案；文件里列出了每个问题。",
+        "campaign_no_copy": "还没有写文案。发送 /campaign {name} run 写前 {n} 条。",
+        "campaign_left": "还有 {left} 条未写。发送 /campaign {name} run 再写 {n} 条。",
+        "campaign_complete": "全部文案都已写好。",
+        "campaign_writing": "正在为 {name} 写最多 {n} 条文案，每条需要模型花一点时间……",
+        "campaign_busy": "{name} 的文案正在写，请等这次运行结束后再试。",
+        "campaign_csv": "{name}：CSV 格式的文案（每条文案一行，每个部分一列）",
+        "campaign_jsonl": "{name}：JSONL 格式的文案（每条文案及其检查结果和问题）",
+        "campaign_too_big": "{file} 太大，无法在这里发送（{size} MB；机器人最多可发送 50 MB）。",
+        "list_separator": "、",
     },
 }
 COMMANDS = [
@@ -158,11 +228,15 @@ class TelegramBot:
         merchants: Collection[int] = (),
         state_dir: Path | None = None,
         edit_interval: float = 1.0,
+        campaign_batch: int = CAMPAIGN_BATCH,
     ) -> None:
+        """``campaign_batch``: how many variants one ``/campaign NAME run`` writes."""
         self.assistant = assistant
         self.merchants = frozenset(merchants)
         self.languages = ChatLanguages(state_dir / "languages.json" if state_dir else None)
         self.edit_interval = edit_interval
+        self.campaign_batch = campaign_batch
+        self._writing: set[str] = set()  # campaigns (casefolded names) a run is writing now
 
     def application(
         self, token: str, *, api_url: str | None = None, rate_limit: bool = True
@@ -183,6 +257,7 @@ class TelegramBot:
         app.add_handler(CommandHandler("lang", self.lang))
         app.add_handler(CommandHandler("link", self.link))
         app.add_handler(CommandHandler(["copy", "insights"], self.merchant))
+        app.add_handler(CommandHandler("campaign", self.campaign))
         app.add_handler(MessageHandler(filters.TEXT & ~filters.COMMAND, self.message))
         app.add_handler(CallbackQueryHandler(self.button))
         app.add_error_handler(self.error)
@@ -242,6 +317,70 @@ class TelegramBot:
         key = command if subject else f"{command}_all"
         text = _MERCHANT_REQUESTS[lang][key].format(subject)
         await self.turn(context, update.effective_chat.id, text, "merchant", lang)
+
+    async def campaign(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        """/campaign [NAME [run]]: the saved campaigns; one's summary and files; more of its copy."""
+        assert update.effective_chat is not None and update.message is not None
+        lang = self._lang(update)
+        texts = TEXTS[lang]
+        desk = self.assistant.merchant.campaigns
+        if not self._is_merchant(update) or desk is None:
+            await self._say(
+                update, escape(texts["campaign_no_desk" if self._is_merchant(update) else "merchant_only"])
+            )
+            return
+        words = (update.message.text or "").split(maxsplit=1)
+        asked = words[1].strip() if len(words) > 1 else ""
+        chat_id = update.effective_chat.id
+        try:
+            if not asked:
+                await self._say(
+                    update, escape(await asyncio.to_thread(_campaign_list, desk, lang, self.campaign_batch))
+                )
+                return
+            campaign, run = await asyncio.to_thread(_find_campaign, desk, asked)
+            written = None
+            left = await asyncio.to_thread(_left, desk, campaign) if run else 0
+            if left > 0:
+                written = await self._write(context.bot, chat_id, desk, campaign, lang)
+                if written is None:
+                    return
+            report = await asyncio.to_thread(
+                _campaign_report, desk, campaign, lang, self.campaign_batch, written
+            )
+        except (CampaignError, CampaignBatchError) as error:
+            await self._say(update, escape(str(error)))
+            return
+        await self._say(update, escape(report.text))
+        for name, data, caption in report.files:
+            await context.bot.send_document(
+                chat_id, data, filename=name, caption=escape(caption), parse_mode=ParseMode.HTML
+            )
+
+    async def _write(
+        self, bot: Any, chat_id: int, desk: CampaignDesk, campaign: Campaign, lang: str
+    ) -> CampaignRun | None:
+        """Write the next variants of ``campaign`` in a thread, with "typing…"; None when a run of
+        it is in progress already (the chat is told)."""
+        texts, key = TEXTS[lang], campaign.name.casefold()
+        if key in self._writing:
+            busy = texts["campaign_busy"].format(name=campaign.name)
+            await bot.send_message(chat_id, escape(busy), parse_mode=ParseMode.HTML)
+            return None
+        ensure_current(campaign, desk.today())  # an ended campaign is refused before "writing…"
+        self._writing.add(key)
+        try:
+            writing = texts["campaign_writing"].format(n=self.campaign_batch, name=campaign.name)
+            await bot.send_message(chat_id, escape(writing), parse_mode=ParseMode.HTML)
+            typing = asyncio.create_task(_keep_typing(bot, chat_id))
+            try:
+                return await asyncio.to_thread(
+                    desk.run, campaign.name, limit=self.campaign_batch, progress=False
+                )
+            finally:
+                typing.cancel()
+        finally:
+            self._writing.discard(key)
 
     async def message(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         """A shopper's message: one assistant turn."""
@@ -360,6 +499,129 @@ class TelegramBot:
 
 def _session(chat_id: int) -> str:
     return f"telegram:{chat_id}"
+
+
+# -- /campaign: what it shows (called in a thread: these read the campaign files) -------------
+
+
+@dataclass(frozen=True)
+class _CampaignReport:
+    text: str  # plain text, escaped when sent
+    files: list[tuple[str, bytes, str]]  # (file name, bytes, caption) of each document to send
+
+
+def _find_campaign(desk: CampaignDesk, asked: str) -> tuple[Campaign, bool]:
+    """The campaign ``asked`` names, and whether it ends in "run" (a campaign whose own name
+    ends in "run" is found too); quotes around the name and curly apostrophes are allowed."""
+    head, _, last = asked.rpartition(" ")
+    tries = (
+        [(head, True), (asked, False)] if head.strip() and last.lower() in _RUN_WORDS else [(asked, False)]
+    )
+    error: CampaignError | None = None
+    for name, run in tries:
+        for candidate in dict.fromkeys([_unquoted(name), _unquoted(name.translate(_STRAIGHT))]):
+            try:
+                return desk.get(candidate), run
+            except CampaignError as missing:
+                error = error or missing
+    assert error is not None
+    raise error
+
+
+def _unquoted(name: str) -> str:
+    name = name.strip()
+    if len(name) > 1 and _QUOTES.get(name[0]) == name[-1]:
+        return name[1:-1].strip()
+    return name
+
+
+def _written(rows: list[dict[str, Any]]) -> int:
+    return sum(row["verdict"] != "error" for row in rows)
+
+
+def _left(desk: CampaignDesk, campaign: Campaign) -> int:
+    return desk.variants(campaign) - _written(desk.rows(campaign.name))
+
+
+def _campaign_list(desk: CampaignDesk, lang: str, batch: int) -> str:
+    texts = TEXTS[lang]
+    campaigns, problems = desk.campaigns()
+    unreadable = [texts["campaign_unreadable"].format(problem=problem) for problem in problems]
+    if not campaigns:
+        return _clip("\n".join([texts["campaign_none"], *unreadable]))
+    lines = [
+        texts["campaign_line"].format(
+            name=c.name, start=c.start, end=c.end, state=texts[f"state_{desk.state(c)}"],
+            channels=", ".join(c.channels), done=_written(desk.rows(c.name)), total=desk.variants(c),
+        )
+        for c in campaigns
+    ]  # fmt: skip
+    usage = texts["campaign_usage"].format(n=batch)
+    return _clip("\n".join([texts["campaigns"], *lines, *unreadable, "", usage]))
+
+
+def _campaign_report(
+    desk: CampaignDesk, campaign: Campaign, lang: str, batch: int, run: CampaignRun | None
+) -> _CampaignReport:
+    """The summary of ``campaign`` (with what ``run`` did), a sample variant and its files."""
+    texts = TEXTS[lang]
+    rows = desk.rows(campaign.name)
+    verdicts = [row["verdict"] for row in rows]
+    done, total = _written(rows), desk.variants(campaign)
+    lines = (
+        [texts["campaign_wrote"].format(written=run.summary.written, failed=run.summary.failed)]
+        if run
+        else []
+    )
+    lines.append(texts["campaign_head"].format(
+        name=campaign.name, offer=offer_text(campaign.offer, lang), start=campaign.start, end=campaign.end,
+        state=texts[f"state_{desk.state(campaign)}"], channels=", ".join(campaign.channels), done=done,
+        total=total, ok=verdicts.count("ok"), repaired=verdicts.count("repaired"),
+        rejected=verdicts.count("rejected"),
+    ))  # fmt: skip
+    if verdicts.count("error"):
+        lines.append(texts["campaign_errors"].format(n=verdicts.count("error")))
+    if not done:
+        lines += ["", texts["campaign_no_copy"].format(name=campaign.name, n=batch)]
+        return _CampaignReport(_clip("\n".join(lines)), [])
+    sample = next((row for row in rows if row["verdict"] in ("ok", "repaired")), None)
+    if sample is None:
+        lines += ["", texts["campaign_no_sample"]]
+    else:
+        segment = f"{texts['list_separator']}{sample['segment']}" if sample["segment"] else ""
+        lines += [
+            "",
+            texts["campaign_sample"].format(
+                channel=sample["channel"], title=sample["title"], segment=segment
+            ),
+        ]
+        lines += [f"{part}: {_cut(str(text))}" for part, text in sample["parts"].items() if text]
+    left = total - done
+    lines += ["", texts["campaign_left"].format(left=left, name=campaign.name, n=batch) if left > 0
+              else texts["campaign_complete"]]  # fmt: skip
+    files: list[tuple[str, bytes, str]] = []
+    for path, caption in zip(desk.files(campaign)[::-1], ("campaign_csv", "campaign_jsonl"), strict=True):
+        if not path.exists():
+            continue
+        size = path.stat().st_size
+        if size > MAX_UPLOAD:
+            lines.append(texts["campaign_too_big"].format(file=path.name, size=round(size / 2**20)))
+            continue
+        files.append((path.name, path.read_bytes(), texts[caption].format(name=campaign.name)))
+    return _CampaignReport(_clip("\n".join(lines)), files)
+
+
+def _cut(text: str, limit: int = SAMPLE_PART) -> str:
+    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
+
+
+def _clip(text: str, limit: int = 4000) -> str:
+    """``text`` within a Telegram message's limit (4,096 UTF-16 units, with room to spare)."""
+    if utf16_len(text) <= limit:
+        return text
+    while utf16_len(text) > limit - 1:
+        text = text[: len(text) - (utf16_len(text) - limit) - 1]
+    return text + "…"
 
 
 async def _keep_typing(bot: Any, chat_id: int) -> None:

@@ -9,22 +9,26 @@ and for ``shopbot bench channels``.
         telegram.fail("editMessageText", retry_after=1)      # the next edit gets a 429
 
 It implements the methods the bot uses (getMe, getUpdates with long polling, deleteWebhook,
-setWebhook, setMyCommands, sendMessage, sendPhoto, editMessageText, editMessageReplyMarkup,
-sendChatAction, answerCallbackQuery) and checks parameters as Telegram does: text and
-caption limits counted in UTF-16 units after entity parsing, ``parse_mode=HTML`` parsed with
+setWebhook, setMyCommands, sendMessage, sendPhoto, sendDocument, editMessageText,
+editMessageReplyMarkup, sendChatAction, answerCallbackQuery) and checks parameters as Telegram
+does: text and caption limits counted in UTF-16 units after entity parsing, ``parse_mode=HTML`` parsed with
 Telegram's tag set (unbalanced or unknown tags and unknown entities are rejected with
 "Bad Request: can't parse entities: ..."), inline keyboards with 1-64 byte callback data,
 "message is not modified" for edits that change nothing, "message to edit not found" (the
 rules live in :mod:`ui.telegram_rules`). Tests inject updates (messages, button presses), read what the bot sent (each message's
 current text and its edit history) and queue errors (429 with ``retry_after``, any
-description). :class:`BackgroundBot` polls it with a PTB Application in a background event
-loop, as ``run_polling`` would, without taking over signals. Deliberately not modelled: files,
+description). Requests are read as Telegram reads them: JSON, form-urlencoded, or
+multipart/form-data, the way PTB uploads files (``sendDocument`` keeps each upload's name,
+bytes and type in :attr:`Sent.document`; at most 50 MB, as for bots). :class:`BackgroundBot`
+polls it with a PTB Application in a background event loop, as ``run_polling`` would, without
+taking over signals. Deliberately not modelled: downloads (getFile), file ids sent again,
 groups' permissions, flood limits by itself (a test queues the 429 it wants).
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 import socket
 import threading
@@ -35,6 +39,7 @@ from typing import Any
 
 import uvicorn
 from starlette.applications import Starlette
+from starlette.datastructures import UploadFile
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
@@ -43,10 +48,23 @@ from telegram.ext import Application
 from ui import telegram_rules as rules
 from ui.telegram_rules import ApiError, parse_html, utf16_len
 
-__all__ = ["BOT", "TOKEN", "ApiError", "BackgroundBot", "FakeTelegram", "Sent", "parse_html", "utf16_len"]
+__all__ = [
+    "BOT", "MAX_UPLOAD", "TOKEN", "ApiError", "BackgroundBot", "FakeTelegram", "Sent", "Upload", "parse_html",
+    "utf16_len",
+]  # fmt: skip
 
 TOKEN = "123456:TEST-token"
 BOT = {"id": 123456, "is_bot": True, "first_name": "shopbot", "username": "shopbot_test_bot"}
+MAX_UPLOAD = 50 * 1024 * 1024  # the largest file a bot may upload through the cloud Bot API
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A file the bot uploaded (one part of a multipart/form-data request)."""
+
+    file_name: str
+    data: bytes
+    mime_type: str | None = None
 
 
 @dataclass
@@ -60,6 +78,7 @@ class Sent:
     parse_mode: str | None
     reply_markup: dict[str, Any] | None
     photo: str | None = None
+    document: Upload | None = None
     edits: list[str] = field(default_factory=list)
     at: float = field(default_factory=time.perf_counter)  # when the server last received it
 
@@ -203,9 +222,8 @@ class FakeTelegram:
         if request.path_params["token"] != self.token:
             return JSONResponse({"ok": False, "error_code": 401, "description": "Unauthorized"}, 401)
         method = request.path_params["method"]
-        form = await request.form()
-        params = {key: rules.decode(str(value)) for key, value in form.items()}
         try:
+            params = await _read_params(request)
             with self._lock:
                 self.calls.append((method, params))
                 queued = self._failures.get(method)
@@ -297,6 +315,33 @@ class FakeTelegram:
         self.sent.append(sent)
         return _message_json(sent)
 
+    def _m_sendDocument(self, params: dict[str, Any]) -> dict[str, Any]:
+        chat_id = rules.chat_id(params)
+        document = params.get("document")
+        if not isinstance(document, Upload):
+            if isinstance(document, str) and document:  # a file id or URL: not modelled
+                raise ApiError(400, "Bad Request: wrong file identifier/HTTP URL specified")
+            raise ApiError(400, "Bad Request: there is no document in the request")
+        if not document.data:
+            raise ApiError(400, "Bad Request: file must be non-empty")
+        if len(document.data) > MAX_UPLOAD:
+            raise ApiError(413, "Request Entity Too Large")
+        raw = str(params.get("caption") or "")
+        caption = rules.visible(raw, params.get("parse_mode"))
+        if utf16_len(caption) > 1024:
+            raise ApiError(400, "Bad Request: message caption is too long")
+        sent = Sent(
+            chat_id,
+            self._new_message_id(),
+            caption,
+            raw,
+            params.get("parse_mode"),
+            rules.markup(params),
+            document=document,
+        )
+        self.sent.append(sent)
+        return _message_json(sent)
+
     def _m_editMessageText(self, params: dict[str, Any]) -> dict[str, Any]:
         sent = self._find(params)
         raw, text = _message_text(params)
@@ -347,6 +392,30 @@ class FakeTelegram:
         return update_id
 
 
+async def _read_params(request: Request) -> dict[str, Any]:
+    """A request's parameters, as the Bot API takes them: a query string, then a JSON body, a
+    form-urlencoded one or a multipart one (nested values JSON-encoded, files as :class:`Upload`)."""
+    params: dict[str, Any] = {key: rules.decode(value) for key, value in request.query_params.items()}
+    if request.method != "POST":
+        return params
+    if request.headers.get("content-type", "").split(";")[0].strip() == "application/json":
+        try:
+            body = json.loads(await request.body() or b"{}")
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise ApiError(400, "Bad Request: can't parse JSON object") from None
+        if not isinstance(body, dict):
+            raise ApiError(400, "Bad Request: can't parse JSON object")
+        return {**params, **body}
+    form = await request.form()
+    for key, value in form.multi_items():
+        if isinstance(value, UploadFile):
+            data = await value.read()
+            params[key] = Upload(value.filename or key, data, value.content_type)
+        else:
+            params[key] = rules.decode(value)
+    return params
+
+
 def _message_text(params: dict[str, Any]) -> tuple[str, str]:
     """(raw, visible) text of a sendMessage or editMessageText, checked as Telegram checks it."""
     raw = str(params.get("text") or "")
@@ -368,6 +437,14 @@ def _message_json(sent: Sent) -> dict[str, Any]:
     if sent.photo:
         body["photo"] = [{"file_id": "p1", "file_unique_id": "p1", "width": 320, "height": 320}]
         body["caption"] = sent.text
+    elif sent.document:
+        file_id = f"d{sent.message_id}"
+        body["document"] = {"file_id": file_id, "file_unique_id": file_id, "file_name": sent.document.file_name,
+                            "file_size": len(sent.document.data)}  # fmt: skip
+        if sent.document.mime_type:
+            body["document"]["mime_type"] = sent.document.mime_type
+        if sent.text:
+            body["caption"] = sent.text
     else:
         body["text"] = sent.text
     if sent.reply_markup:
