@@ -29,7 +29,7 @@ import threading
 import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, HumanMessage
@@ -60,6 +60,7 @@ from assistant.sessions import open_checkpointer, parse_session_id
 from assistant.shoppers import Shoppers
 from assistant.tool_calls import ToolDesk
 from index.events import EventKind
+from tools.campaign_desk import CampaignDesk, ListedCatalog
 from tools.context import ROLES, Catalog, SessionMemory
 from tools.product_texts import ProductTexts
 from tools.text_cache import TextCache
@@ -93,6 +94,7 @@ class Assistant:
         currency_rates: dict[str, float] | None = None,
         behaviour: Behaviour | None = None,
         customer_token_key: SecretStr | None = None,
+        campaigns_dir: Path | None = None,
     ) -> None:
         """``model`` is a chat model, or a function returning one (called when first needed).
         ``checkpointer`` (any LangGraph saver) or ``sessions_path`` (a SQLite file or a
@@ -105,7 +107,8 @@ class Assistant:
         ``currency_rates``: converts a price limit given in another currency than the catalog's
         (:attr:`assistant.config.Settings.currency_rates`). ``behaviour``: events and the trained
         recommender ("for you", "bought together"; None: nothing is recorded), with
-        ``customer_token_key`` verifying the customer ids store pages pass (:mod:`assistant.shoppers`)."""
+        ``customer_token_key`` verifying the customer ids store pages pass (:mod:`assistant.shoppers`).
+        ``campaigns_dir`` keeps the merchant's campaigns and their copy (None: no campaigns)."""
         if checkpointer is None:
             if sessions_path is not None:
                 checkpointer = open_checkpointer(sessions_path)
@@ -117,11 +120,18 @@ class Assistant:
         self.catalog = catalog
         self.texts = ProductTexts(catalog, model, cache=text_cache, model_name=model_name)
         """Review summaries and promo copy, written with the same chat model as the turns."""
-        self.merchant = MerchantDesk(catalog, self.texts, analyzer_factory=analyzer_factory)
-        """The merchant tools as plain calls (promo copy, review dashboards) for the channels."""
+        campaigns = (
+            None
+            if campaigns_dir is None
+            else CampaignDesk(cast(ListedCatalog, catalog), self.texts, campaigns_dir)
+        )
+        self.merchant = MerchantDesk(
+            catalog, self.texts, analyzer_factory=analyzer_factory, campaigns=campaigns
+        )
+        """The merchant tools as plain calls (promo copy, review dashboards, campaigns) for the channels."""
         self.tools = ToolDesk(
             catalog, self.texts, analyzer_factory=analyzer_factory, currency_rates=currency_rates,
-            behaviour=behaviour,
+            behaviour=behaviour, campaigns=campaigns,
         )  # fmt: skip
         """Every tool as a typed call, one at a time, for other software (MCP, the HTTP API)."""
         self.graph = build_graph(
@@ -137,6 +147,7 @@ class Assistant:
             relevance_gate=relevance_gate,
             currency_rates=currency_rates,
             behaviour=behaviour,
+            campaigns=campaigns,
         )
         self.shoppers = Shoppers(behaviour, customer_token_key)
         """Who a session's shopper is (signed customer ids, link codes) and what they click."""

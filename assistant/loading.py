@@ -75,6 +75,7 @@ def build_assistant(
         text_cache=TextCache(texts_cache_path(settings)),
         model_name=texts_model_name(settings),
         currency_rates=settings.currency_rates,
+        campaigns_dir=settings.data_dir,
     )
 
 

@@ -6,6 +6,7 @@
     desk.product_choices("backpack")            # [("Joust Duffle Bag (24-MB01)", "24-MB01"), ...]
     desk.promo_copy("24-MB01", format="slogan", tone="playful", lang="en", variants=3)
     desk.review_dashboard("24-MB01", lang="zh")
+    desk.campaigns.run("Singles' Day", limit=6)  # tools.campaign_desk.CampaignDesk
 
 Each method returns JSON-able dicts and lists, so a web tab, a bot command or an HTTP API can
 show them without knowing the tools behind them: promo copy comes from
@@ -31,6 +32,7 @@ from tools.topics import ASPECT_LABELS
 
 if TYPE_CHECKING:
     from index.schema import Product
+    from tools.campaign_desk import CampaignDesk
     from tools.context import Catalog
     from tools.product_texts import ProductTexts
     from tools.review_summary import SummaryLang
@@ -63,12 +65,15 @@ class MerchantDesk:
         texts: ProductTexts,
         *,
         analyzer_factory: Callable[[], SentimentAnalyzer] | None = None,
+        campaigns: CampaignDesk | None = None,
     ) -> None:
         """``texts`` writes copy and keeps review summaries; ``analyzer_factory`` returns the
         review sentiment analyzer (called when a dashboard first needs it)."""
         self.catalog = catalog
         self.texts = texts
         self.analyzer_factory = analyzer_factory
+        self.campaigns = campaigns
+        """Saved campaigns, their copy and edits (None: no data directory to keep them in)."""
 
     def product_choices(self, query: str = "", limit: int = 50) -> list[tuple[str, str]]:
         """(label, id) pairs for a product picker: search results for ``query``, else the first

@@ -81,13 +81,15 @@ def write_campaign_batch(
     text_cache: TextCache | None = None,
     model_name: str = "",
     total: int | None = None,
+    limit: int | None = None,
     progress: bool = True,
 ) -> CampaignSummary:
     """Every row of ``campaign`` over ``products`` appended to ``out``; see the module docstring.
 
     ``model`` may be a function that loads it: it is called when the first row needs the model
     (not for rows already done, nor for replies in ``text_cache``). ``total``: the number of
-    products, for the progress bar, when ``products`` is lazy."""
+    products, for the progress bar, when ``products`` is lazy. ``limit``: stop after that many
+    new rows (a later run goes on from there)."""
     key = campaign_key(campaign)
     seen = _resume(out, campaign, key)
     chat_model = (lambda: model) if isinstance(model, BaseChatModel) else cache(model)
@@ -99,46 +101,47 @@ def write_campaign_batch(
         out.open("a", encoding="utf-8") as file,
         tqdm(total=size, desc=campaign.name[:30], unit="variant", disable=not progress) as bar,
     ):
-        for product in products:
-            for channel, segment in jobs:
-                bar.update()
-                row_key = (product.id, channel, segment or "")
-                if row_key in seen:
-                    counts["skipped"] += 1
-                    continue
-                head = {"campaign": campaign.name, "campaign_key": key, "product_id": product.id,
-                        "title": product.title, "channel": channel, "segment": segment, "lang": campaign.lang}  # fmt: skip
-                began = time.perf_counter()
-                row: dict[str, Any]
-                try:
-                    variant = write_campaign_copy(
-                        campaign,
-                        product,
-                        channel,
-                        chat_model,
-                        segment=segment,
-                        cache=text_cache,
-                        model_name=model_name,
-                    )
-                except (
-                    RuntimeError,
-                    ValueError,
-                ) as error:  # the model runtime's ModelError is a RuntimeError
-                    elapsed = time.perf_counter() - began
-                    row = {**head, "parts": {}, "verdict": "error", "problems": [str(error) or type(error).__name__],
-                           "seconds": round(elapsed, 3), "cached": False}  # fmt: skip
-                    counts["failed"] += 1
-                else:
-                    elapsed = variant.seconds
-                    row = {**head, "parts": variant.parts, "verdict": variant.verdict,
-                           "problems": list(variant.problems), "seconds": variant.seconds, "cached": variant.cached}  # fmt: skip
-                    counts["written"] += 1
-                    counts[variant.verdict] += 1
-                    counts["cached"] += variant.cached
-                file.write(json.dumps(row, ensure_ascii=False) + "\n")
-                file.flush()
-                seen.add(row_key)  # a product listed twice is written once
-                seconds.append(elapsed)
+        for product, channel, segment in ((p, c, s) for p in products for c, s in jobs):
+            if limit is not None and counts["written"] + counts["failed"] >= limit:
+                break
+            bar.update()
+            row_key = (product.id, channel, segment or "")
+            if row_key in seen:
+                counts["skipped"] += 1
+                continue
+            head = {"campaign": campaign.name, "campaign_key": key, "product_id": product.id,
+                    "title": product.title, "channel": channel, "segment": segment, "lang": campaign.lang}  # fmt: skip
+            began = time.perf_counter()
+            row: dict[str, Any]
+            try:
+                variant = write_campaign_copy(
+                    campaign,
+                    product,
+                    channel,
+                    chat_model,
+                    segment=segment,
+                    cache=text_cache,
+                    model_name=model_name,
+                )
+            except (
+                RuntimeError,
+                ValueError,
+            ) as error:  # the model runtime's ModelError is a RuntimeError
+                elapsed = time.perf_counter() - began
+                row = {**head, "parts": {}, "verdict": "error", "problems": [str(error) or type(error).__name__],
+                       "seconds": round(elapsed, 3), "cached": False}  # fmt: skip
+                counts["failed"] += 1
+            else:
+                elapsed = variant.seconds
+                row = {**head, "parts": variant.parts, "verdict": variant.verdict,
+                       "problems": list(variant.problems), "seconds": variant.seconds, "cached": variant.cached}  # fmt: skip
+                counts["written"] += 1
+                counts[variant.verdict] += 1
+                counts["cached"] += variant.cached
+            file.write(json.dumps(row, ensure_ascii=False) + "\n")
+            file.flush()
+            seen.add(row_key)  # a product listed twice is written once
+            seconds.append(elapsed)
     p50, p95 = (round(float(s), 3) for s in np.percentile(seconds, [50, 95])) if seconds else (None, None)
     return CampaignSummary(**counts, p50_seconds=p50, p95_seconds=p95)
 
@@ -177,6 +180,14 @@ def _resume(out: Path, campaign: Campaign, key: str) -> set[tuple[str, str, str]
     return {(row["product_id"], row["channel"], row["segment"] or "") for row in rows}
 
 
+def replace_row(path: Path, row: dict[str, Any]) -> None:
+    """Rewrite ``path`` (atomically) with ``row`` in place of the row of its product, channel and
+    segment."""
+    key = (row["product_id"], row["channel"], row["segment"] or "")
+    rows = [row if (r["product_id"], r["channel"], r["segment"] or "") == key else r for r in read_rows(path)]
+    _atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
+
+
 def write_csv(jsonl: Path, out: Path) -> int:
     """The rows of ``jsonl`` as CSV, a ``text_<part>`` column per part of its channels; the row count."""
     rows = list(read_rows(jsonl))
@@ -186,12 +197,13 @@ def write_csv(jsonl: Path, out: Path) -> int:
         channel = formats.get(row["channel"])
         names = [part.name for part in channel.parts] if channel else list(row["parts"])
         parts.update(dict.fromkeys(names))
-    head = [f for f in FIELDS if f not in ("parts", "campaign_key")]
+    head = [*(f for f in FIELDS if f not in ("parts", "campaign_key")), "edited"]
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     writer.writerow([*head, *(f"text_{name}" for name in parts)])
     for row in rows:
-        values = {**row, "problems": "; ".join(row["problems"]), "segment": row["segment"] or ""}
+        values = {**row, "problems": "; ".join(row["problems"]), "segment": row["segment"] or "",
+                  "edited": bool(row.get("edited"))}  # fmt: skip
         writer.writerow([*(values[f] for f in head), *(row["parts"].get(name, "") for name in parts)])
     _atomic_write(out, buffer.getvalue())
     return len(rows)

@@ -23,8 +23,9 @@ from tools.campaign import Campaign, CampaignError, load_campaign
 
 def slug(name: str) -> str:
     """A file-safe, unique stem for a campaign name: ``singles-day-3f2a1c``."""
-    readable = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:40] or "campaign"
-    digest = hashlib.sha256(name.strip().casefold().encode("utf-8")).hexdigest()[:6]
+    folded = name.strip().casefold()  # "STRASSE" and "Straße" are one name
+    readable = re.sub(r"[^a-z0-9]+", "-", folded).strip("-")[:40] or "campaign"
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:6]
     return f"{readable}-{digest}"
 
 

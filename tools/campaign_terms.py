@@ -214,13 +214,36 @@ def terms_problems(text: str, terms: Terms) -> list[str]:
     for match in _ZHE.finditer(text):
         if Decimal(match[1]) != terms.zhe:
             problems.append((match.start(), f"offer {match.group(0)} is not the campaign's: {terms.offer}"))
+    for day in stated_dates(text):
+        wrong_year = day.year is not None and day.year not in terms.years
+        if (day.month, day.day) not in terms.dates or wrong_year:
+            problems.append((day.start, f"date {day.text} is not the campaign's ({terms.span})"))
+    return [message for _, message in sorted(problems)]
+
+
+@dataclass(frozen=True)
+class StatedDate:
+    """A day written in text ("Nov 11", "11 November", "2026-11-11", "11/11", "11月11日")."""
+
+    year: int | None
+    month: int
+    day: int
+    start: int
+    end: int
+    text: str
+
+
+def stated_dates(text: str) -> list[StatedDate]:
+    """The days ``text`` writes, in order (a day written two ways at one place once)."""
+    found: dict[int, StatedDate] = {}
     for pattern in _DATES:
         for match in pattern.finditer(text):
-            found = match.groupdict()
-            month = _MONTHS.index(found["m"][:3].lower()) + 1 if found.get("m") else int(found["mm"])
-            wrong_year = found.get("y") is not None and int(found["y"]) not in terms.years
-            if (month, int(found["d"])) not in terms.dates or wrong_year:
-                problems.append(
-                    (match.start(), f"date {match.group(0).strip()} is not the campaign's ({terms.span})")
-                )
-    return [message for _, message in sorted(problems)]
+            groups = match.groupdict()
+            month = _MONTHS.index(groups["m"][:3].lower()) + 1 if groups.get("m") else int(groups["mm"])
+            if not (1 <= month <= 12 and 1 <= int(groups["d"]) <= 31) or match.start() in found:
+                continue
+            year = int(groups["y"]) if groups.get("y") else None
+            found[match.start()] = StatedDate(
+                year, month, int(groups["d"]), match.start(), match.end(), match.group(0).strip()
+            )
+    return [found[at] for at in sorted(found)]
