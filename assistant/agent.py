@@ -80,6 +80,7 @@ from tools.shopping import ToolError, show_referenced, tools_for
 
 if TYPE_CHECKING:
     from index.behaviour import Behaviour
+    from tools.campaign_desk import CampaignDesk
 
 log = logging.getLogger(__name__)
 
@@ -115,6 +116,7 @@ def build_graph(
     relevance_gate: bool = True,
     currency_rates: dict[str, float] | None = None,
     behaviour: Behaviour | None = None,
+    campaigns: CampaignDesk | None = None,
 ) -> CompiledStateGraph:
     bound: dict[tuple[str, bool], Any] = {}
     narrows: list[bool] = []  # whether the model takes omit_arguments and argument_values (a grammar)
@@ -142,7 +144,7 @@ def build_graph(
                            texts=texts, on_cards=lambda cards: writer({"type": "cards", "products": cards}),
                            shown_this_turn=list(turn["cards"]), relevance_gate=relevance_gate,
                            currency_rates=dict(currency_rates or {}), behaviour=behaviour,
-                           shopper=turn.get("shopper"))  # fmt: skip
+                           shopper=turn.get("shopper"), campaigns=campaigns)  # fmt: skip
 
     def route(state: AgentState) -> dict[str, Any]:
         turn = dict(state["turn"])

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from assistant import templates
+from assistant.campaign_chat import campaign_turn, more_turn
 from assistant.intents import Intent, merge_preferences
 from tools.cards import format_price
 from tools.context import ToolContext, ToolRefused
@@ -72,6 +73,11 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         keys = list(memory.prefs) if "all" in intent.forget else intent.forget
         memory.prefs = {key: value for key, value in memory.prefs.items() if key not in keys}
         return templates.message("forgot", lang)
+    if kind in ("campaign", "campaign_more"):
+        ctx.require_merchant("活动文案" if lang == "zh" else "campaigns")
+        if kind == "campaign_more":
+            return more_turn(ctx, run)
+        return campaign_turn(intent.query, intent.refs, ctx, run)
     if kind in ("promo", "analytics"):
         ctx.require_merchant(
             ("促销文案" if lang == "zh" else "promo copy")

@@ -31,6 +31,7 @@ from dataclasses import dataclass, field, replace
 from enum import IntEnum
 from typing import Any
 
+from assistant.campaign_request import asks_for_campaign, asks_for_more
 from assistant.copy_request import CopyRequest, read_copy_request
 from index.quantities import price_limits
 from index.title_match import NamedProduct
@@ -197,7 +198,7 @@ _DISLIKE = re.compile(r"\bi (?:don'?t like|hate|dislike) (\w+)\b|(?:我)?不喜�
 class Intent:
     kind: str  # search | cheaper | color | details | compare | reviews | sentiment | similar | remember
     #            | forget | forget_me | reset | promo | analytics | buyers | pairs | greeting | thanks | prefs
-    #            | for_you | goes_with | bought_together | clarify | chat
+    #            | for_you | goes_with | bought_together | clarify | campaign | campaign_more | chat
     query: str = ""
     min_price: float | None = None
     max_price: float | None = None
@@ -234,6 +235,8 @@ class Reading:
     remember: bool
     forget: bool
     promo: bool
+    campaign: bool  # asks to write a campaign: a sale, an offer or "campaign", and a channel or "write"
+    more: bool  # "continue", "继续": more of the conversation's campaign
     analytics: bool
     greeting: bool  # the whole message
     thanks: bool  # the whole message
@@ -296,6 +299,8 @@ def read_message(
         remember=bool(_REMEMBER.search(stripped)),
         forget=bool(_FORGET.search(stripped)),
         promo=bool(_PROMO.search(stripped)),
+        campaign=asks_for_campaign(stripped),
+        more=asks_for_more(stripped),
         analytics=bool(_ANALYTICS.search(stripped)),
         greeting=bool(_GREETING.match(stripped)),
         thanks=bool(_THANKS.match(stripped)),
@@ -412,6 +417,15 @@ def _answer(r: Reading, m: SessionMemory) -> Intent:
     )
 
 
+def _continues(r: Reading, m: SessionMemory) -> bool:
+    return r.more and bool((m.campaign or {}).get("name"))
+
+
+def _campaigns(r: Reading, m: SessionMemory) -> bool:
+    """A campaign request, or any answer to our question about one (which asked for it)."""
+    return (r.campaign or bool((m.campaign or {}).get("draft"))) and not _continues(r, m)
+
+
 def _analytics(r: Reading, m: SessionMemory) -> Intent:
     category = _CATEGORY.search(r.text)
     return Intent("analytics", query=category.group(1).strip() if category else "")
@@ -427,15 +441,26 @@ RULES: tuple[Rule, ...] = (
     Rule("forget", Tier.SESSION, lambda r, m: r.forget and not r.remember and not r.forget_me,
          lambda r, m: Intent("forget", forget=_forget_keys(r.text)),
          '"forget my size", "忘掉我的预算"; unless it asks what we remember or to forget the shopper'),
-    Rule("promo", Tier.MERCHANT, lambda r, m: r.promo,
+    Rule("campaign_more", Tier.MERCHANT, _continues,
+         lambda r, m: Intent("campaign_more"),
+         '"continue", "继续": more variants of the campaign this conversation saved'),
+    Rule("campaign", Tier.MERCHANT,
+         _campaigns,
+         lambda r, m: Intent("campaign", query=r.text, refs=list(r.refs)),
+         '"write a Singles\' Day post for all backpacks, 20% off", "双十一所有背包8折，写小红书笔记"; '
+         "or the answer to our question about a campaign"),
+    Rule("promo", Tier.MERCHANT, lambda r, m: r.promo and not _campaigns(r, m) and not _continues(r, m),
          lambda r, m: Intent("promo", refs=list(r.refs), copy=read_copy_request(r.text)),
          '"write an Instagram caption for the first one", "给第一个写文案": copy for any products meant'),
-    Rule("analytics", Tier.MERCHANT, lambda r, m: r.analytics and not r.promo, _analytics,
+    Rule("analytics", Tier.MERCHANT,
+         lambda r, m: r.analytics and not r.promo and not _campaigns(r, m) and not _continues(r, m), _analytics,
          '"review analytics across products", "差评最多": unless it asks for copy'),
-    Rule("buyers", Tier.MERCHANT, lambda r, m: r.buyers and bool(r.refs) and not r.promo and not r.analytics,
+    Rule("buyers", Tier.MERCHANT,
+         lambda r, m: r.buyers and bool(r.refs) and not r.promo and not r.analytics and not _campaigns(r, m),
          lambda r, m: Intent("buyers", refs=list(r.refs[:1])),
          '"who buys the first one?", "谁在买MH01": a merchant\'s question about one product; unless it asks for copy'),
-    Rule("pairs", Tier.MERCHANT, lambda r, m: r.pairs and not r.refs and not r.promo and not r.analytics,
+    Rule("pairs", Tier.MERCHANT,
+         lambda r, m: r.pairs and not r.refs and not r.promo and not r.analytics and not _campaigns(r, m),
          lambda r, m: Intent("pairs"),
          '"which products are bought together?", "哪些商品经常一起买": the store\'s baskets, no product named'),
     Rule("greeting", Tier.SMALL_TALK, lambda r, m: r.greeting, lambda r, m: Intent("greeting"),

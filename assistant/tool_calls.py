@@ -38,6 +38,7 @@ from tools.toolsets import MERCHANT_CALLS, SHOPPER_CALLS
 
 if TYPE_CHECKING:
     from index.behaviour import Behaviour
+    from tools.campaign_desk import CampaignDesk
     from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
@@ -88,15 +89,18 @@ class ToolDesk:
         analyzer_factory: Callable[[], SentimentAnalyzer] | None = None,
         currency_rates: dict[str, float] | None = None,
         behaviour: Behaviour | None = None,
+        campaigns: CampaignDesk | None = None,
     ) -> None:
         """``texts`` writes review summaries and copy with the chat model (None: excerpts only,
         no copy); ``analyzer_factory`` loads the review sentiment analyzer on first use;
-        ``behaviour`` answers the recommendation tools (None: they keep to the catalog)."""
+        ``behaviour`` answers the recommendation tools (None: they keep to the catalog);
+        ``campaigns`` keeps the merchant's campaigns (None: ``run_campaign`` says so)."""
         self.catalog = catalog
         self.texts = texts
         self.analyzer_factory = analyzer_factory
         self.currency_rates = dict(currency_rates or {})
         self.behaviour = behaviour
+        self.campaigns = campaigns
 
     def specs(self, role: Role) -> list[ToolSpec]:
         """The tools ``role`` may call, in the agent's order (merchant tools last)."""
@@ -136,6 +140,7 @@ class ToolDesk:
             currency_rates=self.currency_rates,
             behaviour=self.behaviour,
             shopper=shopper,
+            campaigns=self.campaigns if use_model else None,
         )
         try:
             data = call_tool(tuple(tools.values()), name, args, ctx)

@@ -23,6 +23,9 @@ MEMORIES: dict[str, Callable[[], SessionMemory]] = {
     "shown": lambda: SessionMemory(shown=list(SHOWN), last_search={"query": "jacket"}),  # after a search
     # we asked what they are looking for, after "something under $50"
     "pending": lambda: SessionMemory(clarifying={"max_price": 50.0, "currency": "USD"}),
+    # we asked a merchant for the offer of their campaign / a merchant's campaign was saved
+    "drafting": lambda: SessionMemory(campaign={"draft": {"lang": "en", "asked": "backpacks"}}),
+    "campaigned": lambda: SessionMemory(campaign={"name": "Singles' Day 2027"}),
 }
 IDS = {"MH01", "MJ01", "MJ02", "MS05"}  # typed ids the catalog knows (MS05 is not shown)
 TITLES = TitleMatcher(
@@ -38,6 +41,11 @@ FIRES: dict[str, list[tuple[str, str]]] = {
     "forget": [("forget my size", "shown"), ("忘掉我的预算", "new"), ("forget everything", "pending")],
     "promo": [("write an Instagram caption for the first one", "shown"), ("给第一个写朋友圈文案", "shown"),
               ("write a slogan for the Summit Watch", "new"), ("write the selling points of #2", "shown")],
+    "campaign": [("write a Singles' Day post for all our backpacks, 20% off", "new"),
+                 ("双十一所有背包8折，写小红书笔记", "shown"), ("Black Friday email for bags under $50, $10 off", "new"),
+                 ("20% off", "drafting"), ("all backpacks", "drafting"),
+                 ("write a new campaign email: 10% off all jackets", "campaigned")],
+    "campaign_more": [("continue", "campaigned"), ("继续", "campaigned"), ("write more", "campaigned")],
     "analytics": [("review analytics across all products", "new"), ("差评最多的商品", "new"),
                   ("worst-reviewed products in Men/Tops/Hoodies", "shown")],
     "greeting": [("hello", "shown"), ("good morning!", "new"), ("你好！", "new"), ("在吗？", "pending")],
@@ -86,6 +94,10 @@ DOES_NOT_FIRE: dict[str, list[tuple[str, str, str]]] = {
                ("don't forget my size", "new", "chat"), ("别忘记我的尺码", "new", "chat")],
     "promo": [("what are the selling points of the Summit Watch?", "new", "chat"),
               ("tell me about the first one", "shown", "details")],
+    "campaign": [("any Black Friday deals on backpacks?", "new", "search"), ("is the duffle bag on sale?", "new", "chat"),
+                 ("write an Instagram caption for the first one", "shown", "promo"),
+                 ("continue", "campaigned", "campaign_more")],
+    "campaign_more": [("continue", "new", "chat"), ("continue", "drafting", "campaign")],
     "analytics": [("review the second one", "shown", "reviews"),
                   ("write a blurb about review stats across products", "new", "promo")],
     "greeting": [("hi, I need a backpack under $60", "new", "search"), ("hello, compare the first two", "shown", "compare")],

@@ -23,6 +23,7 @@ from index.vocabulary import Vocabulary
 
 if TYPE_CHECKING:
     from index.behaviour import Behaviour
+    from tools.campaign_desk import CampaignDesk
     from tools.product_texts import ProductTexts
     from tools.sentiment import SentimentAnalyzer
 
@@ -77,6 +78,10 @@ class SessionMemory:
     clarifying: dict[str, Any] | None = None
     """Set when the last reply asked what the user is looking for: the limits they had
     already given ("something under $50"), so the next answer ("a backpack") completes them."""
+    campaign: dict[str, Any] | None = None
+    """A merchant's campaign in this conversation: ``{"draft": ...}`` while our question about
+    it waits for an answer (:class:`assistant.campaign_request.CampaignDraft`), then
+    ``{"name": ...}``, so "continue" writes more of its variants."""
 
     def remember(self, facts: list[dict[str, Any]]) -> None:
         for fact in facts:
@@ -92,6 +97,7 @@ class SessionMemory:
             "last_search": self.last_search,
             "prefs": self.prefs,
             "clarifying": self.clarifying,
+            "campaign": self.campaign,
         }
 
     @classmethod
@@ -103,6 +109,7 @@ class SessionMemory:
             last_search=data.get("last_search"),
             prefs=dict(data.get("prefs") or {}),
             clarifying=data.get("clarifying"),
+            campaign=data.get("campaign"),
         )
 
 
@@ -132,6 +139,8 @@ class ToolContext:
     """Whose history "for you" reads: the session's shopper (a linked customer, or the session)."""
     shown_this_turn: list[dict[str, Any]] = field(default_factory=list)
     """Cards the tools produced in this turn, in order (the reply's product cards)."""
+    campaigns: CampaignDesk | None = None
+    """The merchant's saved campaigns and their copy (None: campaigns are not kept here)."""
     on_cards: Callable[[list[dict[str, Any]]], None] | None = None
     """Called with new cards the moment a tool shows them, so a channel renders them while
     the tool is still working (e.g. writing a description summary with the model)."""

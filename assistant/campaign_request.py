@@ -1,0 +1,329 @@
+"""What a merchant's chat request for a campaign states: sale, offer, dates, channels, audience, products.
+
+"write a Singles' Day post for all our backpacks, 20% off until 11.11, for students" ->
+Singles' Day, 20% off, today to Nov 11, social, students, the catalog's backpacks;
+"双十一给所有背包写小红书笔记，8折" -> the same in Chinese on Xiaohongshu. Read by rules over the
+words in ``campaign_chat.toml`` (named sales, channels, audience segments) and the money and
+dates readers of the campaign tools, so every number is the merchant's own: a small model
+asked to fill a campaign form invents discounts. :func:`read_campaign` returns a
+:class:`CampaignDraft`; what it could not find (the offer, the products, the end date) is in
+:attr:`CampaignDraft.missing`, and the next message may complete it (:meth:`CampaignDraft.merged`).
+
+:func:`campaign_products` turns the product words into products of the catalog: the product
+type they name (every backpack the store has, within the stated price limits), else the search
+results that pass the relevance threshold; the whole store for "storewide".
+
+Deliberately not here: recognising that a message asks for a campaign (:mod:`assistant.intents`),
+saving and running it (:mod:`tools.campaign_desk`), the reply (:mod:`assistant.campaign_reply`).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import asdict, dataclass, field, replace
+from datetime import date, timedelta
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from index.quantities import price_limits, quantities
+from index.schema import Product
+from tools.campaign_terms import stated_dates
+from tools.context import Catalog
+
+WORDS_FILE = Path(__file__).with_name("campaign_chat.toml")
+LEAD_DAYS = 7  # a named sale with no dates given runs for the week up to its day
+_NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1, "二": 2, "两": 2, "三": 3,
+                 "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
+_COUNT = r"(\d{1,2}|one|two|three|four|five|[一二两三四五])"
+_BUY_GET = re.compile(rf"\bbuy\s+{_COUNT},?\s+get\s+{_COUNT}(?:\s+free)?|买\s*{_COUNT}\s*送\s*{_COUNT}", re.I)
+_PERCENT = re.compile(
+    r"(\d{1,2}(?:\.\d+)?)\s*%\s*(?:off|discount)|\b(?:save|take|extra)\s+(\d{1,2})\s*%", re.I
+)
+_ZHE = re.compile(r"打?\s*(\d(?:\.\d)?|[一二三四五六七八九][五]?)\s*折(?!扣)")
+_FREE_SHIPPING = re.compile(r"\bfree\s+(?:shipping|delivery)\b|包邮|免运费", re.I)
+_THRESHOLD = re.compile(r"(?:over|above|from|on orders (?:over|above))\s*$|满\s*$", re.I)
+# a threshold written without a currency mark: "free shipping over 75", "满99包邮"
+_BARE_THRESHOLD = re.compile(
+    r"free\s+(?:shipping|delivery)\s+(?:on orders\s+)?(?:over|above|from)\s*(\d+(?:\.\d+)?)\b"
+    r"|满\s*(\d+(?:\.\d+)?)\s*(?:元|块)?\s*(?:包邮|免运费)",
+    re.I,
+)
+_AMOUNT_OFF = re.compile(r"^\s*off\b", re.I)
+_AMOUNT_BEFORE = re.compile(r"(?:立减|直降|减)\s*$")
+_WRITE = re.compile(
+    r"\b(?:write|create|draft|make|prepare|set up|run|launch|plan)\b|写|做|创建|策划|设置|发起", re.I
+)
+_FROM = re.compile(r"(?:\bfrom|\bstarting|\bstarts?|从|自)\s*$", re.I)
+_FILLER = re.compile(
+    r"\b(?:please|can you|could you|write|create|make|draft|prepare|run|set up|launch|give me|i want|we want|"
+    r"a|an|the|for|all|our|my|of|with|until|till|through|ends?|by|to|from|and|on|in|copy|campaign|promotion|"
+    r"promo|sale|copies|variants?|text|versions?|every|each|items|products|everything|about|it|us|some|"
+    r"one|per|segment|audience|channels?)\b"
+    r"|写|给|帮我|一条|一篇|一个|几条|所有|全部|的|为|做|文案|活动|促销|面向|针对|到|至|截止|之前|前|我们|店里|请|和|笔记",
+    re.I,
+)
+
+
+@cache
+def words() -> dict[str, Any]:
+    with WORDS_FILE.open("rb") as file:
+        return tomllib.load(file)
+
+
+@dataclass(frozen=True)
+class CampaignDraft:
+    """A campaign as far as the messages state it; JSON-able (it waits in the session memory)."""
+
+    lang: str
+    name: str | None = None
+    offer: dict[str, Any] | None = None
+    start: str | None = None  # ISO dates
+    end: str | None = None
+    dates_chosen: bool = False  # the dates are a named sale's week, not stated
+    channels: list[str] = field(default_factory=list)
+    segments: list[str] = field(default_factory=list)
+    asked: str = ""  # the product words as written
+    storewide: bool = False
+    min_price: float | None = None
+    max_price: float | None = None
+    product_ids: list[str] = field(default_factory=list)  # products named or pointed at
+
+    @property
+    def missing(self) -> list[str]:
+        """What a campaign needs that the messages have not said: offer, products, dates."""
+        has_products = self.storewide or bool(self.asked or self.product_ids) or self.max_price is not None
+        return [name for name, given in (("offer", self.offer), ("products", has_products), ("dates", self.end))
+                if not given]  # fmt: skip
+
+    def merged(self, answer: CampaignDraft) -> CampaignDraft:
+        """This draft with what ``answer`` (the reply to our question) states added."""
+        given = {key: value for key, value in asdict(answer).items() if value not in (None, "", [], False)}
+        given.pop("lang", None)
+        if "end" in given and "start" not in given:
+            given["start"] = answer.start
+        return replace(self, **given)
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CampaignDraft:
+        return cls(**data)
+
+
+def mentions_campaign(text: str) -> bool:
+    """Whether ``text`` names a sale, a campaign, or states an offer."""
+    lowered = text.lower()
+    named = any(_has(lowered, word) for f in words()["festivals"] for word in f["words"])
+    return named or any(_has(lowered, w) for w in words()["words"]["campaign"]) or _offer(text)[0] is not None
+
+
+def asks_for_campaign(text: str) -> bool:
+    """Whether ``text`` asks to write a campaign: it names a sale, a campaign or an offer, and
+    asks to write or names a channel ("any Black Friday deals?" is a shopper's question)."""
+    lowered = text.lower()
+    channel = any(_has(lowered, word) for ws in words()["channels"].values() for word in ws)
+    return (channel or _WRITE.search(text) is not None) and mentions_campaign(text)
+
+
+def asks_for_more(text: str) -> bool:
+    """Whether ``text`` asks to go on writing the campaign ("continue", "继续")."""
+    lowered = text.lower()
+    return any(_has(lowered, word) for word in words()["words"]["more"])
+
+
+def read_campaign(text: str, lang: str, today: date, currency: str | None) -> CampaignDraft:
+    """The campaign ``text`` states (see the module docstring); money without a mark is in
+    ``currency`` (the catalog's)."""
+    spans: list[tuple[int, int]] = []
+    lowered = text.lower()
+    festival = next((f for f in words()["festivals"] if any(_has(lowered, w) for w in f["words"])), None)
+    spans += _spans(lowered, festival["words"] if festival else [])
+    offer, offer_spans = _offer(text, currency)
+    spans += offer_spans
+    start, end, chosen, date_spans = _dates(text, today, festival)
+    spans += date_spans
+    channels = [name for name, ws in words()["channels"].items() if any(_has(lowered, w) for w in ws)]
+    segments = [
+        key for key, seg in words()["segments"].items() if any(_has(lowered, w) for w in seg["words"])
+    ]
+    for ws in (*words()["channels"].values(), *(seg["words"] for seg in words()["segments"].values())):
+        spans += _spans(lowered, ws)
+    storewide = any(_has(lowered, word) for word in words()["words"]["storewide"])
+    spans += _spans(lowered, words()["words"]["storewide"])
+    limits = price_limits(_blank(text, spans))
+    asked = re.sub(
+        r"\s+", " ", _FILLER.sub(" ", re.sub(r"[?!.,;:！？。，、“”\"()（）]+", " ", limits.rest))
+    ).strip()
+    name = festival["name"][lang] if festival else None
+    if name and end is not None:
+        name = f"{name} {end.year}"
+    return CampaignDraft(
+        lang=lang,
+        name=name,
+        offer=offer,
+        start=start.isoformat() if start else None,
+        end=end.isoformat() if end else None,
+        dates_chosen=chosen,
+        channels=channels,
+        segments=segments,
+        asked="" if storewide else asked,
+        storewide=storewide,
+        min_price=limits.min_price,
+        max_price=limits.max_price,
+    )
+
+
+def campaign_products(
+    draft: CampaignDraft, catalog: Catalog, product_ids: list[str]
+) -> dict[str, Any] | None:
+    """The campaign's ``products`` table (None: nothing in the catalog fits)."""
+    if draft.product_ids or (product_ids and not draft.asked):
+        return {"ids": list(dict.fromkeys(draft.product_ids or product_ids))}
+    limits = {key: value for key, value in (("min_price", draft.min_price), ("max_price", draft.max_price))
+              if value is not None}  # fmt: skip
+    if draft.storewide or (not draft.asked and limits):
+        return {"min_price": 0, **limits}
+    request = catalog.type_request(draft.asked)
+    if request.status == "typed":  # "yoga pants": the yoga pants, when the store names some so
+        listed = (catalog.get(pid) for pid in getattr(catalog, "product_ids", list)())
+        typed = [p for p in listed if p is not None and request.matches(p) and _within(p, draft)]
+        ids = [p.id for p in ([p for p in typed if request.has_all_words(p)] or typed)]
+    elif request.status == "untyped":  # no type named: the search results that pass the threshold
+        hits = [hit.product for hit in catalog.search(draft.asked, k=50) if _within(hit.product, draft)]
+        margins = catalog.relevance_margins(draft.asked, hits) or [0.0] * len(hits)
+        ids = [product.id for product, margin in zip(hits, margins, strict=True) if margin >= 0]
+    else:  # the store does not carry it
+        ids = []
+    return {"ids": ids} if ids else None
+
+
+def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -> dict[str, Any]:
+    """The draft as the data of :func:`tools.campaign.parse_campaign`."""
+    channels = draft.channels or ["social"]
+    data = {
+        "name": draft.name or words()[draft.lang]["name_default"].format(what=draft.asked or "store")[:80],
+        "offer": draft.offer,
+        "start": draft.start or today.isoformat(),
+        "end": draft.end,
+        "channels": channels,
+        "products": products,
+        "lang": draft.lang,
+    }
+    if draft.segments:
+        data |= {"audience": {"segments": draft.segments}, "per_segment": True}
+    return data
+
+
+def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | None, list[tuple[int, int]]]:
+    if match := _BUY_GET.search(text):
+        buy, get = (_count(g) for g in match.groups() if g)
+        return {"kind": "buy_n_get_m", "buy": buy, "get": get}, [match.span()]
+    money = [q for q in quantities(text) if q.kind == "money"]
+    if match := _FREE_SHIPPING.search(text):
+        over = next((q for q in money if _THRESHOLD.search(text[max(0, q.start - 20) : q.start])), None)
+        bare = _BARE_THRESHOLD.search(text)
+        threshold: dict[str, Any] = {}
+        spans = [match.span()]
+        if over is not None:
+            threshold = {"threshold": over.value, "currency": over.currency or currency}
+            spans.append((max(0, over.start - 6), over.end))
+        elif bare is not None:
+            threshold = {"threshold": float(bare.group(1) or bare.group(2))}
+            spans.append(bare.span())
+        return {"kind": "free_shipping_over", "threshold": 0, "currency": currency, **threshold}, spans
+    if match := _PERCENT.search(text):
+        return {"kind": "percent_off", "percent": float(match.group(1) or match.group(2))}, [match.span()]
+    if match := _ZHE.search(text):
+        zhe = match.group(1)
+        tenths = float(zhe) if zhe[0].isdigit() else _count(zhe[0]) + (0.5 if len(zhe) > 1 else 0.0)
+        return {"kind": "percent_off", "percent": round(100 - tenths * 10, 2)}, [match.span()]
+    for q in money:
+        if _AMOUNT_OFF.match(text[q.end :]) or _AMOUNT_BEFORE.search(text[: q.start]):
+            return {"kind": "amount_off", "amount": q.value, "currency": q.currency or currency}, [
+                (max(0, q.start - 2), q.end + 4)
+            ]
+    return None, []
+
+
+def _dates(
+    text: str, today: date, festival: dict[str, Any] | None
+) -> tuple[date | None, date | None, bool, list[tuple[int, int]]]:
+    """Start, end, whether they were chosen for a named sale, and where the text states them."""
+    stated = stated_dates(text)
+    days = [_next(d.year, d.month, d.day, today) for d in stated]
+    spans = [(d.start, d.end) for d in stated]
+    if len(days) >= 2:
+        start, end = sorted(days[:2])
+        if stated[0].year is None and start.year > end.year:
+            start = start.replace(year=end.year)
+        return start, end, False, spans
+    if days and _FROM.search(text[: stated[0].start]):
+        day = _festival_day(festival, days[0]) if festival else None
+        return days[0], day, False, spans
+    if days:  # an end already past is refused as such, not as an end before its start
+        return min(today, days[0]), days[0], False, spans
+    day = _festival_day(festival, today) if festival else None
+    if day is None:
+        return None, None, False, spans
+    return max(today, day - timedelta(days=LEAD_DAYS)), day, True, spans
+
+
+def _festival_day(festival: dict[str, Any], after: date) -> date | None:
+    """The next day of the named sale on or after ``after`` (None: it has no day)."""
+    for year in (after.year, after.year + 1):
+        if "day" in festival:
+            month, day = (int(n) for n in festival["day"].split("-"))
+            found = date(year, month, day)
+        elif festival.get("rule") in ("black_friday", "cyber_monday"):
+            first = date(year, 11, 1)
+            thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+            found = thanksgiving + timedelta(days=1 if festival["rule"] == "black_friday" else 4)
+        else:
+            return None
+        if found >= after:
+            return found
+    return None
+
+
+def _next(year: int | None, month: int, day: int, today: date) -> date:
+    """The date stated; without a year, the next one on or after today."""
+    try:
+        if year is not None:
+            return date(year, month, day)
+        found = date(today.year, month, day)
+        return found if found >= today else date(today.year + 1, month, day)
+    except ValueError:  # Feb 30: the last day of the month
+        return _next(year, month, day - 1, today)
+
+
+def _within(product: Product, draft: CampaignDraft) -> bool:
+    low, high = draft.min_price, draft.max_price
+    if low is None and high is None:
+        return True
+    price = product.price
+    return price is not None and (low is None or price >= low) and (high is None or price <= high)
+
+
+def _count(word: str) -> int:
+    return int(word) if word.isdigit() else _NUMBER_WORDS[word.lower()]
+
+
+def _has(lowered: str, word: str) -> bool:
+    if word.isascii() and word[:1].isalnum():
+        return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", lowered) is not None
+    return word in lowered
+
+
+def _spans(lowered: str, found: list[str]) -> list[tuple[int, int]]:
+    return [m.span() for word in found for m in re.finditer(re.escape(word.lower()), lowered)]
+
+
+def _blank(text: str, spans: list[tuple[int, int]]) -> str:
+    """``text`` with ``spans`` replaced by spaces (positions kept)."""
+    chars = list(text)
+    for start, end in spans:
+        chars[max(0, start) : end] = " " * (min(end, len(chars)) - max(0, start))
+    return "".join(chars)
