@@ -204,7 +204,7 @@ def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -
     """The draft as the data of :func:`tools.campaign.parse_campaign`."""
     channels = draft.channels or ["social"]
     data = {
-        "name": draft.name or words()[draft.lang]["name_default"].format(what=draft.asked or "store")[:80],
+        "name": draft.name or _default_name(draft),
         "offer": draft.offer,
         "start": draft.start or today.isoformat(),
         "end": draft.end,
@@ -215,6 +215,13 @@ def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -
     if draft.segments:
         data |= {"audience": {"segments": draft.segments}, "per_segment": True}
     return data
+
+
+def _default_name(draft: CampaignDraft) -> str:
+    """ "Backpacks sale", "背包促销": what the campaign is for, when it names no sale."""
+    text = words()[draft.lang]
+    what = draft.asked or text["storewide_name"]
+    return str(text["name_default"].format(what=what[:1].upper() + what[1:]))[:80]
 
 
 def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | None, list[tuple[int, int]]]:

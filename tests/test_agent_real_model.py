@@ -77,3 +77,45 @@ def test_after_warm_up_a_first_summary_or_copy_reads_little_more_than_its_facts(
         shared = qwen.prompt(start, tools)  # the start ends in the system turn the warm-up read
         computed = qwen.backend.prefill(text, lambda: None)
         assert computed < qwen.backend.count_tokens(text) - qwen.backend.count_tokens(shared) * 0.7, module
+
+
+@pytest.mark.parametrize(
+    ("text", "lang"),
+    [
+        ("write a push notification for all our backpacks: 20% off until Dec 24", "en"),
+        ("所有背包8折，到12月24日，写一条推送通知", "zh"),
+    ],
+)
+def test_a_campaign_in_chat_delivers_only_checked_copy(qwen, demo_index, tmp_path, text, lang):
+    """The first variants of a merchant's campaign: each delivered one states the offer with
+    the right sale price, keeps to the channel's limits and is in the campaign's language."""
+    from decimal import Decimal
+
+    from tools.campaign_terms import campaign_terms
+    from tools.channel_formats import limit_problems, load_formats
+    from tools.clauses import in_language
+
+    assistant = Assistant(qwen, demo_index, campaigns_dir=tmp_path)
+    reply = assistant.reply(f"test:campaign-{lang}", text, role="merchant")
+    print(reply.text)  # shown with -s or on failure
+    desk = assistant.merchant.campaigns
+    assert desk is not None
+    (campaign,), _ = desk.campaigns()
+    assert campaign.lang == lang and campaign.offer.kind == "percent_off" and campaign.channels == ["push"]
+    rows = desk.rows(campaign.name)
+    assert len(rows) == 3
+    for row in rows:
+        product = demo_index.get(row["product_id"])
+        assert product is not None and product.price is not None
+        shown = row["title"] in reply.text and row["parts"].get("body", "") in reply.text
+        if row["verdict"] not in ("ok", "repaired"):
+            assert not row["parts"].get("body") or row["parts"]["body"] not in reply.text
+            continue
+        sale = (Decimal(str(product.price)) * Decimal("0.8")).quantize(Decimal("0.01"))
+        assert (
+            f"{sale}" in row["parts"]["body"]
+            and campaign_terms(campaign, product).line in row["parts"]["body"]
+        )
+        assert limit_problems(load_formats()["push"], row["parts"]) == []
+        assert in_language(" ".join(row["parts"].values()), lang)
+        assert shown
