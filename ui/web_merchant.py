@@ -9,7 +9,8 @@ A merchant types an API key (one of the ``merchant_api_keys`` setting) and unloc
 a product picker with search, a promo copy form (format, tone, language, variants) that shows
 every variant with its fact check (passed, repaired, rejected and why), and a review dashboard
 for a product: headline numbers, a bar chart of the aspects reviewers praise and criticise, one
-of the sentiment labels, one per month when reviews are dated, and the cached review summary.
+of the sentiment labels, one per month when reviews are dated, and the cached review summary;
+and the campaigns (:mod:`ui.web_campaigns`).
 
 Every endpoint (``/merchant_unlock``, ``/merchant_products``, ``/merchant_copy``,
 ``/merchant_dashboard``) takes the key as its first input and checks it itself, in constant
@@ -140,6 +141,8 @@ def build_merchant_tab(desk: MerchantDesk, keys: Iterable[SecretStr | str]) -> N
     """The tab's components and events, inside the caller's ``gr.Tab``."""
     import gradio as gr
 
+    from ui.web_campaigns import build_campaigns_tab
+
     tab = MerchantTab(desk, keys)
     if not tab.enabled:
         gr.Markdown(DISABLED, elem_id="merchant-disabled")
@@ -177,6 +180,7 @@ def build_merchant_tab(desk: MerchantDesk, keys: Iterable[SecretStr | str]) -> N
             summary = gr.Textbox(label="Review summary (cached)", interactive=False, lines=3)
             with gr.Accordion("All numbers", open=False):
                 numbers = gr.JSON(label="Dashboard data")
+        build_campaigns_tab(desk.campaigns, tab.check, key)
     unlocked: dict[str, Any] = {"fn": tab.unlock, "inputs": key, "outputs": [status, tools, product]}
     unlock.click(**unlocked, api_name="merchant_unlock")
     key.submit(**unlocked, api_visibility="private")
