@@ -11,6 +11,8 @@ Sections (``--sections``, each written to its own generated block of ``--out``):
 - ``campaigns`` (:mod:`ui.eval_campaigns`): campaign copy over a fixed set of English and
   Chinese campaigns: verdicts, offer and sale-price correctness, channel limits, language,
   seconds per variant; ``campaigns.md`` (and its summary beside the rows of ``copy.md``).
+- ``requests`` (:mod:`ui.eval_campaign_requests`): merchants' chat requests for a campaign read
+  by the rules reader against a baseline, per language; ``campaign_requests.md``.
 
 The model-driven sections write their own file beside ``--out``. Embeddings are cached on
 disk (keyed by text), so a second run spends its time on scoring only; latency is timed uncached.
@@ -24,6 +26,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from ui.eval_campaign_requests import requests_section
 from ui.eval_campaigns import campaigns_section
 from ui.eval_copy import copy_section
 from ui.eval_summaries import summaries_section
@@ -160,4 +163,5 @@ SECTIONS: dict[str, Callable[[argparse.Namespace, Path], None]] = {
     "summaries": summaries_section,  # writes summaries.md beside --out
     "copy": copy_section,  # writes copy.md beside --out
     "campaigns": campaigns_section,  # writes campaigns.md (and a section of copy.md) beside --out
+    "requests": requests_section,  # writes campaign_requests.md beside --out
 }
