@@ -203,7 +203,7 @@ def campaign_products(
 def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -> dict[str, Any]:
     """The draft as the data of :func:`tools.campaign.parse_campaign`."""
     channels = draft.channels or ["social"]
-    data = {
+    data: dict[str, Any] = {
         "name": draft.name or _default_name(draft),
         "offer": draft.offer,
         "start": draft.start or today.isoformat(),

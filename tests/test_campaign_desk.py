@@ -123,7 +123,7 @@ def test_new_terms_set_the_old_copy_aside(desk: CampaignDesk, tmp_path: Path) ->
     desk.run("Winter Bags", limit=2)
     desk.save(campaign(offer={"kind": "percent_off", "percent": 30}))
     assert desk.rows("Winter Bags") == []
-    kept = sorted(p.name for p in (tmp_path / "campaign_runs").iterdir())
+    kept = sorted(p.name for p in (tmp_path / "campaign_runs").iterdir() if not p.name.startswith("."))
     assert len(kept) == 2 and all(name.startswith("winter-bags-") and name.count(".") == 2 for name in kept)
     rerun = desk.run("Winter Bags", limit=1)
     assert rerun.summary.written == 1 and "30% off" in "".join(desk.rows("Winter Bags")[0]["parts"].values())
@@ -137,3 +137,15 @@ def test_deleting_keeps_the_copy_aside(desk: CampaignDesk, tmp_path: Path) -> No
     assert len(list((tmp_path / "campaign_runs").glob("*.jsonl"))) == 1
     desk.save(campaign())
     assert desk.rows("Winter Bags") == []
+
+
+def test_an_offer_that_fits_no_product_is_refused(desk: CampaignDesk) -> None:
+    with pytest.raises(CampaignError, match="cannot apply to any of the products"):
+        desk.save(campaign(offer={"kind": "amount_off", "amount": 100, "currency": "USD"}))
+
+
+def test_setting_aside_the_same_terms_twice_keeps_both(desk: CampaignDesk, tmp_path: Path) -> None:
+    for percent in (20, 30, 20, 30):
+        desk.save(campaign(offer={"kind": "percent_off", "percent": percent}))
+        desk.run("Winter Bags", limit=1)
+    assert len(list((tmp_path / "campaign_runs").glob("*.jsonl"))) == 4  # three set aside, one current

@@ -18,7 +18,7 @@ text is (:func:`tools.campaign_copy.check_variant`), its verdict replaces the ol
 row is marked ``edited``; the file is rewritten atomically. Saving a campaign with changed
 terms, or deleting it, sets its copy aside under another name. Runs and edits of one
 campaign take turns (a lock per campaign), so the web tab and the bot never write one file at
-once.
+once (a lock file per campaign, so separate processes too).
 
 What a merchant can get wrong (an unknown campaign, product or channel, dates already past, a
 filter that matches nothing) is a :class:`~tools.campaign.CampaignError` whose message can be
@@ -29,8 +29,9 @@ Deliberately not here: reading campaigns from chat messages or forms, rendering.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
+import fcntl
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -48,7 +49,7 @@ from tools.campaign_batch import (
 )
 from tools.campaign_copy import check_variant
 from tools.campaign_store import CampaignStore, slug
-from tools.campaign_terms import campaign_terms, messages
+from tools.campaign_terms import OfferError, campaign_terms, messages
 from tools.channel_formats import load_formats
 
 if TYPE_CHECKING:
@@ -95,8 +96,6 @@ class CampaignDesk:
         self.store = CampaignStore(directory / "campaigns")
         self.runs = directory / "campaign_runs"
         self.today = today
-        self._locks: dict[str, threading.Lock] = {}
-        self._locks_guard = threading.Lock()
 
     def campaigns(self) -> tuple[list[Campaign], list[str]]:
         """Every saved campaign (by start date) and the problems of files that cannot be read."""
@@ -123,6 +122,14 @@ class CampaignDesk:
             raise CampaignError(f"products: the catalog has no product {missing[0]!r}")
         if not products:
             raise CampaignError("products: nothing in the catalog matches")
+        problems = []
+        for product in products:
+            try:
+                campaign_terms(campaign, product)
+            except OfferError as error:
+                problems.append(str(error))
+        if len(problems) == len(products):
+            raise CampaignError(f"offer: it cannot apply to any of the products ({problems[0]})")
         with self._lock(campaign.name):
             old = self.store.get(campaign.name)
             if old is not None and campaign_key(old) != campaign_key(campaign):
@@ -173,8 +180,15 @@ class CampaignDesk:
             except CampaignBatchError as error:
                 raise CampaignError(str(error)) from error
             write_csv(jsonl, table)
-            done = sum(row["verdict"] != "error" for row in read_rows(jsonl))
-        return CampaignRun(summary, self.variants(campaign), done, jsonl, table)
+            current = {
+                (p.id, c, s or "") for p in products for c in campaign.channels for s in campaign.segments
+            }
+            done = sum(
+                row["verdict"] != "error"
+                and (row["product_id"], row["channel"], row["segment"] or "") in current
+                for row in read_rows(jsonl)
+            )  # rows of products the campaign no longer covers are kept, not counted
+        return CampaignRun(summary, len(current), done, jsonl, table)
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         """The variants written for the campaign so far (none when it has not run)."""
@@ -201,8 +215,11 @@ class CampaignDesk:
                 raise CampaignError(
                     f"campaign {campaign.name!r} has no {channel} variant for {product_id} yet"
                 )
-            written = _without_terms(campaign, product, channel, parts)
-            variant = check_variant(campaign, product, channel, written, segment=segment, capped=False)
+            try:
+                written = _without_terms(campaign, product, channel, parts)
+                variant = check_variant(campaign, product, channel, written, segment=segment, capped=False)
+            except OfferError as error:
+                raise CampaignError(f"the offer cannot apply to {product.title}: {error}") from error
             row = {**old, "parts": variant.parts, "verdict": variant.verdict,
                    "problems": list(variant.problems), "edited": True}  # fmt: skip
             replace_row(jsonl, row)
@@ -212,13 +229,26 @@ class CampaignDesk:
     def _set_aside(self, campaign: Campaign) -> None:
         """Rename the campaign's copy files to ``<name>.<terms key>.jsonl`` (and ``.csv``): the
         merchant keeps them, and the campaign starts again with no copy."""
+        key = campaign_key(campaign)
         for path in self.files(campaign):
-            if path.exists():
-                path.replace(path.with_name(f"{path.stem}.{campaign_key(campaign)}{path.suffix}"))
+            if not path.exists():
+                continue
+            target, number = path.with_name(f"{path.stem}.{key}{path.suffix}"), 1
+            while target.exists():  # the same terms set aside before: keep both
+                number += 1
+                target = path.with_name(f"{path.stem}.{key}-{number}{path.suffix}")
+            path.replace(target)
 
-    def _lock(self, name: str) -> threading.Lock:
-        with self._locks_guard:
-            return self._locks.setdefault(slug(name), threading.Lock())
+    @contextmanager
+    def _lock(self, name: str) -> Iterator[None]:
+        """Hold the campaign's lock file (``flock``): threads and processes take turns."""
+        self.runs.mkdir(parents=True, exist_ok=True)
+        with (self.runs / f".{slug(name)}.lock").open("a") as file:
+            fcntl.flock(file, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                fcntl.flock(file, fcntl.LOCK_UN)
 
 
 def _without_terms(
