@@ -146,6 +146,6 @@ def test_limits_are_recounted_as_each_channel_counts() -> None:
 
 def test_a_missing_chinese_catalog_is_skipped_with_a_note(tmp_path: Path) -> None:
     cases, notes = eval_cases(tmp_path)
-    assert [campaign.lang for campaign, _ in cases] == ["en", "en"]
-    assert all(len(products) == 2 for _, products in cases)
-    assert len(notes) == 2 and all("is missing" in note and "skipped" in note for note in notes)
+    assert [campaign.lang for campaign, _ in cases] == ["en", "en", "en", "en"]
+    assert [len(products) for _, products in cases] == [2, 2, 4, 2]
+    assert len(notes) == 4 and all("is missing" in note and "skipped" in note for note in notes)

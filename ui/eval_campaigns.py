@@ -75,7 +75,31 @@ CAMPAIGN_SET: tuple[tuple[str, dict[str, Any]], ...] = (
         "channels": ["banner", "listing"], "products": {"category": "饮食/糕点", "max_price": 30},
         "tone": "premium",
     }),
+    # held out: first run in the measurement that published them, after the pipeline was built
+    ("demo", {
+        "name": "Christmas Hoodies", "start": "2027-12-10", "end": "2027-12-24",
+        "offer": {"kind": "amount_off", "amount": 5, "currency": "USD"}, "channels": ["social", "seo"],
+        "products": {"category": "hoodies", "max_price": 42}, "call_to_action": "Order by Dec 20.",
+    }),
+    ("demo", {
+        "name": "New Year Reset", "start": "2027-12-27", "end": "2028-01-07",
+        "offer": {"kind": "free_shipping_over", "threshold": 50, "currency": "USD"},
+        "channels": ["wechat_moments", "push"], "products": {"ids": ["24-UG06", "24-WG02"]},
+        "audience": {"segments": ["professionals", "seniors"]}, "per_segment": True,
+    }),
+    ("litemall", {
+        "name": "年货节锅具", "start": "2028-01-10", "end": "2028-01-25", "lang": "zh",
+        "offer": {"kind": "percent_off", "percent": 15}, "channels": ["email", "social"],
+        "products": {"category": "锅具", "max_price": 150}, "call_to_action": "年货节限时抢。",
+    }),
+    ("litemall", {
+        "name": "开学季文具", "start": "2027-08-20", "end": "2027-09-10", "lang": "zh",
+        "offer": {"kind": "buy_n_get_m", "buy": 3, "get": 1}, "channels": ["sms", "banner"],
+        "products": {"category": "文具", "max_price": 10}, "tone": "playful",
+        "audience": {"segments": ["students", "parents"]}, "per_segment": True,
+    }),
 )  # fmt: skip
+HELD_OUT = frozenset(entry["name"] for _, entry in CAMPAIGN_SET[4:])
 STORES = {"demo": None, "litemall": Path("zh_store/litemall_products.jsonl")}  # None: the bundled store
 VERDICTS = ("ok", "repaired", "rejected", "error")
 _MINOR = {"JPY": 0, "KRW": 0, "KWD": 3}  # digits after the point; 2 otherwise
@@ -256,8 +280,11 @@ def summary_table(rows: Sequence[CampaignRow]) -> str:
     from ui.report import markdown_table
 
     table = []
-    for lang in ("en", "zh", "all"):
-        group = [row for row in rows if lang in ("all", row.campaign.lang)]
+    for lang in ("en", "zh", "held-out", "all"):
+        group = [
+            row for row in rows
+            if lang == "all" or lang == row.campaign.lang or (lang == "held-out" and row.campaign.name in HELD_OUT)
+        ]  # fmt: skip
         if not group:
             continue
         delivered = [row for row in group if row.delivered]
