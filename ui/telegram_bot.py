@@ -31,7 +31,6 @@ import logging
 import os
 import tempfile
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -51,9 +50,8 @@ from telegram.ext import (
 
 from assistant.reply import Action, CardsEvent, Done, ProductCard, TextChunk, TextReplaced
 from tools.campaign import Campaign, CampaignError, ensure_current
-from tools.campaign_batch import CampaignBatchError
-from tools.campaign_terms import offer_text
 from ui.cards import safe_url
+from ui.telegram_campaigns import campaign_list, campaign_report, find_campaign, variants_left
 from ui.telegram_render import (
     ACTIONS,
     LANGUAGES,
@@ -63,7 +61,6 @@ from ui.telegram_render import (
     parse_callback,
     request_text,
 )
-from ui.telegram_rules import utf16_len
 from ui.telegram_stream import StreamedReply
 
 if TYPE_CHECKING:
@@ -76,11 +73,6 @@ TYPING_EVERY = 4.0  # Telegram shows "typing…" for 5 seconds
 TYPING_AFTER = 0.5  # a reply that comes sooner needs no "typing…" (one Bot API call saved)
 _NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 CAMPAIGN_BATCH = 5  # variants one /campaign NAME run writes (the local model takes a while for each on a CPU)
-SAMPLE_PART = 500  # characters of each part of the sample variant shown
-MAX_UPLOAD = 50 * 1024 * 1024  # the largest file a bot may send
-_RUN_WORDS = ("run", "运行")
-_QUOTES = {'"': '"', "'": "'", "\u201c": "\u201d", "\u2018": "\u2019", "「": "」", "«": "»"}
-_STRAIGHT = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})  # phones curl quotes
 TEXTS = {
     "en": {
         "start": "Hi! I am shopbot, a shopping assistant. Tell me what you are looking for, "
@@ -335,20 +327,21 @@ class TelegramBot:
         try:
             if not asked:
                 await self._say(
-                    update, escape(await asyncio.to_thread(_campaign_list, desk, lang, self.campaign_batch))
+                    update,
+                    escape(await asyncio.to_thread(campaign_list, desk, TEXTS[lang], self.campaign_batch)),
                 )
                 return
-            campaign, run = await asyncio.to_thread(_find_campaign, desk, asked)
+            campaign, run = await asyncio.to_thread(find_campaign, desk, asked)
             written = None
-            left = await asyncio.to_thread(_left, desk, campaign) if run else 0
+            left = await asyncio.to_thread(variants_left, desk, campaign) if run else 0
             if left > 0:
                 written = await self._write(context.bot, chat_id, desk, campaign, lang)
                 if written is None:
                     return
             report = await asyncio.to_thread(
-                _campaign_report, desk, campaign, lang, self.campaign_batch, written
+                campaign_report, desk, campaign, lang, TEXTS[lang], self.campaign_batch, written
             )
-        except (CampaignError, CampaignBatchError) as error:
+        except CampaignError as error:
             await self._say(update, escape(str(error)))
             return
         await self._say(update, escape(report.text))
@@ -499,129 +492,6 @@ class TelegramBot:
 
 def _session(chat_id: int) -> str:
     return f"telegram:{chat_id}"
-
-
-# -- /campaign: what it shows (called in a thread: these read the campaign files) -------------
-
-
-@dataclass(frozen=True)
-class _CampaignReport:
-    text: str  # plain text, escaped when sent
-    files: list[tuple[str, bytes, str]]  # (file name, bytes, caption) of each document to send
-
-
-def _find_campaign(desk: CampaignDesk, asked: str) -> tuple[Campaign, bool]:
-    """The campaign ``asked`` names, and whether it ends in "run" (a campaign whose own name
-    ends in "run" is found too); quotes around the name and curly apostrophes are allowed."""
-    head, _, last = asked.rpartition(" ")
-    tries = (
-        [(head, True), (asked, False)] if head.strip() and last.lower() in _RUN_WORDS else [(asked, False)]
-    )
-    error: CampaignError | None = None
-    for name, run in tries:
-        for candidate in dict.fromkeys([_unquoted(name), _unquoted(name.translate(_STRAIGHT))]):
-            try:
-                return desk.get(candidate), run
-            except CampaignError as missing:
-                error = error or missing
-    assert error is not None
-    raise error
-
-
-def _unquoted(name: str) -> str:
-    name = name.strip()
-    if len(name) > 1 and _QUOTES.get(name[0]) == name[-1]:
-        return name[1:-1].strip()
-    return name
-
-
-def _written(rows: list[dict[str, Any]]) -> int:
-    return sum(row["verdict"] != "error" for row in rows)
-
-
-def _left(desk: CampaignDesk, campaign: Campaign) -> int:
-    return desk.variants(campaign) - _written(desk.rows(campaign.name))
-
-
-def _campaign_list(desk: CampaignDesk, lang: str, batch: int) -> str:
-    texts = TEXTS[lang]
-    campaigns, problems = desk.campaigns()
-    unreadable = [texts["campaign_unreadable"].format(problem=problem) for problem in problems]
-    if not campaigns:
-        return _clip("\n".join([texts["campaign_none"], *unreadable]))
-    lines = [
-        texts["campaign_line"].format(
-            name=c.name, start=c.start, end=c.end, state=texts[f"state_{desk.state(c)}"],
-            channels=", ".join(c.channels), done=_written(desk.rows(c.name)), total=desk.variants(c),
-        )
-        for c in campaigns
-    ]  # fmt: skip
-    usage = texts["campaign_usage"].format(n=batch)
-    return _clip("\n".join([texts["campaigns"], *lines, *unreadable, "", usage]))
-
-
-def _campaign_report(
-    desk: CampaignDesk, campaign: Campaign, lang: str, batch: int, run: CampaignRun | None
-) -> _CampaignReport:
-    """The summary of ``campaign`` (with what ``run`` did), a sample variant and its files."""
-    texts = TEXTS[lang]
-    rows = desk.rows(campaign.name)
-    verdicts = [row["verdict"] for row in rows]
-    done, total = _written(rows), desk.variants(campaign)
-    lines = (
-        [texts["campaign_wrote"].format(written=run.summary.written, failed=run.summary.failed)]
-        if run
-        else []
-    )
-    lines.append(texts["campaign_head"].format(
-        name=campaign.name, offer=offer_text(campaign.offer, lang), start=campaign.start, end=campaign.end,
-        state=texts[f"state_{desk.state(campaign)}"], channels=", ".join(campaign.channels), done=done,
-        total=total, ok=verdicts.count("ok"), repaired=verdicts.count("repaired"),
-        rejected=verdicts.count("rejected"),
-    ))  # fmt: skip
-    if verdicts.count("error"):
-        lines.append(texts["campaign_errors"].format(n=verdicts.count("error")))
-    if not done:
-        lines += ["", texts["campaign_no_copy"].format(name=campaign.name, n=batch)]
-        return _CampaignReport(_clip("\n".join(lines)), [])
-    sample = next((row for row in rows if row["verdict"] in ("ok", "repaired")), None)
-    if sample is None:
-        lines += ["", texts["campaign_no_sample"]]
-    else:
-        segment = f"{texts['list_separator']}{sample['segment']}" if sample["segment"] else ""
-        lines += [
-            "",
-            texts["campaign_sample"].format(
-                channel=sample["channel"], title=sample["title"], segment=segment
-            ),
-        ]
-        lines += [f"{part}: {_cut(str(text))}" for part, text in sample["parts"].items() if text]
-    left = total - done
-    lines += ["", texts["campaign_left"].format(left=left, name=campaign.name, n=batch) if left > 0
-              else texts["campaign_complete"]]  # fmt: skip
-    files: list[tuple[str, bytes, str]] = []
-    for path, caption in zip(desk.files(campaign)[::-1], ("campaign_csv", "campaign_jsonl"), strict=True):
-        if not path.exists():
-            continue
-        size = path.stat().st_size
-        if size > MAX_UPLOAD:
-            lines.append(texts["campaign_too_big"].format(file=path.name, size=round(size / 2**20)))
-            continue
-        files.append((path.name, path.read_bytes(), texts[caption].format(name=campaign.name)))
-    return _CampaignReport(_clip("\n".join(lines)), files)
-
-
-def _cut(text: str, limit: int = SAMPLE_PART) -> str:
-    return text if len(text) <= limit else text[: limit - 1].rstrip() + "…"
-
-
-def _clip(text: str, limit: int = 4000) -> str:
-    """``text`` within a Telegram message's limit (4,096 UTF-16 units, with room to spare)."""
-    if utf16_len(text) <= limit:
-        return text
-    while utf16_len(text) > limit - 1:
-        text = text[: len(text) - (utf16_len(text) - limit) - 1]
-    return text + "…"
 
 
 async def _keep_typing(bot: Any, chat_id: int) -> None:
