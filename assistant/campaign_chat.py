@@ -47,12 +47,13 @@ def campaign_turn(text: str, refs: list[str], ctx: ToolContext, run: Run) -> str
     if draft.missing:
         ctx.memory.campaign = {"draft": draft.to_dict()}
         return ask(draft.missing, lang)
-    products = campaign_products(draft, ctx.catalog, list(refs))
+    products, phrase = campaign_products(draft, ctx.catalog, list(refs))
     if products is None:
         ctx.memory.campaign = {"draft": replace(draft, asked="").to_dict()}
-        return _say(lang, "no_products", asked=draft.asked)
+        return _say(lang, "no_products", asked=phrase)
     try:
-        result = run("run_campaign", campaign=campaign_data(draft, products, today), variants=FIRST_VARIANTS)
+        data = campaign_data(draft, products, today, phrase)
+        result = run("run_campaign", campaign=data, variants=FIRST_VARIANTS)
     except ToolError as error:
         ctx.memory.campaign = {"draft": draft.to_dict()}
         return _say(lang, "failed", error=str(error))
@@ -84,7 +85,7 @@ def render(result: dict[str, Any], lang: str, *, draft: CampaignDraft | None = N
     campaign = result["campaign"]
     lines = []
     if result["saved"]:
-        segments = [_segment(s, lang) for s in campaign["segments"]]
+        segments = campaign["segments"]
         audience = text["audience"].format(segments=text["and"].join(segments)) if segments else ""
         lines.append(
             text["updated" if result["replaced"] else "saved"].format(
@@ -117,7 +118,7 @@ def _variant(number: int, variant: dict[str, Any], lang: str) -> str:
     text = words()[lang]
     problems = "; ".join(variant["problems"][:3])
     verdict = text[f"verdict_{variant['verdict']}"].format(problems=problems)
-    segment = text["segment"].format(segment=_segment(variant["segment"], lang)) if variant["segment"] else ""
+    segment = text["segment"].format(segment=variant["segment"]) if variant["segment"] else ""
     head = text["variant"].format(number=number, title=variant["title"], channel=_channel(variant["channel"], lang),
                                   segment=segment, verdict=verdict)  # fmt: skip
     if variant["verdict"] not in ("ok", "repaired"):
@@ -138,11 +139,6 @@ def _chosen(draft: CampaignDraft, campaign: dict[str, Any], lang: str) -> list[s
 
 def _channel(name: str, lang: str) -> str:
     return str(words()["channel_names"][lang].get(name, name))
-
-
-def _segment(key: str, lang: str) -> str:
-    segment = words()["segments"].get(key)
-    return str(segment[lang]) if segment and lang in segment else key.replace("_", " ")
 
 
 def _day(iso: str, lang: str) -> str:

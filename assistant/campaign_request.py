@@ -38,10 +38,18 @@ _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1,
                  "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _COUNT = r"(\d{1,2}|one|two|three|four|five|[一二两三四五])"
 _BUY_GET = re.compile(rf"\bbuy\s+{_COUNT},?\s+get\s+{_COUNT}(?:\s+free)?|买\s*{_COUNT}\s*送\s*{_COUNT}", re.I)
+_BOGO = re.compile(r"\bbogo\b", re.I)
+_HALF_PRICE = re.compile(r"\bhalf[- ]price\b|(?<!第二件)(?<!第二份)半价", re.I)
+# offers a campaign cannot state: the second item at a discount, spend X save Y ("满300减50")
+_UNSUPPORTED = re.compile(
+    r"\bbuy\s+\w+,?\s+get\s+\w+\s+(?:\d+\s*%|half)\s*off|第[二三]件|满\s*\d+\s*(?:元|块)?\s*减", re.I
+)
 _PERCENT = re.compile(
     r"(\d{1,2}(?:\.\d+)?)\s*%\s*(?:off|discount)|\b(?:save|take|extra)\s+(\d{1,2})\s*%", re.I
 )
-_ZHE = re.compile(r"打?\s*(\d(?:\.\d)?|[一二三四五六七八九][五]?)\s*折(?!扣)")
+_ZHE = re.compile(
+    r"打?\s*(\d{1,2}(?:\.\d)?|[一二三四五六七八九][五]?)\s*折(?!扣)"
+)  # 8折, 8.5折, 85折, 八五折
 _FREE_SHIPPING = re.compile(r"\bfree\s+(?:shipping|delivery)\b|包邮|免运费", re.I)
 _THRESHOLD = re.compile(r"(?:over|above|from|on orders (?:over|above))\s*$|满\s*$", re.I)
 # a threshold written without a currency mark: "free shipping over 75", "满99包邮"
@@ -53,7 +61,25 @@ _BARE_THRESHOLD = re.compile(
 _AMOUNT_OFF = re.compile(r"^\s*off\b", re.I)
 _AMOUNT_BEFORE = re.compile(r"(?:立减|直降|减)\s*$")
 _WRITE = re.compile(
-    r"\b(?:write|create|draft|make|prepare|set up|run|launch|plan)\b|写|做|创建|策划|设置|发起", re.I
+    r"\b(?:write|create|draft|make|prepare|set up|run|launch|plan|send|update)\b"
+    r"|写|做|创建|策划|设置|发起|发|推送",
+    re.I,
+)
+_QUESTION = re.compile(
+    r"[?？]\s*$|^\s*(?:how|what|which|why|did|does|do|is|are|was|were)\b|吗|怎么样|如何", re.I
+)
+_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+_MONTH_RANGE = re.compile(
+    r"\b(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<a>\d{1,2})(?:st|nd|rd|th)?"
+    r"\s*(?:-|–|to|through|until|till)\s*(?P<b>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*%)(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+    re.I,
+)
+_ZH_RANGE = re.compile(
+    r"(?P<mm>\d{1,2})\s*月\s*(?P<a>\d{1,2})\s*[日号]?\s*(?:-|–|~|到|至)\s*(?P<b>\d{1,2})\s*[日号](?!\s*月)"
+)
+_ORDINAL_RANGE = re.compile(
+    r"\bfrom\s+the\s+(?P<a>\d{1,2})(?:st|nd|rd|th)\s+(?:to|until|through|till)\s+the\s+(?P<b>\d{1,2})(?:st|nd|rd|th)\b",
+    re.I,
 )
 _FROM = re.compile(r"(?:\bfrom|\bstarting|\bstarts?|从|自)\s*$", re.I)
 _FILLER = re.compile(
@@ -117,15 +143,21 @@ def mentions_campaign(text: str) -> bool:
     """Whether ``text`` names a sale, a campaign, or states an offer."""
     lowered = text.lower()
     named = any(_has(lowered, word) for f in words()["festivals"] for word in f["words"])
-    return named or any(_has(lowered, w) for w in words()["words"]["campaign"]) or _offer(text)[0] is not None
+    if named or _UNSUPPORTED.search(text):  # an offer we cannot state is still a campaign's
+        return True
+    return any(_has(lowered, w) for w in words()["words"]["campaign"]) or _offer(text)[0] is not None
 
 
 def asks_for_campaign(text: str) -> bool:
     """Whether ``text`` asks to write a campaign: it names a sale, a campaign or an offer, and
     asks to write or names a channel ("any Black Friday deals?" is a shopper's question)."""
     lowered = text.lower()
-    channel = any(_has(lowered, word) for ws in words()["channels"].values() for word in ws)
-    return (channel or _WRITE.search(text) is not None) and mentions_campaign(text)
+    names = (*words()["channels"].values(), *words()["generic_channels"].values())
+    channel = any(_has(lowered, word) for ws in names for word in ws)
+    writes = _WRITE.search(text) is not None
+    if _QUESTION.search(text) and not writes:  # "how did the Black Friday email perform?"
+        return False
+    return (channel or writes) and mentions_campaign(text)
 
 
 def asks_for_more(text: str) -> bool:
@@ -141,15 +173,19 @@ def read_campaign(text: str, lang: str, today: date, currency: str | None) -> Ca
     lowered = text.lower()
     festival = next((f for f in words()["festivals"] if any(_has(lowered, w) for w in f["words"])), None)
     spans += _spans(lowered, festival["words"] if festival else [])
+    festival_spans = len(spans)  # dates are read without them: not the "Friday" of Black Friday
     offer, offer_spans = _offer(text, currency)
     spans += offer_spans
-    start, end, chosen, date_spans = _dates(text, today, festival)
+    start, end, chosen, date_spans = _dates(_blank(text, spans[:festival_spans]), today, festival)
     spans += date_spans
     channels = [name for name, ws in words()["channels"].items() if any(_has(lowered, w) for w in ws)]
+    generic = [name for name, ws in words()["generic_channels"].items() if any(_has(lowered, w) for w in ws)]
+    channels = channels or generic  # "Xiaohongshu posts" is Xiaohongshu; "a post" is social
     segments = [
         key for key, seg in words()["segments"].items() if any(_has(lowered, w) for w in seg["words"])
     ]
-    for ws in (*words()["channels"].values(), *(seg["words"] for seg in words()["segments"].values())):
+    named = (*words()["channels"].values(), *words()["generic_channels"].values())
+    for ws in (*named, *(seg["words"] for seg in words()["segments"].values())):
         spans += _spans(lowered, ws)
     storewide = any(_has(lowered, word) for word in words()["words"]["storewide"])
     spans += _spans(lowered, words()["words"]["storewide"])
@@ -178,33 +214,67 @@ def read_campaign(text: str, lang: str, today: date, currency: str | None) -> Ca
 
 def campaign_products(
     draft: CampaignDraft, catalog: Catalog, product_ids: list[str]
-) -> dict[str, Any] | None:
-    """The campaign's ``products`` table (None: nothing in the catalog fits)."""
+) -> tuple[dict[str, Any] | None, str]:
+    """The campaign's ``products`` table (None: nothing in the catalog fits) and the words that
+    named them ("yoga pants" of "Mother's Day yoga pants clearance")."""
     if draft.product_ids or (product_ids and not draft.asked):
-        return {"ids": list(dict.fromkeys(draft.product_ids or product_ids))}
+        return {"ids": list(dict.fromkeys(draft.product_ids or product_ids))}, ""
     limits = {key: value for key, value in (("min_price", draft.min_price), ("max_price", draft.max_price))
               if value is not None}  # fmt: skip
     if draft.storewide or (not draft.asked and limits):
-        return {"min_price": 0, **limits}
+        return {"min_price": 0, **limits}, ""
+    listed = [p for pid in getattr(catalog, "product_ids", list)() if (p := catalog.get(pid)) is not None]
+    in_limits = [p for p in listed if _within(p, draft)]
+    best: tuple[tuple[bool, int], str, list[str]] | None = None
+    for phrase in _phrases(
+        draft.asked, catalog
+    ):  # the longest phrase naming a type, those with exact matches first
+        request = catalog.type_request(phrase)
+        if request.status != "typed":
+            continue
+        typed = [p for p in in_limits if request.matches(p)]
+        exact = [p for p in typed if request.has_all_words(p)]
+        rank = (bool(exact), len(phrase))
+        if typed and (best is None or rank > best[0]):
+            best = (rank, phrase, [p.id for p in exact or typed])
+    if best is not None:
+        return {"ids": best[2]}, best[1]
+    if limits:  # "the products under $50": no type, the limits are the scope
+        return {"min_price": 0, **limits}, ""
     request = catalog.type_request(draft.asked)
-    if request.status == "typed":  # "yoga pants": the yoga pants, when the store names some so
-        listed = (catalog.get(pid) for pid in getattr(catalog, "product_ids", list)())
-        typed = [p for p in listed if p is not None and request.matches(p) and _within(p, draft)]
-        ids = [p.id for p in ([p for p in typed if request.has_all_words(p)] or typed)]
-    elif request.status == "untyped":  # no type named: the search results that pass the threshold
+    if request.status == "untyped":  # no type named: the search results that pass the threshold
         hits = [hit.product for hit in catalog.search(draft.asked, k=50) if _within(hit.product, draft)]
-        margins = catalog.relevance_margins(draft.asked, hits) or [0.0] * len(hits)
-        ids = [product.id for product, margin in zip(hits, margins, strict=True) if margin >= 0]
-    else:  # the store does not carry it
-        ids = []
-    return {"ids": ids} if ids else None
+        margins = catalog.relevance_margins(draft.asked, hits)  # None: no threshold, so no guess
+        ids = [p.id for p, m in zip(hits, margins or [], strict=False) if m >= 0]
+        if ids:
+            return {"ids": ids}, draft.asked
+    return None, draft.asked
 
 
-def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -> dict[str, Any]:
+def _phrases(asked: str, catalog: Catalog) -> list[str]:
+    """Candidate product phrases of the leftover words: runs of up to three words, the Chinese
+    substrings of two to six characters, and for those the catalog's words of the other
+    language in pairs ("瑜伽裤" on an English store: "yoga pants")."""
+    tokens = asked.split()
+    phrases = [" ".join(tokens[i : i + n]) for n in (3, 2, 1) for i in range(len(tokens) - n + 1)]
+    for token in tokens:
+        if not token.isascii():
+            size = len(token)
+            phrases += [token[i : i + n] for n in range(min(6, size), 1, -1) for i in range(size - n + 1)]
+    glossed = []
+    for phrase in phrases:
+        glosses = () if phrase.isascii() else catalog.type_request(phrase).glosses
+        glossed += [f"{a} {b}" for a in glosses for b in glosses if a != b]
+    return list(dict.fromkeys([*phrases, *glossed]))
+
+
+def campaign_data(
+    draft: CampaignDraft, products: dict[str, Any], today: date, phrase: str = ""
+) -> dict[str, Any]:
     """The draft as the data of :func:`tools.campaign.parse_campaign`."""
     channels = draft.channels or ["social"]
     data: dict[str, Any] = {
-        "name": draft.name or _default_name(draft),
+        "name": draft.name or _default_name(draft, phrase),
         "offer": draft.offer,
         "start": draft.start or today.isoformat(),
         "end": draft.end,
@@ -212,31 +282,39 @@ def campaign_data(draft: CampaignDraft, products: dict[str, Any], today: date) -
         "products": products,
         "lang": draft.lang,
     }
-    if draft.segments:
-        data |= {"audience": {"segments": draft.segments}, "per_segment": True}
+    if draft.segments:  # saved as the merchant's language names them
+        named = [words()["segments"][key].get(draft.lang, key.replace("_", " ")) for key in draft.segments]
+        data |= {"audience": {"segments": named}, "per_segment": True}
     return data
 
 
-def _default_name(draft: CampaignDraft) -> str:
+def _default_name(draft: CampaignDraft, phrase: str) -> str:
     """ "Backpacks sale", "背包促销": what the campaign is for, when it names no sale."""
     text = words()[draft.lang]
-    what = draft.asked or text["storewide_name"]
+    what = phrase or draft.asked or text["storewide_name"]
     return str(text["name_default"].format(what=what[:1].upper() + what[1:]))[:80]
 
 
 def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | None, list[tuple[int, int]]]:
+    if match := _UNSUPPORTED.search(text):  # read as no offer: the question then asks for one
+        return None, [match.span()]
+    if match := _BOGO.search(text):
+        return {"kind": "buy_n_get_m", "buy": 1, "get": 1}, [match.span()]
     if match := _BUY_GET.search(text):
         buy, get = (_count(g) for g in match.groups() if g)
         return {"kind": "buy_n_get_m", "buy": buy, "get": get}, [match.span()]
     money = [q for q in quantities(text) if q.kind == "money"]
     if match := _FREE_SHIPPING.search(text):
         over = next((q for q in money if _THRESHOLD.search(text[max(0, q.start - 20) : q.start])), None)
+        over = over or next((q for q in money if re.match(r"\s*(?:包邮|免运费)", text[q.end :])), None)
         bare = _BARE_THRESHOLD.search(text)
         threshold: dict[str, Any] = {}
         spans = [match.span()]
         if over is not None:
             threshold = {"threshold": over.value, "currency": over.currency or currency}
-            spans.append((max(0, over.start - 6), over.end))
+            before = text[max(0, over.start - 20) : over.start]
+            word = _THRESHOLD.search(before)
+            spans.append((over.start - len(before) + (word.start() if word else len(before)), over.end))
         elif bare is not None:
             threshold = {"threshold": float(bare.group(1) or bare.group(2))}
             spans.append(bare.span())
@@ -245,13 +323,18 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
         return {"kind": "percent_off", "percent": float(match.group(1) or match.group(2))}, [match.span()]
     if match := _ZHE.search(text):
         zhe = match.group(1)
-        tenths = float(zhe) if zhe[0].isdigit() else _count(zhe[0]) + (0.5 if len(zhe) > 1 else 0.0)
+        if zhe[0].isdigit():  # "85折" is 8.5折
+            tenths = float(zhe) / 10 if len(zhe) == 2 else float(zhe)
+        else:
+            tenths = _count(zhe[0]) + (0.5 if len(zhe) > 1 else 0.0)
         return {"kind": "percent_off", "percent": round(100 - tenths * 10, 2)}, [match.span()]
+    if match := _HALF_PRICE.search(text):
+        return {"kind": "percent_off", "percent": 50.0}, [match.span()]
     for q in money:
-        if _AMOUNT_OFF.match(text[q.end :]) or _AMOUNT_BEFORE.search(text[: q.start]):
-            return {"kind": "amount_off", "amount": q.value, "currency": q.currency or currency}, [
-                (max(0, q.start - 2), q.end + 4)
-            ]
+        off, cut = _AMOUNT_OFF.match(text[q.end :]), _AMOUNT_BEFORE.search(text[: q.start])
+        if off or cut:
+            span = (cut.start() if cut else q.start, q.end + (off.end() if off else 0))
+            return {"kind": "amount_off", "amount": q.value, "currency": q.currency or currency}, [span]
     return None, []
 
 
@@ -259,15 +342,20 @@ def _dates(
     text: str, today: date, festival: dict[str, Any] | None
 ) -> tuple[date | None, date | None, bool, list[tuple[int, int]]]:
     """Start, end, whether they were chosen for a named sale, and where the text states them."""
+    if found := _range(text, today):
+        start, end, span = found
+        return start, end, False, [span]
     stated = stated_dates(text)
     days = [_next(d.year, d.month, d.day, today) for d in stated]
     spans = [(d.start, d.end) for d in stated]
+    if not days and (relative := _relative_day(text.lower(), today)):
+        days, spans = [relative[0]], [relative[1]]
     if len(days) >= 2:
         start, end = sorted(days[:2])
         if stated[0].year is None and start.year > end.year:
             start = start.replace(year=end.year)
         return start, end, False, spans
-    if days and _FROM.search(text[: stated[0].start]):
+    if days and _FROM.search(text[: spans[0][0]]):
         day = _festival_day(festival, days[0]) if festival else None
         return days[0], day, False, spans
     if days:  # an end already past is refused as such, not as an end before its start
@@ -278,6 +366,45 @@ def _dates(
     return max(today, day - timedelta(days=LEAD_DAYS)), day, True, spans
 
 
+def _range(text: str, today: date) -> tuple[date, date, tuple[int, int]] | None:
+    """ "Dec 10-20", "12月10日到20日", "from the 5th to the 12th": one month's days."""
+    match = _MONTH_RANGE.search(text) or _ZH_RANGE.search(text) or _ORDINAL_RANGE.search(text)
+    if match is None:
+        return None
+    found = match.groupdict()
+    first, last = int(found["a"]), int(found["b"])
+    if found.get("m"):
+        month = _MONTHS.index(found["m"][:3].lower()) + 1
+    elif found.get("mm"):
+        month = int(found["mm"])
+    else:  # days of this month, or of the next when they are past
+        month = today.month if last >= today.day else today.month % 12 + 1
+    if not (1 <= month <= 12 and 1 <= first <= last <= 31):
+        return None
+    end = _next(None, month, last, today)
+    return _next(end.year, month, first, today), end, match.span()
+
+
+def _relative_day(lowered: str, today: date) -> tuple[date, tuple[int, int]] | None:
+    """ "ends Sunday", "this weekend", "到月底": the day it means, from today."""
+    days = words()["days"]
+    for weekday, names in enumerate(days["weekdays"]):
+        for name in names:
+            if _has(lowered, name):
+                at = lowered.index(name)
+                return today + timedelta(days=(weekday - today.weekday()) % 7), (at, at + len(name))
+    for name in days["weekend"]:
+        if _has(lowered, name):
+            at = lowered.index(name)
+            return today + timedelta(days=(6 - today.weekday()) % 7), (at, at + len(name))
+    for name in days["month_end"]:
+        if _has(lowered, name):
+            at = lowered.index(name)
+            following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+            return following - timedelta(days=1), (at, at + len(name))
+    return None
+
+
 def _festival_day(festival: dict[str, Any], after: date) -> date | None:
     """The next day of the named sale on or after ``after`` (None: it has no day)."""
     for year in (after.year, after.year + 1):
@@ -285,14 +412,22 @@ def _festival_day(festival: dict[str, Any], after: date) -> date | None:
             month, day = (int(n) for n in festival["day"].split("-"))
             found = date(year, month, day)
         elif festival.get("rule") in ("black_friday", "cyber_monday"):
-            first = date(year, 11, 1)
-            thanksgiving = first + timedelta(days=(3 - first.weekday()) % 7 + 21)
+            thanksgiving = _nth_weekday(year, 11, 3, 4)
             found = thanksgiving + timedelta(days=1 if festival["rule"] == "black_friday" else 4)
+        elif festival.get("rule") == "mothers_day":  # the second Sunday of May
+            found = _nth_weekday(year, 5, 6, 2)
+        elif festival.get("rule") == "fathers_day":  # the third Sunday of June
+            found = _nth_weekday(year, 6, 6, 3)
         else:
             return None
         if found >= after:
             return found
     return None
+
+
+def _nth_weekday(year: int, month: int, weekday: int, nth: int) -> date:
+    first = date(year, month, 1)
+    return first + timedelta(days=(weekday - first.weekday()) % 7 + 7 * (nth - 1))
 
 
 def _next(year: int | None, month: int, day: int, today: date) -> date:
@@ -319,8 +454,8 @@ def _count(word: str) -> int:
 
 
 def _has(lowered: str, word: str) -> bool:
-    if word.isascii() and word[:1].isalnum():
-        return re.search(rf"(?<![\w]){re.escape(word)}(?![\w])", lowered) is not None
+    if word.isascii() and word[:1].isalnum():  # at ASCII boundaries: "写SEO文案", "618大促" count
+        return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", lowered) is not None
     return word in lowered
 
 

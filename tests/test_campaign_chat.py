@@ -215,3 +215,90 @@ def test_past_dates_are_refused(demo_index: CatalogIndex, tmp_path: Path) -> Non
         "web:shop", "write an email: 20% off all backpacks until 2026-11-30", role="merchant"
     )
     assert "could not be run" in reply.text and "ended on 2026-11-30" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "offer"),
+    [
+        ("85折，所有瑜伽裤，写短信", "zh", {"kind": "percent_off", "percent": 15.0}),  # 8.5折, not 5折
+        ("七五折，所有包包，写短信", "zh", {"kind": "percent_off", "percent": 25.0}),
+        ("6.5折，所有夹克，写短信", "zh", {"kind": "percent_off", "percent": 35.0}),
+        ("Half price on all shorts until Dec 15! Email our subscribers.", "en", {"kind": "percent_off", "percent": 50.0}),
+        ("BOGO on water bottles, push notification", "en", {"kind": "buy_n_get_m", "buy": 1, "get": 1}),
+        ("夹克第二件半价，到12月20日，写个朋友圈", "zh", None),  # the second item half price: not a campaign offer
+        ("Buy one get one 50% off on tees, email", "en", None),
+        ("满300减50，所有卫衣，写短信", "zh", None),
+        ("立减20元，所有夹克，写封邮件", "zh", {"kind": "amount_off", "amount": 20.0, "currency": "CNY"}),
+    ],
+)  # fmt: skip
+def test_offers_read_and_offers_refused(text: str, lang: str, offer: Any) -> None:
+    assert asks_for_campaign(text)
+    assert read_campaign(text, lang, TODAY, "USD").offer == offer
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "start", "end"),
+    [
+        ("30% off hoodies, Dec 10-20, homepage banner", "en", "2026-12-10", "2026-12-20"),
+        ("Save 15% on jackets from the 5th to the 12th, email", "en", "2026-12-05", "2026-12-12"),
+        ("25% off everything, ends Sunday. Social posts please.", "en", "2026-12-03", "2026-12-06"),
+        ("包包清仓，立减15元，到月底，短信加邮件", "zh", "2026-12-03", "2026-12-31"),
+        ("全场满199包邮，本周日结束，做个首页banner", "zh", "2026-12-03", "2026-12-06"),
+        ("Plan a Mother's Day campaign: 15% off yoga pants, email", "en", "2027-05-02", "2027-05-09"),
+        ("Black Friday email: 20% off bags", "en", "2027-11-19", "2027-11-26"),  # not "Friday" = Dec 4
+        ("12月10日-20日，所有夹克9折，发推送", "zh", "2026-12-10", "2026-12-20"),
+    ],
+)  # fmt: skip
+def test_dates_said_many_ways(text: str, lang: str, start: str, end: str) -> None:
+    draft = read_campaign(text, lang, TODAY, "USD")
+    assert (draft.start, draft.end) == (start, end)
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("WeChat Moments and Xiaohongshu posts: 20% off jackets", ["xiaohongshu", "wechat_moments"]),
+        ("write a post: 20% off jackets", ["social"]),
+        ("手表8折，写SEO文案", ["seo"]),  # an English channel word inside Chinese text
+        ("T恤8折，写商品详情页文案", ["listing"]),
+    ],
+)
+def test_channels(text: str, expected: list[str]) -> None:
+    assert read_campaign(text, "en", TODAY, "USD").channels == expected
+
+
+def test_questions_about_campaigns_are_not_requests() -> None:
+    assert not asks_for_campaign("How did last week's Cyber Monday email campaign perform?")
+    assert asks_for_campaign("Can you write a Cyber Monday email for all bags, 20% off?")
+
+
+@pytest.mark.parametrize(
+    ("text", "lang", "titles"),
+    [
+        (
+            "Mother's Day: 15% off all yoga pants, clearance, email",
+            "en",
+            {"Yoga Pant"},
+        ),  # leftover words ignored
+        ("所有夹克立减20元，12月10日到12月20日，写封邮件给会员", "zh", {"Jacket"}),
+        ("瑜伽裤85折，到12月20日，发推送", "zh", {"Yoga Pant"}),  # the catalog's words: yoga pants
+    ],
+)
+def test_the_product_words_among_the_rest(
+    demo_index: CatalogIndex, text: str, lang: str, titles: set[str]
+) -> None:
+    from assistant.campaign_request import campaign_products
+
+    draft = read_campaign(text, lang, TODAY, "USD")
+    products, _ = campaign_products(draft, demo_index, [])
+    assert products is not None and products["ids"]
+    found = [demo_index.get(pid) for pid in products["ids"]]
+    named = [f"{p.title} {p.category}" for p in found if p is not None]  # a jacket's category says so
+    assert len(named) == len(found) and all(any(word in n for word in titles) for n in named), named
+
+
+def test_a_price_limit_with_no_type_is_the_scope(demo_index: CatalogIndex) -> None:
+    from assistant.campaign_request import campaign_products
+
+    draft = read_campaign("50美元以下的商品全部9折，到12月15日，发邮件和推送", "zh", TODAY, "USD")
+    assert campaign_products(draft, demo_index, []) == ({"min_price": 0, "max_price": 50.0}, "")

@@ -26,7 +26,13 @@ from ui.http_api import build_api
 KEY = "merchant-key-0123456789"
 SHOPPER_TOOLS = {"search_products", "get_product", "compare_products", "recommend", "summarize_reviews",
                  "review_sentiment", "recommend_for_you", "bought_together", "goes_with"}  # fmt: skip
-MERCHANT_TOOLS = {"write_promo_copy", "review_analytics", "buyers_of", "bought_together_pairs", "run_campaign"}
+MERCHANT_TOOLS = {
+    "write_promo_copy",
+    "review_analytics",
+    "buyers_of",
+    "bought_together_pairs",
+    "run_campaign",
+}
 
 
 @pytest.fixture
