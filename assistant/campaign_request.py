@@ -37,7 +37,13 @@ LEAD_DAYS = 7  # a named sale with no dates given runs for the week up to its da
 _NUMBER_WORDS = {"one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "一": 1, "二": 2, "两": 2, "三": 3,
                  "四": 4, "五": 5, "六": 6, "七": 7, "八": 8, "九": 9}  # fmt: skip
 _COUNT = r"(\d{1,2}|one|two|three|four|five|[一二两三四五])"
-_BUY_GET = re.compile(rf"\bbuy\s+{_COUNT},?\s+get\s+{_COUNT}(?:\s+free)?|买\s*{_COUNT}\s*送\s*{_COUNT}", re.I)
+_BUY_GET = re.compile(
+    rf"\bbuy\s+{_COUNT}(?:\s+[a-z-]+){{0,3}},?\s+get\s+{_COUNT}(?:\s+free)?|买\s*{_COUNT}\s*送\s*{_COUNT}",
+    re.I,
+)
+_N_FOR_M = re.compile(
+    rf"\b{_COUNT}\s+for\s+{_COUNT}\b(?!\s*(?:%|percent|dollars?|\$))", re.I
+)  # "2 for 1": buy 1 get 1
 _BOGO = re.compile(r"\bbogo\b", re.I)
 _HALF_PRICE = re.compile(r"\bhalf[- ]price\b|(?<!第二件)(?<!第二份)半价", re.I)
 # offers a campaign cannot state: the second item at a discount, spend X save Y ("满300减50")
@@ -45,12 +51,13 @@ _UNSUPPORTED = re.compile(
     r"\bbuy\s+\w+,?\s+get\s+\w+\s+(?:\d+\s*%|half)\s*off|第[二三]件|满\s*\d+\s*(?:元|块)?\s*减", re.I
 )
 _PERCENT = re.compile(
-    r"(\d{1,2}(?:\.\d+)?)\s*%\s*(?:off|discount)|\b(?:save|take|extra)\s+(\d{1,2})\s*%", re.I
+    r"(\d{1,2}(?:\.\d+)?)\s*(?:%|percent)\s*(?:off|discount)|\b(?:save|take|extra)\s+(\d{1,2})\s*(?:%|percent)",
+    re.I,
 )
 _ZHE = re.compile(
-    r"打?\s*(\d{1,2}(?:\.\d)?|[一二三四五六七八九][五]?)\s*折(?!扣)"
+    r"打?\s*(\d{1,2}(?:\.\d)?|[一二三四五六七八九]{1,2})\s*折(?!扣)"
 )  # 8折, 8.5折, 85折, 八五折
-_FREE_SHIPPING = re.compile(r"\bfree\s+(?:shipping|delivery)\b|包邮|免运费", re.I)
+_FREE_SHIPPING = re.compile(r"\bfree\s+(?:shipping|delivery)\b|包邮|免运费|免邮", re.I)
 _THRESHOLD = re.compile(r"(?:over|above|from|on orders (?:over|above))\s*$|满\s*$", re.I)
 # a threshold written without a currency mark: "free shipping over 75", "满99包邮"
 _BARE_THRESHOLD = re.compile(
@@ -81,6 +88,18 @@ _ORDINAL_RANGE = re.compile(
     r"\bfrom\s+the\s+(?P<a>\d{1,2})(?:st|nd|rd|th)\s+(?:to|until|through|till)\s+the\s+(?P<b>\d{1,2})(?:st|nd|rd|th)\b",
     re.I,
 )
+_DOTTED_END = re.compile(
+    r"(?<![\d.])(?P<mm>1[0-2]|0?[1-9])\.(?P<d>[0-3]?\d)(?![\d.%])(?=\s*(?:截止|前|结束|止|为止))"
+)
+_ORDINAL_DAY = re.compile(
+    r"\b(?:through|until|till|by|ends?(?: on)?)\s+the\s+(?P<d>[0-3]?\d)(?:st|nd|rd|th)\b|(?:本月|这个月)?(?P<d2>[0-3]?\d)[号日]前",
+    re.I,
+)
+_THROUGH_SALE = re.compile(r"\s*(?:-|–|through|until|till|to|到|至)\s{2,}", re.I)
+_FOR_DAYS = re.compile(
+    r"\bfor\s+(\d{1,2}|two|three|four|five)\s+days\b|(?:为期|持续)?(\d{1,2}|[两三四五六七])天", re.I
+)
+_NEXT = re.compile(r"\bnext\s+$|下\s*$", re.I)
 _FROM = re.compile(r"(?:\bfrom|\bstarting|\bstarts?|从|自)\s*$", re.I)
 _FILLER = re.compile(
     r"\b(?:please|can you|could you|write|create|make|draft|prepare|run|set up|launch|give me|i want|we want|"
@@ -143,8 +162,8 @@ def mentions_campaign(text: str) -> bool:
     """Whether ``text`` names a sale, a campaign, or states an offer."""
     lowered = text.lower()
     named = any(_has(lowered, word) for f in words()["festivals"] for word in f["words"])
-    if named or _UNSUPPORTED.search(text):  # an offer we cannot state is still a campaign's
-        return True
+    if named or _UNSUPPORTED.search(text) or len({m.group(0) for m in _PERCENT.finditer(text)}) > 1:
+        return True  # an offer we cannot state is still a campaign's
     return any(_has(lowered, w) for w in words()["words"]["campaign"]) or _offer(text)[0] is not None
 
 
@@ -300,6 +319,12 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
         return None, [match.span()]
     if match := _BOGO.search(text):
         return {"kind": "buy_n_get_m", "buy": 1, "get": 1}, [match.span()]
+    if len({float(m.group(1) or m.group(2)) for m in _PERCENT.finditer(text)}) > 1:  # tiered: not one offer
+        return None, [m.span() for m in _PERCENT.finditer(text)]
+    if match := _N_FOR_M.search(text):
+        total, paid = (_count(g) for g in match.groups())
+        if total > paid:
+            return {"kind": "buy_n_get_m", "buy": paid, "get": total - paid}, [match.span()]
     if match := _BUY_GET.search(text):
         buy, get = (_count(g) for g in match.groups() if g)
         return {"kind": "buy_n_get_m", "buy": buy, "get": get}, [match.span()]
@@ -326,7 +351,7 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
         if zhe[0].isdigit():  # "85折" is 8.5折
             tenths = float(zhe) / 10 if len(zhe) == 2 else float(zhe)
         else:
-            tenths = _count(zhe[0]) + (0.5 if len(zhe) > 1 else 0.0)
+            tenths = _count(zhe[0]) + (_count(zhe[1]) / 10 if len(zhe) > 1 else 0.0)  # 八八折: 8.8
         return {"kind": "percent_off", "percent": round(100 - tenths * 10, 2)}, [match.span()]
     if match := _HALF_PRICE.search(text):
         return {"kind": "percent_off", "percent": 50.0}, [match.span()]
@@ -348,14 +373,31 @@ def _dates(
     stated = stated_dates(text)
     days = [_next(d.year, d.month, d.day, today) for d in stated]
     spans = [(d.start, d.end) for d in stated]
-    if not days and (relative := _relative_day(text.lower(), today)):
+    if not days and (dotted := _DOTTED_END.search(text)):
+        days, spans = [_next(None, int(dotted["mm"]), int(dotted["d"]), today)], [dotted.span()]
+    if not days and (ordinal := _ORDINAL_DAY.search(text)):
+        number = int(ordinal["d"] or ordinal["d2"])
+        month = today.month if number >= today.day else today.month % 12 + 1
+        days, spans = [_next(None, month, number, today)], [ordinal.span()]
+    festival_day = _festival_day(festival, today) if festival else None
+    if not days and festival_day is None and (relative := _relative_day(text.lower(), today)):
         days, spans = [relative[0]], [relative[1]]
+    if (
+        len(days) == 1
+        and festival_day is not None
+        and festival_day > days[0]
+        and _THROUGH_SALE.match(text[spans[0][1] :])  # the sale's words were blanked to spaces
+    ):
+        return days[0], festival_day, False, spans  # "Oct 25 through Halloween"
     if len(days) >= 2:
         start, end = sorted(days[:2])
         if stated[0].year is None and start.year > end.year:
             start = start.replace(year=end.year)
         return start, end, False, spans
     if days and _FROM.search(text[: spans[0][0]]):
+        if lasting := _FOR_DAYS.search(text):  # "starting Dec 10, for 3 days"
+            end = days[0] + timedelta(days=_count(lasting.group(1) or lasting.group(2)) - 1)
+            return days[0], end, False, [*spans, lasting.span()]
         day = _festival_day(festival, days[0]) if festival else None
         return days[0], day, False, spans
     if days:  # an end already past is refused as such, not as an end before its start
@@ -392,11 +434,18 @@ def _relative_day(lowered: str, today: date) -> tuple[date, tuple[int, int]] | N
         for name in names:
             if _has(lowered, name):
                 at = lowered.index(name)
-                return today + timedelta(days=(weekday - today.weekday()) % 7), (at, at + len(name))
+                coming = today + timedelta(days=(weekday - today.weekday()) % 7)
+                if _NEXT.search(lowered[:at]) and coming.isocalendar()[1] == today.isocalendar()[1]:
+                    coming += timedelta(days=7)  # "next Friday", "下周五" said on a Thursday: a week on
+                return coming, (at, at + len(name))
     for name in days["weekend"]:
         if _has(lowered, name):
             at = lowered.index(name)
             return today + timedelta(days=(6 - today.weekday()) % 7), (at, at + len(name))
+    for name in days["year_end"]:
+        if _has(lowered, name):
+            at = lowered.index(name)
+            return date(today.year, 12, 31), (at, at + len(name))
     for name in days["month_end"]:
         if _has(lowered, name):
             at = lowered.index(name)
@@ -414,6 +463,12 @@ def _festival_day(festival: dict[str, Any], after: date) -> date | None:
         elif festival.get("rule") in ("black_friday", "cyber_monday"):
             thanksgiving = _nth_weekday(year, 11, 3, 4)
             found = thanksgiving + timedelta(days=1 if festival["rule"] == "black_friday" else 4)
+        elif festival.get("rule") == "easter":
+            from dateutil.easter import easter
+
+            found = easter(year)
+        elif festival.get("rule") == "labor_day":  # the first Monday of September (US)
+            found = _nth_weekday(year, 9, 0, 1)
         elif festival.get("rule") == "mothers_day":  # the second Sunday of May
             found = _nth_weekday(year, 5, 6, 2)
         elif festival.get("rule") == "fathers_day":  # the third Sunday of June
@@ -454,13 +509,18 @@ def _count(word: str) -> int:
 
 
 def _has(lowered: str, word: str) -> bool:
-    if word.isascii() and word[:1].isalnum():  # at ASCII boundaries: "写SEO文案", "618大促" count
-        return re.search(rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])", lowered) is not None
-    return word in lowered
+    return re.search(_pattern(word), lowered) is not None  # at ASCII boundaries: "写SEO文案", "618大促" count
 
 
 def _spans(lowered: str, found: list[str]) -> list[tuple[int, int]]:
-    return [m.span() for word in found for m in re.finditer(re.escape(word.lower()), lowered)]
+    """Where the words occur, matched as :func:`_has` matches them ("ig" is not in "campaign")."""
+    return [m.span() for word in found for m in re.finditer(_pattern(word.lower()), lowered)]
+
+
+def _pattern(word: str) -> str:
+    if word.isascii() and word[:1].isalnum():
+        return rf"(?<![a-z0-9]){re.escape(word)}(?![a-z0-9])"
+    return re.escape(word)
 
 
 def _blank(text: str, spans: list[tuple[int, int]]) -> str:

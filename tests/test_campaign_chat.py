@@ -229,6 +229,12 @@ def test_past_dates_are_refused(demo_index: CatalogIndex, tmp_path: Path) -> Non
         ("Buy one get one 50% off on tees, email", "en", None),
         ("满300减50，所有卫衣，写短信", "zh", None),
         ("立减20元，所有夹克，写封邮件", "zh", {"kind": "amount_off", "amount": 20.0, "currency": "CNY"}),
+        ("短裤八八折，写短信", "zh", {"kind": "percent_off", "percent": 12.0}),
+        ("20 percent off running shorts, newsletter", "en", {"kind": "percent_off", "percent": 20.0}),
+        ("2 for 1 on hoodies, push", "en", {"kind": "buy_n_get_m", "buy": 1, "get": 1}),
+        ("Buy 3 leggings, get 1 free, email", "en", {"kind": "buy_n_get_m", "buy": 3, "get": 1}),
+        ("10% off one, 20% off two jackets, email", "en", None),  # tiered: not one offer
+        ("全场免邮，发条朋友圈", "zh", {"kind": "free_shipping_over", "threshold": 0, "currency": "USD"}),
     ],
 )  # fmt: skip
 def test_offers_read_and_offers_refused(text: str, lang: str, offer: Any) -> None:
@@ -247,6 +253,14 @@ def test_offers_read_and_offers_refused(text: str, lang: str, offer: Any) -> Non
         ("Plan a Mother's Day campaign: 15% off yoga pants, email", "en", "2027-05-02", "2027-05-09"),
         ("Black Friday email: 20% off bags", "en", "2027-11-19", "2027-11-26"),  # not "Friday" = Dec 4
         ("12月10日-20日，所有夹克9折，发推送", "zh", "2026-12-10", "2026-12-20"),
+        ("Halloween sale: $15 off sweatshirts, Oct 25 through Halloween, EDM", "en", "2027-10-25", "2027-10-31"),
+        ("Christmas email: 20% off all backpacks until Dec 24", "en", "2026-12-03", "2026-12-24"),  # not Dec 25
+        ("hoodies starting Dec 10, for 3 days, 2 for 1, push", "en", "2026-12-10", "2026-12-12"),
+        ("15% off till next Friday, write an email", "en", "2026-12-03", "2026-12-11"),  # said on a Thursday
+        ("外套直降50美元，截至下周五，写短信", "zh", "2026-12-03", "2026-12-11"),
+        ("Rain jackets are $20 off through the 15th, email", "en", "2026-12-03", "2026-12-15"),
+        ("短裤八八折，12.20截止，发小红书", "zh", "2026-12-03", "2026-12-20"),
+        ("托特包立减10元，到年底，发短信", "zh", "2026-12-03", "2026-12-31"),
     ],
 )  # fmt: skip
 def test_dates_said_many_ways(text: str, lang: str, start: str, end: str) -> None:
