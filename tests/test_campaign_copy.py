@@ -72,6 +72,15 @@ def test_correct_copy_passes_with_the_offer_line_and_call_to_action(
     assert "59" not in request and "20%" not in request  # shown a price or the offer, a model repeats it
 
 
+def test_a_date_in_the_merchants_call_to_action_is_theirs(scripted_model: ScriptedChatModel) -> None:
+    reply(scripted_model, **EMAIL)
+    variant = write_campaign_copy(make(call_to_action="Order by Nov 9."), BAG, "email", scripted_model)
+    assert variant.verdict == "ok" and variant.parts["body"].endswith("Order by Nov 9.")
+    reply(scripted_model, **{**EMAIL, "body": "Order by Nov 10."})  # a date of the model's own is not
+    wrong = write_campaign_copy(make(call_to_action="Order by Nov 9."), BAG, "email", scripted_model)
+    assert any("date Nov 10 is not the campaign's" in p for p in wrong.problems)
+
+
 CUT = [  # the model's text, run into its cap; what is kept
     ("Roomy and light. Built for the gym", "Roomy and light."),
     ("Built for the gym, the road", "Built for the gym."),

@@ -184,7 +184,13 @@ def campaign_terms(campaign: Campaign, product: Product) -> Terms:
         offer=stated,
         percent=percent,
         zhe=(100 - percent) / 10 if percent is not None else None,
-        dates=frozenset({(campaign.start.month, campaign.start.day), (campaign.end.month, campaign.end.day)}),
+        dates=frozenset(
+            {
+                (campaign.start.month, campaign.start.day),
+                (campaign.end.month, campaign.end.day),
+                *((d.month, d.day) for d in stated_dates(campaign.call_to_action)),
+            }
+        ),  # "Order by Dec 20."
         years=frozenset({campaign.start.year, campaign.end.year}),
         span=f"{start} – {end}",
     )
