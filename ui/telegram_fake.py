@@ -299,10 +299,7 @@ class FakeTelegram:
         photo = str(params.get("photo") or "")
         if not photo.startswith(("http://", "https://")):
             raise ApiError(400, "Bad Request: wrong remote file identifier specified")
-        raw = str(params.get("caption") or "")
-        caption = rules.visible(raw, params.get("parse_mode"))
-        if utf16_len(caption) > 1024:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        raw, caption = _caption(params)
         sent = Sent(
             chat_id,
             self._new_message_id(),
@@ -326,10 +323,7 @@ class FakeTelegram:
             raise ApiError(400, "Bad Request: file must be non-empty")
         if len(document.data) > MAX_UPLOAD:
             raise ApiError(413, "Request Entity Too Large")
-        raw = str(params.get("caption") or "")
-        caption = rules.visible(raw, params.get("parse_mode"))
-        if utf16_len(caption) > 1024:
-            raise ApiError(400, "Bad Request: message caption is too long")
+        raw, caption = _caption(params)
         sent = Sent(
             chat_id,
             self._new_message_id(),
@@ -414,6 +408,15 @@ async def _read_params(request: Request) -> dict[str, Any]:
         else:
             params[key] = rules.decode(value)
     return params
+
+
+def _caption(params: dict[str, Any]) -> tuple[str, str]:
+    """(raw, visible) caption of a sendPhoto or sendDocument, checked as Telegram checks it."""
+    raw = str(params.get("caption") or "")
+    caption = rules.visible(raw, params.get("parse_mode"))
+    if utf16_len(caption) > 1024:
+        raise ApiError(400, "Bad Request: message caption is too long")
+    return raw, caption
 
 
 def _message_text(params: dict[str, Any]) -> tuple[str, str]:
