@@ -95,6 +95,7 @@ def test_a_wrong_key_is_refused_by_every_campaign_endpoint(client, assistant, mo
         ((key, "Back to School", "push"), "/campaign_copy"),
         ((key, "Back to School", variant_id("24-MB01", "push", "students")), "/campaign_variant"),
         ((key, "Back to School", variant_id("24-MB01", "push", "students"), "{}", ""), "/campaign_check"),
+        ((key, "Back to School", True), "/campaign_delete"),
     ]
     for args, endpoint in calls:
         with pytest.raises(AppError, match="merchant API key is not valid"):
@@ -226,6 +227,41 @@ def test_the_csv_and_jsonl_are_offered(client):
         len(rows) == 3 and rows[0]["product_id"] == "24-MB01" and rows[0]["text_title"] == "Ready for class."
     )
     assert len(Path(files[1]).read_text(encoding="utf-8").splitlines()) == 3
+
+
+def test_a_campaign_is_deleted_only_once_confirmed_and_its_copy_is_kept_aside(client, assistant, tmp_path):
+    save(client)
+    save(client, name="Free shipping week", offer_kind="free_shipping_over", offer_value="49.50", ids="",
+         category="bags", max_price="40", per_segment=False)  # fmt: skip
+    write(client, 2)
+    for confirmed in (False, None):
+        with pytest.raises(AppError, match=r"Tick 'Yes, delete Back to School' first .*nothing was deleted"):
+            client.predict(KEY, "Back to School", confirmed, api_name="/campaign_delete")
+    desk = assistant.merchant.campaigns
+    assert [c.name for c in desk.campaigns()[0]] == ["Back to School", "Free shipping week"]
+    assert len(desk.rows("Back to School")) == 2
+
+    picked = client.predict(KEY, "Back to School", api_name="/campaign_pick")
+    assert picked[-1] == {"__type__": "update", "value": False, "label": "Yes, delete Back to School"}
+    result = client.predict(KEY, "Back to School", True, api_name="/campaign_delete")
+    status, table, picker = result[:3]
+    assert status == "Deleted campaign Back to School. Its copy files were kept aside (renamed), not deleted."
+    assert [row[0] for row in table["data"]] == ["Free shipping week"]
+    assert picker["value"] is None and picker["choices"] == [["Free shipping week", "Free shipping week"]]
+    values = dict(zip(FORM, result[3 : 3 + len(FORM)], strict=True))
+    assert values["name"] == "" and values["ids"] == "" and values["offer_kind"] == "percent_off"
+    progress, copies = result[3 + len(FORM) : 5 + len(FORM)]
+    assert progress == "" and copies["data"] in ([], [[""] * 6])
+    assert tuple(result[-3:-1]) == ("", "") and result[-1]["value"] is False
+    assert [c.name for c in desk.campaigns()[0]] == ["Free shipping week"]
+    kept = sorted(path.name for path in (tmp_path / "data" / "campaign_runs").glob("back-to-school-*"))
+    assert len(kept) == 2 and all(name.count(".") == 2 for name in kept), kept  # <slug>.<terms>.csv
+    listed = client.predict(KEY, api_name="/campaign_list")[0]
+    assert [row[0] for row in listed["data"]] == ["Free shipping week"]
+    with pytest.raises(AppError, match="Back to School"):  # gone: Gradio's picker refuses it first
+        client.predict(KEY, "Back to School", True, api_name="/campaign_delete")
+    with pytest.raises(AppError, match="Pick a saved campaign first"):
+        client.predict(KEY, None, True, api_name="/campaign_delete")
 
 
 def test_without_a_campaign_desk_the_tab_says_so(serve, model, demo_index):

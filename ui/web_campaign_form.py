@@ -2,8 +2,9 @@
 
 :func:`build_form` lays out the fields (:data:`FORM` names them, in order); :func:`form_data`
 turns their values into the dict :func:`tools.campaign.parse_campaign` checks, and
-:func:`form_values` fills them from a saved campaign, so that saving it again unchanged states
-the same terms (numbers are text fields: ``12.50`` stays ``12.50``, and an empty one is not 0).
+:func:`form_values` fills them from a saved campaign (:func:`form_blank`: a new form's), so
+that saving it again unchanged states the same terms (numbers are text fields: ``12.50``
+stays ``12.50``, and an empty one is not 0).
 
 Deliberately not here: checking the campaign (:mod:`tools.campaign`), the endpoints
 (:mod:`ui.web_campaigns`).
@@ -30,44 +31,70 @@ OFFER_FIELDS = {  # the offer's fields -> the form's fields that hold them
 FORM = ("name", "offer_kind", "offer_value", "buy", "get", "currency", "start", "end", "channels", "lang",
         "tone", "category", "min_price", "max_price", "tag", "attributes", "ids", "description",
         "segments", "per_segment", "call_to_action")  # fmt: skip
+# A new form's fields that are not empty ("").
+BLANK: dict[str, Any] = {"offer_kind": "percent_off", "currency": "USD", "channels": [], "lang": "en",
+                         "tone": "friendly", "per_segment": False}  # fmt: skip
 
 
 def build_form() -> list[Any]:
-    """The form's components (in the caller's layout), in the order of :data:`FORM`."""
+    """The form's components (in the caller's layout), in the order of :data:`FORM`; each has the
+    elem_id ``campaigns-<field>`` (``_`` written ``-``), e.g. ``campaigns-offer-value``."""
     import gradio as gr
 
     formats = [(f"{fmt.label} ({name})", name) for name, fmt in load_formats().items()]
     field: dict[str, Any] = {}
     with gr.Row():
-        field["name"] = gr.Textbox(label="Name", scale=2)
-        field["offer_kind"] = gr.Dropdown(OFFERS, value="percent_off", label="Offer")
-        field["offer_value"] = gr.Textbox(label="Percent / amount / threshold", placeholder="e.g. 20")
-        field["buy"], field["get"] = gr.Textbox(label="Buy N"), gr.Textbox(label="Get M")
-        field["currency"] = gr.Textbox("USD", label="Currency")
-    with gr.Row():
-        field["start"], field["end"] = (
-            gr.Textbox(label="Start (YYYY-MM-DD)"),
-            gr.Textbox(label="End (YYYY-MM-DD)"),
+        field["name"] = gr.Textbox(label="Name", scale=2, elem_id=_id("name"))
+        field["offer_kind"] = gr.Dropdown(
+            OFFERS, value="percent_off", label="Offer", elem_id=_id("offer_kind")
         )
-        field["channels"] = gr.Dropdown(formats, multiselect=True, label="Channels", scale=2)
-        field["lang"] = gr.Radio(LANGUAGES, value="en", label="Language")
-        field["tone"] = gr.Dropdown(list(TONES), value="friendly", label="Tone", allow_custom_value=True)
+        field["offer_value"] = gr.Textbox(
+            label="Percent / amount / threshold", placeholder="e.g. 20", elem_id=_id("offer_value")
+        )
+        field["buy"] = gr.Textbox(label="Buy N", elem_id=_id("buy"))
+        field["get"] = gr.Textbox(label="Get M", elem_id=_id("get"))
+        field["currency"] = gr.Textbox("USD", label="Currency", elem_id=_id("currency"))
     with gr.Row():
-        field["category"] = gr.Textbox(label="Category contains", placeholder="e.g. bags")
-        field["min_price"], field["max_price"] = gr.Textbox(label="Min price"), gr.Textbox(label="Max price")
-        field["tag"] = gr.Textbox(label="Tag", placeholder="e.g. sale")
-        field["attributes"] = gr.Textbox(label="Attributes", placeholder="e.g. material=Nylon, color=Blue")
-        field["ids"] = gr.Textbox(label="Or product ids", placeholder="comma-separated, instead of a filter")
+        field["start"] = gr.Textbox(label="Start (YYYY-MM-DD)", elem_id=_id("start"))
+        field["end"] = gr.Textbox(label="End (YYYY-MM-DD)", elem_id=_id("end"))
+        field["channels"] = gr.Dropdown(
+            formats, multiselect=True, label="Channels", scale=2, elem_id=_id("channels")
+        )
+        field["lang"] = gr.Radio(LANGUAGES, value="en", label="Language", elem_id=_id("lang"))
+        field["tone"] = gr.Dropdown(
+            list(TONES), value="friendly", label="Tone", allow_custom_value=True, elem_id=_id("tone")
+        )
     with gr.Row():
-        field["description"] = gr.Textbox(label="Audience", placeholder="e.g. people heading back to campus")
+        field["category"] = gr.Textbox(
+            label="Category contains", placeholder="e.g. bags", elem_id=_id("category")
+        )
+        field["min_price"] = gr.Textbox(label="Min price", elem_id=_id("min_price"))
+        field["max_price"] = gr.Textbox(label="Max price", elem_id=_id("max_price"))
+        field["tag"] = gr.Textbox(label="Tag", placeholder="e.g. sale", elem_id=_id("tag"))
+        field["attributes"] = gr.Textbox(
+            label="Attributes", placeholder="e.g. material=Nylon, color=Blue", elem_id=_id("attributes")
+        )
+        field["ids"] = gr.Textbox(
+            label="Or product ids", placeholder="comma-separated, instead of a filter", elem_id=_id("ids")
+        )
+    with gr.Row():
+        field["description"] = gr.Textbox(
+            label="Audience", placeholder="e.g. people heading back to campus", elem_id=_id("description")
+        )
         field["segments"] = gr.Textbox(
-            label="Segments", placeholder="comma-separated, e.g. students, parents"
+            label="Segments", placeholder="comma-separated, e.g. students, parents", elem_id=_id("segments")
         )
-        field["per_segment"] = gr.Checkbox(label="One variant per segment")
+        field["per_segment"] = gr.Checkbox(label="One variant per segment", elem_id=_id("per_segment"))
         field["call_to_action"] = gr.Textbox(
-            label="Call to action", placeholder="e.g. Shop now at luma.example"
+            label="Call to action", placeholder="e.g. Shop now at luma.example", elem_id=_id("call_to_action")
         )
     return [field[name] for name in FORM]
+
+
+def form_blank() -> list[Any]:
+    """The form's fields as a new form shows them (what :func:`build_form` starts with)."""
+    values = dict.fromkeys(FORM, "") | BLANK
+    return [values[field] for field in FORM]
 
 
 def form_data(form: dict[str, Any]) -> dict[str, Any]:
@@ -109,6 +136,10 @@ def form_values(campaign: Campaign) -> list[Any]:
         "per_segment": campaign.per_segment, "call_to_action": campaign.call_to_action,
     }  # fmt: skip
     return [_shown(values[field]) for field in FORM]
+
+
+def _id(field: str) -> str:
+    return "campaigns-" + field.replace("_", "-")
 
 
 def _shown(value: Any) -> Any:

@@ -9,11 +9,12 @@ A merchant lists the saved campaigns (dates, upcoming/running/ended, offer, chan
 written, how many passed), picks one to fill the form, edits and saves it (or a new one),
 writes its copy a few variants per click (each click goes on where the last stopped), reads
 the copy with its fact check per product, channel and segment, edits a variant and has it
-checked again, and downloads the CSV and JSONL.
+checked again, downloads the CSV and JSONL, and deletes a campaign (only with "Yes, delete
+<name>" ticked; its copy files are set aside, not deleted).
 
 Every endpoint (``/campaign_list``, ``/campaign_pick``, ``/campaign_save``, ``/campaign_write``,
-``/campaign_copy``, ``/campaign_variant``, ``/campaign_check``) takes the merchant key first and
-checks it itself, as the rest of the tab does (:mod:`ui.web_merchant`). Without a campaign desk
+``/campaign_copy``, ``/campaign_variant``, ``/campaign_check``, ``/campaign_delete``) takes the
+merchant key first and checks it itself, as the rest of the tab does (:mod:`ui.web_merchant`). Without a campaign desk
 the tab only says so and no campaign endpoint exists. Deliberately not here: checking campaigns
 and copy (:class:`tools.campaign_desk.CampaignDesk`), the form's fields (:mod:`ui.web_campaign_form`).
 """
@@ -33,7 +34,7 @@ from typing import TYPE_CHECKING, Any
 from tools.campaign import Campaign, CampaignError, parse_campaign
 from tools.campaign_terms import offer_text
 from tools.channel_formats import load_formats
-from ui.web_campaign_form import FORM, build_form, form_data, form_values
+from ui.web_campaign_form import FORM, build_form, form_blank, form_data, form_values
 from ui.web_merchant import _escape, _shown
 
 if TYPE_CHECKING:
@@ -67,9 +68,10 @@ class CampaignsSection:
 
         self.check(key)
         if not (name or "").strip():
-            return [gr.update()] * (len(FORM) + 5)
+            return [gr.update()] * (len(FORM) + 6)
         campaign = self._campaign(name)
-        return [*form_values(campaign), *self._view(campaign)]
+        confirm = gr.update(value=False, label=f"Yes, delete {campaign.name}")
+        return [*form_values(campaign), *self._view(campaign), confirm]
 
     def save(self, key: str | None, *values: Any) -> tuple[str, pd.DataFrame, dict[str, Any]]:
         """Check the form's campaign and save it (replacing one of that name); the list again."""
@@ -79,6 +81,28 @@ class CampaignsSection:
         replaced = _call(self.desk.save, campaign)
         status = f"{'Updated' if replaced else 'Saved'} campaign {_escape(campaign.name)}."
         return status, *self._listing(campaign.name)
+
+    def delete(self, key: str | None, name: str | None, confirmed: bool | None) -> list[Any]:
+        """Delete the picked campaign once the merchant has ticked "Yes, delete <name>" (its copy
+        files are set aside, not deleted); the status, the list with none picked, a blank form,
+        an empty copy view and the confirmation unticked."""
+        import gradio as gr
+        import pandas as pd
+
+        self.check(key)
+        campaign = self._campaign(name)
+        if confirmed is not True:
+            raise _shown(f"Tick 'Yes, delete {campaign.name}' first to delete it: nothing was deleted.")
+        had_copy = any(path.exists() for path in self.desk.files(campaign))
+        _call(self.desk.delete, campaign.name)
+        kept = " Its copy files were kept aside (renamed), not deleted." if had_copy else ""
+        table, _ = self._listing()
+        names = [c.name for c in self.desk.campaigns()[0]]
+        view = ["", pd.DataFrame(columns=COPY_HEADERS), gr.update(choices=[("All channels", "")], value=""),
+                gr.update(choices=[], value=None), None]  # fmt: skip
+        confirm = gr.update(value=False, label="Yes, delete the picked campaign")
+        return [f"Deleted campaign {_escape(campaign.name)}.{kept}", table,
+                gr.update(choices=names, value=None), *form_blank(), *view, "", "", confirm]  # fmt: skip
 
     def write(self, key: str | None, name: str | None, limit: float | None) -> list[Any]:
         """Write up to ``limit`` more variants; the copy, how many are left, and the list again."""
@@ -191,23 +215,30 @@ def build_campaigns_tab(desk: CampaignDesk | None, check: Callable[[str | None],
             return
         section = CampaignsSection(desk, check)
         status = gr.Markdown(elem_id="campaigns-status")
-        campaigns = gr.Dataframe(headers=LIST_HEADERS, label="Saved campaigns", wrap=True, interactive=False)
+        campaigns = gr.Dataframe(headers=LIST_HEADERS, label="Saved campaigns", wrap=True, interactive=False,
+                                 elem_id="campaigns-list")  # fmt: skip
         picked = gr.Dropdown(label="Campaign", choices=[], elem_id="campaigns-picked")
+        with gr.Row():
+            confirm = gr.Checkbox(False, label="Yes, delete the picked campaign", elem_id="campaigns-confirm")
+            delete = gr.Button("Delete campaign", variant="stop", elem_id="campaigns-delete")
         with gr.Accordion("Create or edit a campaign", open=True):
             form = build_form()
             save = gr.Button("Save campaign", variant="primary", elem_id="campaigns-save")
         with gr.Row():
-            limit = gr.Number(10, label="Variants per click", minimum=1, maximum=MAX_PER_CLICK, precision=0)
+            limit = gr.Number(10, label="Variants per click", minimum=1, maximum=MAX_PER_CLICK, precision=0,
+                              elem_id="campaigns-limit")  # fmt: skip
             write = gr.Button("Write copy", variant="primary", elem_id="campaigns-write")
         progress = gr.Markdown(elem_id="campaigns-progress")
-        channel = gr.Dropdown([("All channels", "")], value="", label="Channel")
-        copies = gr.Dataframe(headers=COPY_HEADERS, label="Copy", wrap=True, interactive=False)
-        files = gr.File(label="Download (CSV, JSONL)", file_count="multiple", interactive=False)
-        with gr.Accordion("Edit a variant", open=False):
-            variant = gr.Dropdown(label="Variant", choices=[])
-            parts = gr.Textbox(label="Parts (JSON: part name -> text)", lines=8)
+        channel = gr.Dropdown([("All channels", "")], value="", label="Channel", elem_id="campaigns-channel")
+        copies = gr.Dataframe(headers=COPY_HEADERS, label="Copy", wrap=True, interactive=False,
+                              elem_id="campaigns-copy")  # fmt: skip
+        files = gr.File(label="Download (CSV, JSONL)", file_count="multiple", interactive=False,
+                        elem_id="campaigns-files")  # fmt: skip
+        with gr.Accordion("Edit a variant", open=False, elem_id="campaigns-edit"):
+            variant = gr.Dropdown(label="Variant", choices=[], elem_id="campaigns-variant")
+            parts = gr.Textbox(label="Parts (JSON: part name -> text)", lines=8, elem_id="campaigns-parts")
             recheck = gr.Button("Check again", elem_id="campaigns-recheck")
-            verdict = gr.Textbox(label="Fact check", interactive=False, lines=2)
+            verdict = gr.Textbox(label="Fact check", interactive=False, lines=2, elem_id="campaigns-verdict")
 
     tracked = gr.Progress(track_tqdm=True)  # Gradio shows the run's progress bar
 
@@ -216,7 +247,12 @@ def build_campaigns_tab(desk: CampaignDesk | None, check: Callable[[str | None],
 
     view = [progress, copies, channel, variant, files]
     tab.select(section.listing, inputs=key, outputs=[campaigns, picked, status], api_name="campaign_list")
-    picked.change(section.pick, inputs=[key, picked], outputs=[*form, *view], api_name="campaign_pick")
+    picked.change(
+        section.pick, inputs=[key, picked], outputs=[*form, *view, confirm], api_name="campaign_pick"
+    )
+    delete.click(section.delete, inputs=[key, picked, confirm],
+                 outputs=[status, campaigns, picked, *form, *view, parts, verdict, confirm],
+                 api_name="campaign_delete", show_progress="hidden")  # fmt: skip
     save.click(
         section.save, inputs=[key, *form], outputs=[status, campaigns, picked], api_name="campaign_save"
     )
