@@ -245,6 +245,8 @@ def build_campaigns_tab(desk: CampaignDesk | None, check: Callable[[str | None],
     def write_copy(key: str | None, name: str | None, limit: float | None, _: Any = tracked) -> list[Any]:
         return section.write(key, name, limit)
 
+    # Events whose errors are the merchant's to fix show no progress: Gradio would leave an "Error"
+    # cover over each output (the picker, the parts box) until it is closed.
     view = [progress, copies, channel, variant, files]
     tab.select(section.listing, inputs=key, outputs=[campaigns, picked, status], api_name="campaign_list")
     picked.change(
@@ -254,7 +256,11 @@ def build_campaigns_tab(desk: CampaignDesk | None, check: Callable[[str | None],
                  outputs=[status, campaigns, picked, *form, *view, parts, verdict, confirm],
                  api_name="campaign_delete", show_progress="hidden")  # fmt: skip
     save.click(
-        section.save, inputs=[key, *form], outputs=[status, campaigns, picked], api_name="campaign_save"
+        section.save,
+        inputs=[key, *form],
+        outputs=[status, campaigns, picked],
+        api_name="campaign_save",
+        show_progress="hidden",
     )
     write.click(
         write_copy, inputs=[key, picked, limit], outputs=[*view, campaigns], api_name="campaign_write"
@@ -263,7 +269,8 @@ def build_campaigns_tab(desk: CampaignDesk | None, check: Callable[[str | None],
     variant.change(section.variant, inputs=[key, picked, variant], outputs=[parts, verdict],
                    api_name="campaign_variant")  # fmt: skip
     recheck.click(section.recheck, inputs=[key, picked, variant, parts, channel],
-                  outputs=[verdict, parts, copies, campaigns], api_name="campaign_check")  # fmt: skip
+                  outputs=[verdict, parts, copies, campaigns], api_name="campaign_check",
+                  show_progress="hidden")  # fmt: skip
 
 
 def _limit(value: float | None) -> int:
