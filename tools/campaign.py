@@ -207,6 +207,10 @@ class Campaign(_Strict):
             raise ValueError("per_segment: the audience names no segments")
         return self
 
+    def state(self, today: date) -> str:
+        """``upcoming``, ``running`` or ``ended`` on ``today``."""
+        return "ended" if self.end < today else "running" if self.start <= today else "upcoming"
+
     @property
     def segments(self) -> list[str | None]:
         """The variants asked for: one per segment, or one (None) for the whole audience."""

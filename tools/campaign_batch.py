@@ -177,14 +177,18 @@ def _resume(out: Path, campaign: Campaign, key: str) -> set[tuple[str, str, str]
     else:
         out.parent.mkdir(parents=True, exist_ok=True)
     _atomic_write(out, "".join(json.dumps(row, ensure_ascii=False) + "\n" for row in rows))
-    return {(row["product_id"], row["channel"], row["segment"] or "") for row in rows}
+    return {row_key(row) for row in rows}
+
+
+def row_key(row: dict[str, Any]) -> tuple[str, str, str]:
+    """What a row is of: (product id, channel, segment or "")."""
+    return row["product_id"], row["channel"], row["segment"] or ""
 
 
 def replace_row(path: Path, row: dict[str, Any]) -> None:
     """Rewrite ``path`` (atomically) with ``row`` in place of the row of its product, channel and
     segment."""
-    key = (row["product_id"], row["channel"], row["segment"] or "")
-    rows = [row if (r["product_id"], r["channel"], r["segment"] or "") == key else r for r in read_rows(path)]
+    rows = [row if row_key(r) == row_key(row) else r for r in read_rows(path)]
     _atomic_write(path, "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in rows))
 
 

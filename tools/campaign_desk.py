@@ -44,6 +44,7 @@ from tools.campaign_batch import (
     campaign_key,
     read_rows,
     replace_row,
+    row_key,
     write_campaign_batch,
     write_csv,
 )
@@ -103,8 +104,7 @@ class CampaignDesk:
 
     def state(self, campaign: Campaign) -> str:
         """``upcoming``, ``running`` or ``ended``, today."""
-        today = self.today()
-        return "ended" if campaign.end < today else "running" if campaign.start <= today else "upcoming"
+        return campaign.state(self.today())
 
     def get(self, name: str) -> Campaign:
         campaign = self.store.get(name.strip())
@@ -147,9 +147,14 @@ class CampaignDesk:
         """The campaign's products in the catalog, and the ids it gives that the catalog lacks."""
         return select_products(campaign, self.catalog)  # type: ignore[arg-type]
 
-    def variants(self, campaign: Campaign) -> int:
-        """How many variants the campaign has in all: product x channel x segment."""
-        return len(self.products(campaign)[0]) * len(campaign.channels) * len(campaign.segments)
+    def progress(self, campaign: Campaign, rows: list[dict[str, Any]] | None = None) -> tuple[int, int]:
+        """(variants written, variants in all: product x channel x segment) of the campaign now;
+        ``rows``: its rows when the caller has read them. A row of a product the campaign no
+        longer covers is kept in the file, not counted, nor is an error row."""
+        products, _ = self.products(campaign)
+        jobs = {(p.id, c, s or "") for p in products for c in campaign.channels for s in campaign.segments}
+        written = self.rows(campaign.name) if rows is None else rows
+        return sum(row["verdict"] != "error" and row_key(row) in jobs for row in written), len(jobs)
 
     def files(self, campaign: Campaign) -> tuple[Path, Path]:
         """The campaign's batch file and its CSV (they may not exist yet)."""
@@ -180,15 +185,8 @@ class CampaignDesk:
             except CampaignBatchError as error:
                 raise CampaignError(str(error)) from error
             write_csv(jsonl, table)
-            current = {
-                (p.id, c, s or "") for p in products for c in campaign.channels for s in campaign.segments
-            }
-            done = sum(
-                row["verdict"] != "error"
-                and (row["product_id"], row["channel"], row["segment"] or "") in current
-                for row in read_rows(jsonl)
-            )  # rows of products the campaign no longer covers are kept, not counted
-        return CampaignRun(summary, len(current), done, jsonl, table)
+            done, total = self.progress(campaign, list(read_rows(jsonl)))
+        return CampaignRun(summary, total, done, jsonl, table)
 
     def rows(self, name: str) -> list[dict[str, Any]]:
         """The variants written for the campaign so far (none when it has not run)."""
@@ -208,9 +206,7 @@ class CampaignDesk:
         with self._lock(campaign.name):
             rows = list(read_rows(jsonl)) if jsonl.exists() else []
             wanted = (product_id, channel, segment or "")
-            old = next(
-                (r for r in rows if (r["product_id"], r["channel"], r["segment"] or "") == wanted), None
-            )
+            old = next((r for r in rows if row_key(r) == wanted), None)
             if old is None:
                 raise CampaignError(
                     f"campaign {campaign.name!r} has no {channel} variant for {product_id} yet"

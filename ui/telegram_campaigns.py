@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tools.campaign import Campaign, CampaignError
 from tools.campaign_terms import offer_text
@@ -58,12 +58,9 @@ def _unquoted(name: str) -> str:
     return name
 
 
-def _written(rows: list[dict[str, Any]]) -> int:
-    return sum(row["verdict"] != "error" for row in rows)
-
-
 def variants_left(desk: CampaignDesk, campaign: Campaign) -> int:
-    return desk.variants(campaign) - _written(desk.rows(campaign.name))
+    done, total = desk.progress(campaign)
+    return total - done
 
 
 def campaign_list(desk: CampaignDesk, texts: Mapping[str, str], batch: int) -> str:
@@ -72,13 +69,13 @@ def campaign_list(desk: CampaignDesk, texts: Mapping[str, str], batch: int) -> s
     unreadable = [texts["campaign_unreadable"].format(problem=problem) for problem in problems]
     if not campaigns:
         return _clip("\n".join([texts["campaign_none"], *unreadable]))
-    lines = [
-        texts["campaign_line"].format(
+    lines = []
+    for c in campaigns:
+        done, total = desk.progress(c)
+        lines.append(texts["campaign_line"].format(
             name=c.name, start=c.start, end=c.end, state=texts[f"state_{desk.state(c)}"],
-            channels=", ".join(c.channels), done=_written(desk.rows(c.name)), total=desk.variants(c),
-        )
-        for c in campaigns
-    ]  # fmt: skip
+            channels=", ".join(c.channels), done=done, total=total,
+        ))  # fmt: skip
     usage = texts["campaign_usage"].format(n=batch)
     return _clip("\n".join([texts["campaigns"], *lines, *unreadable, "", usage]))
 
@@ -94,7 +91,7 @@ def campaign_report(
     """The summary of ``campaign`` (with what ``run`` did), a sample variant and its files."""
     rows = desk.rows(campaign.name)
     verdicts = [row["verdict"] for row in rows]
-    done, total = _written(rows), desk.variants(campaign)
+    done, total = desk.progress(campaign, rows)
     lines = (
         [texts["campaign_wrote"].format(written=run.summary.written, failed=run.summary.failed)]
         if run

@@ -167,11 +167,12 @@ class CampaignsSection:
         return f"Saved campaign files that cannot be read: {problems}" if problems else ""
 
     def _summary(self, campaign: Campaign) -> list[Any]:
-        verdicts = Counter(row["verdict"] for row in self.desk.rows(campaign.name))
-        written = verdicts.total() - verdicts["error"]
+        rows = self.desk.rows(campaign.name)
+        verdicts = Counter(row["verdict"] for row in rows)
+        written, total = self.desk.progress(campaign, rows)
         return [campaign.name, f"{campaign.start} to {campaign.end}", self.desk.state(campaign),
                 offer_text(campaign.offer, "en"), ", ".join(campaign.channels),
-                len(self.desk.products(campaign)[0]), f"{written}/{self.desk.variants(campaign)}",
+                len(self.desk.products(campaign)[0]), f"{written}/{total}",
                 verdicts["ok"] + verdicts["repaired"], verdicts["rejected"]]  # fmt: skip
 
     def _view(self, campaign: Campaign, note: str = "") -> list[Any]:
@@ -179,7 +180,7 @@ class CampaignsSection:
         import gradio as gr
 
         rows = self.desk.rows(campaign.name)
-        done, total = sum(row["verdict"] != "error" for row in rows), self.desk.variants(campaign)
+        done, total = self.desk.progress(campaign, rows)
         if not done:
             progress = f"No copy written yet: {total} variants to write (products x channels x segments)."
         elif done < total:

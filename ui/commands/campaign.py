@@ -93,8 +93,9 @@ def _list(store: CampaignStore) -> int:
         print(f"no saved campaigns in {store.directory}")
     today = date.today()
     for c in campaigns:
-        state = "ended" if c.end < today else "running" if c.start <= today else "upcoming"
-        print(f"{c.name}  {c.start} to {c.end}  ({state})  {c.offer.kind}  channels: {', '.join(c.channels)}")
+        print(
+            f"{c.name}  {c.start} to {c.end}  ({c.state(today)})  {c.offer.kind}  channels: {', '.join(c.channels)}"
+        )
     return 0
 
 
