@@ -47,7 +47,7 @@ def campaign_turn(text: str, refs: list[str], ctx: ToolContext, run: Run) -> str
     if draft.missing:
         ctx.memory.campaign = {"draft": draft.to_dict()}
         return ask(draft.missing, lang)
-    products, phrase = campaign_products(draft, ctx.catalog, list(refs))
+    products, phrase = campaign_products(draft, ctx.catalog)
     if products is None:
         ctx.memory.campaign = {"draft": replace(draft, asked="").to_dict()}
         return _say(lang, "no_products", asked=phrase)

@@ -14,7 +14,7 @@ type they name (every backpack the store has, within the stated price limits), e
 results that pass the relevance threshold; the whole store for "storewide".
 
 Deliberately not here: recognising that a message asks for a campaign (:mod:`assistant.intents`),
-saving and running it (:mod:`tools.campaign_desk`), the reply (:mod:`assistant.campaign_reply`).
+saving and running it (:mod:`tools.campaign_desk`), the reply (:mod:`assistant.campaign_chat`).
 """
 
 from __future__ import annotations
@@ -25,12 +25,17 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from index.quantities import price_limits, quantities
+from index.quantities import Quantity, price_limits, quantities
 from index.schema import Product
-from tools.campaign_terms import stated_dates
+from tools.campaign_terms import MONTHS, stated_dates
 from tools.context import Catalog
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from index.product_types import TypeRequest
 
 WORDS_FILE = Path(__file__).with_name("campaign_chat.toml")
 LEAD_DAYS = 7  # a named sale with no dates given runs for the week up to its day
@@ -75,10 +80,9 @@ _WRITE = re.compile(
 _QUESTION = re.compile(
     r"[?？]\s*$|^\s*(?:how|what|which|why|did|does|do|is|are|was|were)\b|吗|怎么样|如何", re.I
 )
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
 _MONTH_RANGE = re.compile(
-    r"\b(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+(?P<a>\d{1,2})(?:st|nd|rd|th)?"
-    r"\s*(?:-|–|to|through|until|till)\s*(?P<b>\d{1,2})(?:st|nd|rd|th)?\b(?!\s*%)(?!\s*(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec))",
+    rf"\b(?P<m>{'|'.join(MONTHS)})[a-z]*\.?\s+(?P<a>\d{{1,2}})(?:st|nd|rd|th)?"
+    rf"\s*(?:-|–|to|through|until|till)\s*(?P<b>\d{{1,2}})(?:st|nd|rd|th)?\b(?!\s*%)(?!\s*(?:{'|'.join(MONTHS)}))",
     re.I,
 )
 _ZH_RANGE = re.compile(
@@ -162,7 +166,7 @@ def mentions_campaign(text: str) -> bool:
     """Whether ``text`` names a sale, a campaign, or states an offer."""
     lowered = text.lower()
     named = any(_has(lowered, word) for f in words()["festivals"] for word in f["words"])
-    if named or _UNSUPPORTED.search(text) or len({m.group(0) for m in _PERCENT.finditer(text)}) > 1:
+    if named or _UNSUPPORTED.search(text) or _tiered(text):
         return True  # an offer we cannot state is still a campaign's
     return any(_has(lowered, w) for w in words()["words"]["campaign"]) or _offer(text)[0] is not None
 
@@ -231,13 +235,12 @@ def read_campaign(text: str, lang: str, today: date, currency: str | None) -> Ca
     )
 
 
-def campaign_products(
-    draft: CampaignDraft, catalog: Catalog, product_ids: list[str]
-) -> tuple[dict[str, Any] | None, str]:
+def campaign_products(draft: CampaignDraft, catalog: Catalog) -> tuple[dict[str, Any] | None, str]:
     """The campaign's ``products`` table (None: nothing in the catalog fits) and the words that
-    named them ("yoga pants" of "Mother's Day yoga pants clearance")."""
-    if draft.product_ids or (product_ids and not draft.asked):
-        return {"ids": list(dict.fromkeys(draft.product_ids or product_ids))}, ""
+    named them ("yoga pants" of "Mother's Day yoga pants clearance"). Products the messages
+    named or pointed at (:attr:`CampaignDraft.product_ids`) are the products."""
+    if draft.product_ids:
+        return {"ids": list(dict.fromkeys(draft.product_ids))}, ""
     limits = {key: value for key, value in (("min_price", draft.min_price), ("max_price", draft.max_price))
               if value is not None}  # fmt: skip
     if draft.storewide or (not draft.asked and limits):
@@ -245,10 +248,9 @@ def campaign_products(
     listed = [p for pid in getattr(catalog, "product_ids", list)() if (p := catalog.get(pid)) is not None]
     in_limits = [p for p in listed if _within(p, draft)]
     best: tuple[tuple[bool, int], str, list[str]] | None = None
-    for phrase in _phrases(
-        draft.asked, catalog
-    ):  # the longest phrase naming a type, those with exact matches first
-        request = catalog.type_request(phrase)
+    type_request = cache(catalog.type_request)  # _phrases reads the glosses of the same phrases
+    for phrase in _phrases(draft.asked, type_request):  # the longest naming a type, exact matches first
+        request = type_request(phrase)
         if request.status != "typed":
             continue
         typed = [p for p in in_limits if request.matches(p)]
@@ -270,7 +272,7 @@ def campaign_products(
     return None, draft.asked
 
 
-def _phrases(asked: str, catalog: Catalog) -> list[str]:
+def _phrases(asked: str, type_request: Callable[[str], TypeRequest]) -> list[str]:
     """Candidate product phrases of the leftover words: runs of up to three words, the Chinese
     substrings of two to six characters, and for those the catalog's words of the other
     language in pairs ("瑜伽裤" on an English store: "yoga pants")."""
@@ -282,7 +284,7 @@ def _phrases(asked: str, catalog: Catalog) -> list[str]:
             phrases += [token[i : i + n] for n in range(min(6, size), 1, -1) for i in range(size - n + 1)]
     glossed = []
     for phrase in phrases:
-        glosses = () if phrase.isascii() else catalog.type_request(phrase).glosses
+        glosses = () if phrase.isascii() else type_request(phrase).glosses
         glossed += [f"{a} {b}" for a in glosses for b in glosses if a != b]
     return list(dict.fromkeys([*phrases, *glossed]))
 
@@ -319,7 +321,7 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
         return None, [match.span()]
     if match := _BOGO.search(text):
         return {"kind": "buy_n_get_m", "buy": 1, "get": 1}, [match.span()]
-    if len({float(m.group(1) or m.group(2)) for m in _PERCENT.finditer(text)}) > 1:  # tiered: not one offer
+    if _tiered(text):  # "10% off one, 20% off two": not one offer
         return None, [m.span() for m in _PERCENT.finditer(text)]
     if match := _N_FOR_M.search(text):
         total, paid = (_count(g) for g in match.groups())
@@ -330,16 +332,13 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
         return {"kind": "buy_n_get_m", "buy": buy, "get": get}, [match.span()]
     money = [q for q in quantities(text) if q.kind == "money"]
     if match := _FREE_SHIPPING.search(text):
-        over = next((q for q in money if _THRESHOLD.search(text[max(0, q.start - 20) : q.start])), None)
-        over = over or next((q for q in money if re.match(r"\s*(?:包邮|免运费)", text[q.end :])), None)
+        over, at = _threshold(text, money)
         bare = _BARE_THRESHOLD.search(text)
         threshold: dict[str, Any] = {}
         spans = [match.span()]
         if over is not None:
             threshold = {"threshold": over.value, "currency": over.currency or currency}
-            before = text[max(0, over.start - 20) : over.start]
-            word = _THRESHOLD.search(before)
-            spans.append((over.start - len(before) + (word.start() if word else len(before)), over.end))
+            spans.append((at, over.end))
         elif bare is not None:
             threshold = {"threshold": float(bare.group(1) or bare.group(2))}
             spans.append(bare.span())
@@ -361,6 +360,23 @@ def _offer(text: str, currency: str | None = None) -> tuple[dict[str, Any] | Non
             span = (cut.start() if cut else q.start, q.end + (off.end() if off else 0))
             return {"kind": "amount_off", "amount": q.value, "currency": q.currency or currency}, [span]
     return None, []
+
+
+def _threshold(text: str, money: list[Quantity]) -> tuple[Quantity | None, int]:
+    """The amount a free-shipping offer starts at ("over $50", "满50美元包邮") and where its
+    words start."""
+    for q in money:
+        if word := _THRESHOLD.search(text[max(0, q.start - 20) : q.start]):
+            return q, max(0, q.start - 20) + word.start()
+    for q in money:
+        if re.match(r"\s*(?:包邮|免运费)", text[q.end :]):
+            return q, q.start
+    return None, 0
+
+
+def _tiered(text: str) -> bool:
+    """Whether ``text`` states more than one percentage off."""
+    return len({float(m.group(1) or m.group(2)) for m in _PERCENT.finditer(text)}) > 1
 
 
 def _dates(
@@ -402,10 +418,9 @@ def _dates(
         return days[0], day, False, spans
     if days:  # an end already past is refused as such, not as an end before its start
         return min(today, days[0]), days[0], False, spans
-    day = _festival_day(festival, today) if festival else None
-    if day is None:
+    if festival_day is None:
         return None, None, False, spans
-    return max(today, day - timedelta(days=LEAD_DAYS)), day, True, spans
+    return max(today, festival_day - timedelta(days=LEAD_DAYS)), festival_day, True, spans
 
 
 def _range(text: str, today: date) -> tuple[date, date, tuple[int, int]] | None:
@@ -416,7 +431,7 @@ def _range(text: str, today: date) -> tuple[date, date, tuple[int, int]] | None:
     found = match.groupdict()
     first, last = int(found["a"]), int(found["b"])
     if found.get("m"):
-        month = _MONTHS.index(found["m"][:3].lower()) + 1
+        month = MONTHS.index(found["m"][:3].lower()) + 1
     elif found.get("mm"):
         month = int(found["mm"])
     else:  # days of this month, or of the next when they are past
@@ -431,26 +446,19 @@ def _relative_day(lowered: str, today: date) -> tuple[date, tuple[int, int]] | N
     """ "ends Sunday", "this weekend", "到月底": the day it means, from today."""
     days = words()["days"]
     for weekday, names in enumerate(days["weekdays"]):
-        for name in names:
-            if _has(lowered, name):
-                at = lowered.index(name)
-                coming = today + timedelta(days=(weekday - today.weekday()) % 7)
-                if _NEXT.search(lowered[:at]) and coming.isocalendar()[1] == today.isocalendar()[1]:
-                    coming += timedelta(days=7)  # "next Friday", "下周五" said on a Thursday: a week on
-                return coming, (at, at + len(name))
-    for name in days["weekend"]:
-        if _has(lowered, name):
-            at = lowered.index(name)
-            return today + timedelta(days=(6 - today.weekday()) % 7), (at, at + len(name))
-    for name in days["year_end"]:
-        if _has(lowered, name):
-            at = lowered.index(name)
-            return date(today.year, 12, 31), (at, at + len(name))
-    for name in days["month_end"]:
-        if _has(lowered, name):
-            at = lowered.index(name)
-            following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
-            return following - timedelta(days=1), (at, at + len(name))
+        if span := _find(lowered, names):
+            coming = today + timedelta(days=(weekday - today.weekday()) % 7)
+            if _NEXT.search(lowered[: span[0]]) and coming.isocalendar()[1] == today.isocalendar()[1]:
+                coming += timedelta(days=7)  # "next Friday", "下周五" said on a Thursday: a week on
+            return coming, span
+    following = date(today.year + today.month // 12, today.month % 12 + 1, 1)
+    for key, day in (
+        ("weekend", today + timedelta(days=(6 - today.weekday()) % 7)),
+        ("year_end", date(today.year, 12, 31)),
+        ("month_end", following - timedelta(days=1)),
+    ):
+        if span := _find(lowered, days[key]):
+            return day, span
     return None
 
 
@@ -510,6 +518,14 @@ def _count(word: str) -> int:
 
 def _has(lowered: str, word: str) -> bool:
     return re.search(_pattern(word), lowered) is not None  # at ASCII boundaries: "写SEO文案", "618大促" count
+
+
+def _find(lowered: str, names: list[str]) -> tuple[int, int] | None:
+    """Where the first of ``names`` (in their order) occurs, matched as :func:`_has` matches."""
+    for name in names:
+        if match := re.search(_pattern(name), lowered):
+            return match.span()
+    return None
 
 
 def _spans(lowered: str, found: list[str]) -> list[tuple[int, int]]:

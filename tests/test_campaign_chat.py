@@ -304,7 +304,7 @@ def test_the_product_words_among_the_rest(
     from assistant.campaign_request import campaign_products
 
     draft = read_campaign(text, lang, TODAY, "USD")
-    products, _ = campaign_products(draft, demo_index, [])
+    products, _ = campaign_products(draft, demo_index)
     assert products is not None and products["ids"]
     found = [demo_index.get(pid) for pid in products["ids"]]
     named = [f"{p.title} {p.category}" for p in found if p is not None]  # a jacket's category says so
@@ -315,4 +315,4 @@ def test_a_price_limit_with_no_type_is_the_scope(demo_index: CatalogIndex) -> No
     from assistant.campaign_request import campaign_products
 
     draft = read_campaign("50美元以下的商品全部9折，到12月15日，发邮件和推送", "zh", TODAY, "USD")
-    assert campaign_products(draft, demo_index, []) == ({"min_price": 0, "max_price": 50.0}, "")
+    assert campaign_products(draft, demo_index) == ({"min_price": 0, "max_price": 50.0}, "")

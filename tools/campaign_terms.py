@@ -45,7 +45,20 @@ OTHER_OFFERS = (
     "free delivery", "赠品", "赠送", "送礼", "礼品", "即送", "就送", "加送", "满送", "买一送一", "满减",
     "优惠券", "红包", "返现", "半价", "秒杀", "包邮", "免运费", "清仓",
 )  # fmt: skip
-_MONTHS = ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec")
+MONTHS = (
+    "jan",
+    "feb",
+    "mar",
+    "apr",
+    "may",
+    "jun",
+    "jul",
+    "aug",
+    "sep",
+    "oct",
+    "nov",
+    "dec",
+)  # as dates are read
 _MONTH = r"(?P<m>jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?"
 _DATES = (
     re.compile(rf"\b{_MONTH}\s+(?P<d>\d{{1,2}})(?:st|nd|rd|th)?\b", re.IGNORECASE),
@@ -245,7 +258,7 @@ def stated_dates(text: str) -> list[StatedDate]:
     for pattern in _DATES:
         for match in pattern.finditer(text):
             groups = match.groupdict()
-            month = _MONTHS.index(groups["m"][:3].lower()) + 1 if groups.get("m") else int(groups["mm"])
+            month = MONTHS.index(groups["m"][:3].lower()) + 1 if groups.get("m") else int(groups["mm"])
             if not (1 <= month <= 12 and 1 <= int(groups["d"]) <= 31) or match.start() in found:
                 continue
             year = int(groups["y"]) if groups.get("y") else None

@@ -263,7 +263,7 @@ def reader_reading(text: str, lang: str, catalog: Any, currency: str | None) -> 
 
     draft = read_campaign(text, lang, TODAY, currency)
     asks = set(draft.missing)
-    products = None if "products" in asks else campaign_products(draft, catalog, [])[0]
+    products = None if "products" in asks else campaign_products(draft, catalog)[0]
     if products is None:  # the chat then says the store has none of them and asks again
         asks.add("products")
     return Reading(
