@@ -142,7 +142,8 @@ class CampaignDraft:
     @property
     def missing(self) -> list[str]:
         """What a campaign needs that the messages have not said: offer, products, dates."""
-        has_products = self.storewide or bool(self.asked or self.product_ids) or self.max_price is not None
+        limited = self.min_price is not None or self.max_price is not None  # "the products over $50"
+        has_products = self.storewide or bool(self.asked or self.product_ids) or limited
         return [name for name, given in (("offer", self.offer), ("products", has_products), ("dates", self.end))
                 if not given]  # fmt: skip
 

@@ -316,3 +316,11 @@ def test_a_price_limit_with_no_type_is_the_scope(demo_index: CatalogIndex) -> No
 
     draft = read_campaign("50美元以下的商品全部9折，到12月15日，发邮件和推送", "zh", TODAY, "USD")
     assert campaign_products(draft, demo_index) == ({"min_price": 0, "max_price": 50.0}, "")
+
+
+def test_a_lower_price_limit_alone_names_the_products(demo_index: CatalogIndex) -> None:
+    from assistant.campaign_request import campaign_products
+
+    draft = read_campaign("20% off the products over $50 until Dec 24, email", "en", TODAY, "USD")
+    assert draft.missing == []
+    assert campaign_products(draft, demo_index) == ({"min_price": 50.0}, "")
