@@ -18,6 +18,7 @@ from typing import Any
 from assistant import templates
 from assistant.campaign_chat import campaign_turn, more_turn
 from assistant.intents import Intent, merge_preferences
+from tools.campaign_tools import require_merchant
 from tools.cards import format_price
 from tools.context import ToolContext, ToolRefused
 from tools.registry import call_tool
@@ -74,7 +75,7 @@ def _dispatch(intent: Intent, ctx: ToolContext, run: Callable[..., dict[str, Any
         memory.prefs = {key: value for key, value in memory.prefs.items() if key not in keys}
         return templates.message("forgot", lang)
     if kind in ("campaign", "campaign_more"):
-        ctx.require_merchant("活动文案" if lang == "zh" else "campaigns")
+        require_merchant(ctx)  # before the request is read: a shopper's message is not kept as a draft
         if kind == "campaign_more":
             return more_turn(ctx, run)
         return campaign_turn(intent.query, intent.refs, ctx, run)

@@ -19,6 +19,12 @@ from tools.context import ToolContext
 from tools.shopping import ToolError
 
 MAX_VARIANTS = 10  # per call: each is a model call of seconds on two cores
+WHAT = {"en": "campaigns", "zh": "活动文案"}  # what a shopper is told is for merchants only
+
+
+def require_merchant(ctx: ToolContext) -> None:
+    """Refuse campaigns to anyone but a merchant (:meth:`ToolContext.require_merchant`)."""
+    ctx.require_merchant(WHAT.get(ctx.lang, WHAT["en"]))
 
 
 def run_campaign(
@@ -31,7 +37,7 @@ def run_campaign(
         saved_name: the saved campaign to go on writing (when no campaign is given)
         variants: how many variants not yet written to write now, 1 to 10
     """
-    ctx.require_merchant("活动文案" if ctx.lang == "zh" else "campaigns")
+    require_merchant(ctx)
     desk = ctx.campaigns
     if desk is None:
         raise ToolError("campaigns are not kept on this server (it has no data directory)")
