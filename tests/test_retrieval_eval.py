@@ -190,3 +190,34 @@ def test_paired_difference_hand_computed() -> None:
     # differences 0.5, 0, 0.5: mean 1/3, sample sd sqrt(1/12), 95 % half-width 1.96 * sd / sqrt(3)
     assert difference == pytest.approx(1 / 3)
     assert half_width == pytest.approx(1.96 * math.sqrt(1 / 12) / math.sqrt(3))
+
+
+def test_eval_command_pairs_each_embedder_with_the_first(tmp_path: Path) -> None:
+    """Two embedders in one run: a paired difference per set and non-lexical mode, on the same queries
+    (an embedder against itself differs by exactly 0)."""
+    from ui.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _tiny_set(data)
+    out = tmp_path / "results.md"
+    argv = [
+        "eval",
+        "retrieval",
+        "--data",
+        str(data),
+        "--sets",
+        "homedepot",
+        "--embedder",
+        "hashing-64,hashing-64",
+    ]
+    argv += ["--index-cache", str(tmp_path / "cache"), "--out", str(out), "--no-progress"]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    section = out.read_text(encoding="utf-8").split("difference between embedders")[1]
+    rows = [line.split("|") for line in section.splitlines() if line.startswith("| homedepot")]
+    assert sorted(row[2].strip() for row in rows) == ["dense", "hybrid"]
+    assert all(
+        row[4].strip() == "hashing-64 - hashing-64" and row[5].strip().startswith("+0.0000") for row in rows
+    )

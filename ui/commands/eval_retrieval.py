@@ -97,6 +97,8 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     rows: list[list[object]] = []
     cap_rows: list[list[object]] = []
+    engine_rows: list[list[object]] = []
+    first_engine: dict[tuple[str, str, int], Any] = {}  # (set, mode, cap) -> the first embedder's result
     for embedder_name in names:
         embedder = load_embedder(embedder_name, cache_dir)
         for eval_set in eval_sets:
@@ -126,6 +128,13 @@ def run(args: argparse.Namespace) -> int:
                             applied or "whole",
                         ]
                     )
+                    baseline = first_engine.setdefault((eval_set.name, result.mode, cap), result)
+                    if baseline is not result and result.mode != "lexical":
+                        difference, half_width = paired_difference(result, baseline)
+                        engine_rows.append(
+                            [eval_set.name, result.mode, applied or "whole", f"{embedder.name} - {names[0]}",
+                             f"{difference:+.4f} ± {half_width:.4f}"]
+                        )  # fmt: skip
                     reference = first.setdefault(result.mode, result)
                     if reference is not result and result.mode != "lexical":
                         difference, half_width = paired_difference(result, reference)
@@ -150,6 +159,13 @@ def run(args: argparse.Namespace) -> int:
         table += (
             "\n\nPaired nDCG@10 difference between text caps, same queries (95% CI):\n\n"
             + markdown_table(["set", "embedder", "mode", "text tokens", "difference"], cap_rows)
+        )
+    if engine_rows:
+        table += (
+            "\n\nPaired nDCG@10 difference between embedders, same queries and products (95% CI; "
+            "the text tokens are the second embedder's, an embedder without a tokenizer embeds whole "
+            "texts):\n\n"
+            + markdown_table(["set", "mode", "text tokens", "embedders", "difference"], engine_rows)
         )
     samples = "\n".join(f"- `{s.name}`: {s.sample_note}. Gains: {s.gain_note}." for s in eval_sets)
     command = "shopbot eval retrieval " + (
