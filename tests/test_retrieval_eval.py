@@ -221,3 +221,39 @@ def test_eval_command_pairs_each_embedder_with_the_first(tmp_path: Path) -> None
     assert all(
         row[4].strip() == "hashing-64 - hashing-64" and row[5].strip().startswith("+0.0000") for row in rows
     )
+
+
+def test_eval_command_pairs_each_text_cap_with_the_first(tmp_path: Path) -> None:
+    """Two caps in one run: each later cap's paired difference from the first, per non-lexical mode
+    (the hashing embedder cannot cap, so both embed whole texts and differ by exactly 0)."""
+    from ui.cli import main
+
+    data = tmp_path / "data"
+    data.mkdir()
+    _tiny_set(data)
+    out = tmp_path / "results.md"
+    argv = ["eval", "retrieval", "--data", str(data), "--sets", "homedepot", "--embedder", "hashing-64"]
+    argv += [
+        "--text-tokens",
+        "64,0",
+        "--index-cache",
+        str(tmp_path / "cache"),
+        "--out",
+        str(out),
+        "--no-progress",
+    ]
+    with pytest.raises(SystemExit) as exit_info:
+        main(argv)
+    assert exit_info.value.code == 0
+    text = out.read_text(encoding="utf-8")
+    assert "difference between embedders" not in text
+    section = text.split("difference between text caps")[1]
+    rows = [
+        [cell.strip() for cell in line.split("|")]
+        for line in section.splitlines()
+        if line.startswith("| homedepot")
+    ]
+    assert sorted(row[3] for row in rows) == ["dense", "hybrid"]
+    assert all(
+        row[2] == "hashing-64" and row[4] == "whole - 64" and row[5].startswith("+0.0000") for row in rows
+    )
