@@ -109,6 +109,7 @@ def run(args: argparse.Namespace) -> int:
                 applied = index.manifest.get("text", {}).get("max_tokens")  # None: this embedder can't cap
                 index.close()
                 best_baseline = max((r for r in results if r.mode != "hybrid"), key=lambda r: r.ndcg)
+                text = applied or "whole"
                 for result in results:
                     gain = ""
                     if result.mode == "hybrid":
@@ -125,23 +126,24 @@ def run(args: argparse.Namespace) -> int:
                             result.queries,
                             len(eval_set.corpus),
                             round(result.ms_per_query, 1),
-                            applied or "whole",
+                            text,
                         ]
                     )
                     baseline = first_engine.setdefault((eval_set.name, result.mode, cap), result)
-                    if baseline is not result and result.mode != "lexical":
-                        difference, half_width = paired_difference(result, baseline)
+                    if against := _paired(result, baseline):
                         engine_rows.append(
-                            [eval_set.name, result.mode, applied or "whole", f"{embedder.name} - {names[0]}",
-                             f"{difference:+.4f} ± {half_width:.4f}"]
-                        )  # fmt: skip
-                    reference = first.setdefault(result.mode, result)
-                    if reference is not result and result.mode != "lexical":
-                        difference, half_width = paired_difference(result, reference)
+                            [eval_set.name, result.mode, text, f"{embedder.name} - {names[0]}", against]
+                        )
+                    if against := _paired(result, first.setdefault(result.mode, result)):
                         cap_rows.append(
-                            [eval_set.name, embedder.name, result.mode, f"{applied or 'whole'} - {caps[0] or 'whole'}",
-                             f"{difference:+.4f} ± {half_width:.4f}"]
-                        )  # fmt: skip
+                            [
+                                eval_set.name,
+                                embedder.name,
+                                result.mode,
+                                f"{text} - {caps[0] or 'whole'}",
+                                against,
+                            ]
+                        )
     headers = [
         "set",
         "embedder",
@@ -163,7 +165,7 @@ def run(args: argparse.Namespace) -> int:
     if engine_rows:
         table += (
             "\n\nPaired nDCG@10 difference between embedders, same queries and products (95% CI; "
-            "the text tokens are the second embedder's, an embedder without a tokenizer embeds whole "
+            "the text tokens are the compared embedder's; an embedder without a tokenizer embeds whole "
             "texts):\n\n"
             + markdown_table(["set", "mode", "text tokens", "embedders", "difference"], engine_rows)
         )
@@ -183,3 +185,14 @@ def run(args: argparse.Namespace) -> int:
     write_section(args.out, "eval-retrieval", body, title="Retrieval quality")
     print(f"written to {args.out}")
     return 0
+
+
+def _paired(result: Any, reference: Any) -> str | None:
+    """``result``'s paired nDCG difference from ``reference`` with its 95% interval; None when they are
+    the same result or lexical (whose ranking no embedder or cap changes)."""
+    from index.eval_runner import paired_difference
+
+    if result is reference or result.mode == "lexical":
+        return None
+    difference, half_width = paired_difference(result, reference)
+    return f"{difference:+.4f} ± {half_width:.4f}"
