@@ -11,8 +11,9 @@ EXTRAS := cpu,telegram,openai,qwen,embedders,reviews,postgres,api,recommend,dev
 
 # llama.cpp's AMX kernels, which -march=native turns on for Xeons that have AMX, crashed with a
 # general protection fault at the first decode on the 2-core VM (Xeon, amx_int8, 2026-12-03):
-# llama-cpp-python is compiled without them. GCC and clang let an explicit -mno-* flag win over
-# -march=native whatever their order, so nothing else changes; CPUs without AMX are unaffected.
+# llama-cpp-python is compiled without them (GCC lets an explicit -mno-* flag win over
+# -march=native whatever their order: the build then loads no AMX buffer and decodes). CPUs
+# without AMX are unaffected.
 ifeq ($(shell uname -m),x86_64)
 NO_AMX := -mno-amx-tile -mno-amx-int8 -mno-amx-bf16
 endif

