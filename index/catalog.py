@@ -410,8 +410,11 @@ class CatalogIndex:
         vocabulary = self.vocabulary()
 
         def mentioned(words: Iterable[str]) -> bool:
-            with self._lock:
-                return self._store.mentions(words)
+            words = list(words)
+            with self._lock:  # a Chinese word is used where it is written, whatever jieba made of it
+                return self._store.mentions(words) or any(
+                    self._store.contains_text(w) for w in words if is_chinese(w)
+                )
 
         def titled(word: str) -> bool:
             with self._lock:

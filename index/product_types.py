@@ -32,7 +32,7 @@ from index.bilingual import chinese_words, english_words, sense_words
 from index.schema import Product
 from index.vocabulary import (
     AUDIENCE_WORDS,
-    AUDIENCE_ZH_RE,
+    AUDIENCE_ZH,
     Vocabulary,
     audience_in,
     is_chinese,
@@ -66,6 +66,10 @@ _ZH_SUFFIXES = ("子", "头", "儿")
 LAST_CHARACTER_SENSES = (
     4  # senses of a compound's last character tried (包: package, wrapper, container, bag)
 )
+# Chinese audience words that name people (男士, 儿童); 中性 and 情侣 also name things (中性笔)
+_PEOPLE_ZH = re.compile(
+    "|".join(sorted((w for w, who in AUDIENCE_ZH.items() if who != "all"), key=len, reverse=True))
+)
 _ZH_FILLER = re.compile(r"[的了吗呢吧啊呀么]|\d+(?:\.\d+)?")
 
 Status = Literal["typed", "untyped", "absent"]
@@ -93,20 +97,37 @@ class TypeRequest:
     ("mat" of "yoga mat" on a store without mats; not "warm" of "something warm", which a title
     has): a match must have it in its title or category."""
 
+    phrase: str = ""
+    """A Chinese request's words naming the product, run together ("中性笔", "荞麦枕"): a title
+    that has them as written is an exact match, however jieba cuts either."""
+
     def has_all_words(self, product: Product) -> bool:
-        return bool(self.words) and self.words <= product_words(product)
+        if self.phrase and self.phrase in product.title:
+            return True
+        if not self.words:
+            return False
+        have = product_words(product)
+        text = f"{product.title} {product.category or ''}"
+        return all(word in have or (is_chinese(word) and word in text) for word in self.words)
 
     def names_head(self, product: Product) -> bool:
         return not self.head or self.head in product_words(product)
 
     def matches(self, product: Product) -> bool:
         """Whether ``product`` is of a requested type (any, when none is) and audience."""
-        if self.keys and not (self.keys & type_keys(product)):
+        if self.keys and not (self.keys & type_keys(product) or self._titled_type(product)):
             return False
         if self.audience in ("men", "women", "kids"):
             theirs = product_audience(product)
             return theirs is None or theirs == self.audience
         return True
+
+    def _titled_type(self, product: Product) -> bool:
+        """A Chinese title that has a requested type of two or more characters, or the phrase, as
+        written ("双宫茧桑蚕丝被 空调被" is a 蚕丝被 though jieba cuts it 蚕丝 / 被)."""
+        if self.phrase and self.phrase in product.title:
+            return True
+        return any(len(key) >= 2 and is_chinese(key) and key in product.title for key in self.keys)
 
 
 def read_type_request(
@@ -147,8 +168,12 @@ def read_type_request(
     )
     glossed = tuple(dict.fromkeys([*glosses, *(names if glosses else ())]))
     required = frozenset(content)
+    phrase = "".join(last_content) if zh_query and same_language and len(alternatives) == 1 else ""
+    if keys and phrase and _unknown_kind(last_content, asked[-1], phrase, values, mentioned):
+        return TypeRequest("absent", audience=audience, asked=phrase)
     if keys:
-        return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed, required)
+        return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed, required,
+                           phrase=phrase)  # fmt: skip
     if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned, titled):
         asked_words = _asked_phrase(last_content, zh_query)
         return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed)
@@ -158,7 +183,40 @@ def read_type_request(
     # ("warm" of "Warm-Up Pant") may describe, and only ranks
     head = word_key(thing) if thing and not _is_modifier(thing, values) and not titled(thing) else ""
     return TypeRequest("untyped", audience=audience, asked=" ".join(last_content[-2:]), glosses=glossed,
-                       words=required, head=head)  # fmt: skip
+                       words=required, head=head, phrase=phrase)  # fmt: skip
+
+
+def _unknown_kind(
+    words: list[str],
+    head: str,
+    phrase: str,
+    values: frozenset[str],
+    mentioned: Callable[[Iterable[str]], bool],
+) -> bool:
+    """Whether a Chinese compound names a kind of its type the store does not have: a
+    one-character head (垫, 枕, 壳: bound into one word with what precedes it) after a noun no
+    product mentions (瑜伽垫 on a store whose 垫 are cushions and that never says 瑜伽; 手机壳).
+    A whole word as head stays the type (客厅地毯 are rugs wherever they go); describing words
+    (舒服, 防滑), times (夏天) and colours only describe."""
+    if len(head) != 1 or head not in words or mentioned([phrase]):
+        return False
+    position = words.index(head)
+    return (
+        position > 0
+        and _is_noun(words[position - 1])
+        and words[position - 1] not in values
+        and not mentioned([words[position - 1]])
+    )
+
+
+def _is_noun(word: str) -> bool:
+    """A Chinese word jieba tags as a common noun (not a name, not a colour)."""
+    import jieba.posseg
+
+    if len(word) < 2 or word.endswith("色"):
+        return False
+    tags = jieba.posseg.lcut(word)
+    return len(tags) == 1 and tags[0].flag.startswith("n") and tags[0].flag != "nr"
 
 
 def _gloss(word: str, zh_query: bool) -> list[str]:
@@ -185,7 +243,7 @@ def _content(word: str) -> bool:
 
 
 def _zh_words(text: str) -> list[str]:
-    cleaned = AUDIENCE_ZH_RE.sub(" ", _ZH_FILLER.sub(" ", text))
+    cleaned = _PEOPLE_ZH.sub(" ", _ZH_FILLER.sub(" ", text))
     return [w for w in text_words(cleaned) if w not in NO_TYPE_WORDS and w not in AUDIENCE_WORDS]
 
 
@@ -248,12 +306,13 @@ def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:
 
 
 def _zh_keys(word: str, types: Mapping[str, object]) -> set[str]:
-    """Chinese type keys a Chinese word names: itself, without a noun suffix (枕头 -> 枕), or a
-    type of two or more characters it contains or is contained in."""
+    """Chinese type keys a Chinese word names: itself, without a noun suffix (枕头 -> 枕), a type
+    of two or more characters it ends with (compounds are head-final: 笔记本电脑 is no 笔记本), or
+    one it is contained in."""
     stems = {word} | {word[: -len(s)] for s in _ZH_SUFFIXES if word.endswith(s) and len(word) > len(s)}
     found = {key for key in types if key in stems}
     if len(word) >= 2:
-        found |= {key for key in types if len(key) >= 2 and (word in key or key in word)}
+        found |= {key for key in types if len(key) >= 2 and (word in key or word.endswith(key))}
     return found
 
 

@@ -29,6 +29,7 @@ import numpy as np
 
 from index import lexical
 from index.schema import Filters, Product, Review
+from index.vocabulary import RULES as VOCABULARY_RULES
 from index.vocabulary import Vocabulary, build_vocabulary
 
 VOCABULARY = "vocabulary"  # meta key: what the catalog sells (index.vocabulary), kept with every commit
@@ -248,6 +249,17 @@ class CatalogStore:
             is not None
         )
 
+    def contains_text(self, fragment: str) -> bool:
+        """Whether some product's title, category, description or attributes contain ``fragment``
+        as written (Chinese has no word boundaries: 猫砂 is in 猫砂盆, which jieba keeps whole)."""
+        if not fragment:
+            return False
+        query = (
+            "SELECT 1 FROM products WHERE instr(title, ?1) OR instr(coalesce(category, ''), ?1)"
+            " OR instr(description, ?1) OR instr(attributes, ?1) LIMIT 1"
+        )
+        return self.conn.execute(query, (fragment,)).fetchone() is not None
+
     def in_titles(self, word: str) -> bool:
         """Whether some product's title has ``word`` (stemmed as the lexical index stems it)."""
         terms = lexical.tokens(word)
@@ -258,10 +270,12 @@ class CatalogStore:
         return self.conn.execute(query, (f"title : ({expression})",)).fetchone() is not None
 
     def vocabulary(self) -> Vocabulary:
-        """The stored vocabulary (built from the products when an older index has none)."""
+        """The stored vocabulary (built from the products when an older index has none, or one
+        counted by other rules than today's :data:`~index.vocabulary.RULES`)."""
         stored = self.get_meta(VOCABULARY)
-        if stored is not None:
-            return Vocabulary.from_dict(json.loads(stored))
+        data = json.loads(stored) if stored is not None else {}
+        if data.get("rules") == VOCABULARY_RULES:
+            return Vocabulary.from_dict(data)
         return build_vocabulary(self.by_vids(self.all_vids().tolist()).values())
 
     def set_vocabulary(self, vocabulary: Vocabulary) -> None:

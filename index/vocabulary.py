@@ -8,8 +8,8 @@ noun of each title, audiences from category, title and gender fields.
 
 - **Type words** of a product (:func:`type_keys`): in English, the head noun of the title (the
   last word before " - ", " for ", " with ", "(" or ","; "Crown Summit Backpack" -> backpack)
-  and every word of its category path; in Chinese, the last word of the title (jieba) and the
-  category segments whole (a leaf such as 被枕 names two types at once). Words are compared by :func:`word_key` (Snowball stem of the singular:
+  and every word of its category path; in Chinese, the last word (jieba) of each part of the
+  title between spaces and the category segments whole (a leaf such as 被枕 names two types at once). Words are compared by :func:`word_key` (Snowball stem of the singular:
   "hoodies" and "hoodie" meet), Chinese words as written.
 - **Audience** (:func:`product_audience`): men, women or kids when the category path, title or a
   gender field says so; None (for everyone) otherwise; "男女"/"unisex" is everyone.
@@ -64,6 +64,9 @@ _NOT_TYPES = frozenset(
 _UNIT_WORDS = frozenset(alias for _, aliases in UNITS.values() for alias in aliases if alias.isalpha())
 
 
+RULES = 2  # how type words are read (2: each part of a Chinese title has a head); stored with the counts
+
+
 @dataclass
 class Vocabulary:
     """Counts over the catalog: ``types`` word key -> {"name": as first written, "count":
@@ -113,7 +116,7 @@ class Vocabulary:
         return self
 
     def to_dict(self) -> dict[str, Any]:
-        return {"types": self.types, "audiences": self.audiences, "attributes": self.attributes,
+        return {"rules": RULES, "types": self.types, "audiences": self.audiences, "attributes": self.attributes,
                 "currencies": self.currencies, "chinese": self.chinese, "products": self.products}  # fmt: skip
 
     @classmethod
@@ -150,8 +153,7 @@ def type_words(product: Product) -> dict[str, str]:
                 continue
             for word in text_words(segment):
                 words.setdefault(word_key(word), word)
-    head = title_head(product.title)
-    if head:
+    for head in title_heads(product.title):
         words.setdefault(word_key(head), head)
     return {key: written for key, written in words.items() if key and written not in _NOT_TYPES
             and written not in AUDIENCE_WORDS and not AUDIENCE_ZH_RE.fullmatch(written)}  # fmt: skip
@@ -167,22 +169,24 @@ def product_words(product: Product) -> frozenset[str]:
     return frozenset(word_key(w) for w in text_words(text.replace("-", " ")))
 
 
-def title_head(title: str) -> str | None:
-    """The word of a title that says what the product is: the head noun in English ("Cronus
-    Yoga Pant" -> pant, "Analog Watch - For Men" -> watch), the last word in Chinese."""
+def title_heads(title: str) -> list[str]:
+    """The words of a title that say what the product is: the head noun in English ("Cronus
+    Yoga Pant" -> pant, "Analog Watch - For Men" -> watch); in Chinese, the last word of each
+    part between spaces, units left out ("AB面独立弹簧床垫 进口乳胶" -> 床垫, 乳胶; "蔓越莓曲奇 200克"
+    -> 曲奇): Chinese titles put what the product is first and add features after a space."""
     text = title.strip()
-    if is_chinese(text):
-        cut = _HEAD_END.search(text)
-        words = [
-            w for w in text_words(text[: cut.start()] if cut and cut.start() else text) if _CJK.search(w)
-        ]
-        return words[-1] if words else None
     cut = _HEAD_END.search(text)
     before = text[: cut.start()] if cut and cut.start() > 0 else text
+    if is_chinese(text):
+        heads = []
+        for part in before.split():
+            words = [w for w in text_words(part) if _CJK.search(w) and w not in _UNIT_WORDS]
+            heads += words[-1:]
+        return list(dict.fromkeys(heads))
     words = [
         w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES and w not in _UNIT_WORDS
     ]
-    return words[-1] if words else None
+    return words[-1:]
 
 
 def product_audience(product: Product) -> str | None:

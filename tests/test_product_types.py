@@ -3,6 +3,8 @@ index.product_types), and the search gate built on it (tools.shopping)."""
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from index.catalog import CatalogIndex
@@ -10,7 +12,14 @@ from index.embedders import HashingEmbedder
 from index.lexical import tokens
 from index.product_types import read_type_request
 from index.schema import Product
-from index.vocabulary import build_vocabulary, product_audience, title_head, type_keys, word_key
+from index.vocabulary import (
+    build_vocabulary,
+    is_chinese,
+    product_audience,
+    title_heads,
+    type_keys,
+    word_key,
+)
 from tools.context import SessionMemory, ToolContext
 from tools.shopping import search_products
 
@@ -29,29 +38,49 @@ HOME = [
     Product("Z2", "澳洲羊毛被", "保暖", "居家/被枕", price=459, currency="CNY", lang="zh"),
     Product("Z3", "皇室御用超柔毛巾", "纯棉", "洗护/毛巾", price=39, currency="CNY", lang="zh"),
     Product("Z4", "男士莫代尔内裤", "透气", "服装/内裤", price=59, currency="CNY", lang="zh"),
+    Product("Z5", "双宫茧桑蚕丝被 空调被", "桑蚕丝填充", "居家/被枕", price=699, currency="CNY", lang="zh"),
+    Product("Z6", "手工蚕丝被", "桑蚕丝", "居家/被枕", price=1599, currency="CNY", lang="zh"),
+    Product("Z7", "直杆三角中性笔", "书写顺滑", "杂货/文具", price=9.9, currency="CNY", lang="zh"),
+    Product("Z8", "木韵檀香黄铜笔", "黄铜笔杆", "杂货/文具", price=39, currency="CNY", lang="zh"),
+    Product("Z9", "凉感宠物窝垫", "宠物用", "居家/宠物", price=89, currency="CNY", lang="zh"),
+    Product("Z10", "记忆棉坐垫", "久坐不累", "居家/布艺软装", price=59, currency="CNY", lang="zh"),
+    Product("Z11", "趣味粉彩系列笔记本", "纸张", "杂货/文具", price=29, currency="CNY", lang="zh"),
+    Product("Z12", "高山苦荞麦枕", "荞麦壳", "居家/被枕", price=99, currency="CNY", lang="zh"),
+    Product("Z13", "羊毛手工地毯", "适合卧室", "居家/布艺软装", price=599, currency="CNY", lang="zh"),
 ]
 
 
 def _reading(query: str, products: list[Product]):
-    words = {t for p in products for t in tokens(" ".join([p.title, p.description, p.category or ""]))}
+    """As :meth:`CatalogIndex.type_request` reads: a word is used when the lexical index has it,
+    a Chinese one also where it is written inside a longer word."""
+    texts = [" ".join([p.title, p.description, p.category or ""]) for p in products]
+    words = {t for text in texts for t in tokens(text)}
     titles = {word_key(t) for p in products for t in tokens(p.title)}
-    return read_type_request(query, build_vocabulary(products), lambda ws: any(w.casefold() in words for w in ws),
-                             lambda w: word_key(w) in titles)  # fmt: skip
+
+    def mentioned(ws):
+        return any(w.casefold() in words or (is_chinese(w) and any(w in text for text in texts)) for w in ws)
+
+    return read_type_request(query, build_vocabulary(products), mentioned, lambda w: word_key(w) in titles)
 
 
 @pytest.mark.parametrize(
-    ("title", "head"),
+    ("title", "heads"),
     [
-        ("Crown Summit Backpack", "backpack"),
-        ("Analog Watch - For Men, Boys", "watch"),
-        ("Sprite Foam Roller 36 cm", "roller"),  # a unit is no head noun
-        ("Ajax Full-Zip Sweatshirt (Blue)", "sweatshirt"),
-        ("秋冬保暖加厚澳洲羊毛被", "被"),
-        ("轻奢纯棉刺绣水洗四件套", "四件套"),
+        ("Crown Summit Backpack", ["backpack"]),
+        ("Analog Watch - For Men, Boys", ["watch"]),
+        ("Sprite Foam Roller 36 cm", ["roller"]),  # a unit is no head noun
+        ("Ajax Full-Zip Sweatshirt (Blue)", ["sweatshirt"]),
+        ("秋冬保暖加厚澳洲羊毛被", ["被"]),
+        ("轻奢纯棉刺绣水洗四件套", ["四件套"]),
+        # Chinese titles add features after a space: each part's last word, units left out
+        ("AB面独立弹簧床垫 进口乳胶", ["床垫", "乳胶"]),
+        ("蔓越莓曲奇 200克", ["曲奇"]),
+        ("LCD电子钟 升级版", ["电子钟", "升级版"]),
+        ("12 cm", []),
     ],
 )
-def test_title_head(title, head):
-    assert title_head(title) == head
+def test_title_heads(title, heads):
+    assert title_heads(title) == heads
 
 
 @pytest.mark.parametrize(
@@ -101,11 +130,23 @@ def test_type_requests_on_an_english_store(query, status, matching):
 @pytest.mark.parametrize(
     ("query", "status", "matching"),
     [
-        ("枕头", "typed", {"Z1"}),  # the noun suffix 头 dropped
-        ("被子", "typed", {"Z2"}),
+        ("枕头", "typed", {"Z1", "Z12"}),  # the noun suffix 头 dropped
+        ("被子", "typed", {"Z2", "Z5"}),
+        # a type as written in a title counts, however jieba cuts the title (蚕丝 / 被)
+        ("蚕丝被", "typed", {"Z5", "Z6"}),
+        ("中性笔", "typed", {"Z7"}),  # 中性 names no audience here; a brass pen is no gel pen
+        ("笔记本", "typed", {"Z11"}),
+        ("笔记本电脑", "absent", set()),  # head-final: a laptop, not a kind of notebook
+        # a one-character head bound to a noun the store never uses: a kind it lacks
+        ("瑜伽垫", "absent", set()),
+        ("手机壳", "untyped", set()),  # 壳 is no type, but 荞麦壳 uses it: the relevance gate decides
+        ("垫子", "typed", {"Z9"}),
+        ("舒服的坐垫", "typed", {"Z10"}),  # a describing word only describes
+        ("客厅地毯", "typed", {"Z13"}),  # a whole word as head: rugs wherever they go
+        ("荞麦枕", "typed", {"Z1", "Z12"}),  # of the type; the exact match ranks first
         ("毛巾", "typed", {"Z3"}),
         ("男士内裤", "typed", {"Z4"}),
-        ("pillow", "typed", {"Z1"}),  # English on a Chinese store
+        ("pillow", "typed", {"Z1", "Z12"}),  # English on a Chinese store
         ("口红", "absent", set()),
         ("lipstick", "absent", set()),
         ("电饭煲", "absent", set()),
@@ -116,6 +157,15 @@ def test_type_requests_on_a_chinese_store(query, status, matching):
     assert request.status == status
     if status == "typed":
         assert {p.id for p in HOME if request.matches(p)} == matching
+
+
+@pytest.mark.parametrize(
+    ("query", "exact"),
+    [("荞麦枕", {"Z12"}), ("中性笔", {"Z7"}), ("蚕丝被", {"Z5", "Z6"}), ("客厅地毯", set()), ("枕头", set())],
+)
+def test_chinese_exact_matches_have_the_words_as_written(query, exact):
+    request = _reading(query, HOME)
+    assert {p.id for p in HOME if request.has_all_words(p)} == exact
 
 
 def test_absent_requests_name_what_was_asked():
@@ -139,6 +189,20 @@ def test_vocabulary_counts_and_is_kept_exact_by_updates(tmp_path):
             reopened.close()
     finally:
         index.close()
+
+
+def test_a_vocabulary_counted_by_older_rules_is_recounted_on_load(tmp_path):
+    index = CatalogIndex.build(HOME, tmp_path / "home", embedder=HashingEmbedder())
+    store = index._store
+    stale = index.vocabulary().to_dict() | {"types": {"乳胶": {"name": "乳胶", "count": 1}}}
+    del stale["rules"]  # as indexes stored it before the rules were versioned
+    store.set_meta("vocabulary", json.dumps(stale, ensure_ascii=False))
+    index.close()
+    reopened = CatalogIndex.load(tmp_path / "home", embedder=HashingEmbedder())
+    try:
+        assert reopened.vocabulary().to_dict() == build_vocabulary(HOME).to_dict()
+    finally:
+        reopened.close()
 
 
 @pytest.fixture
