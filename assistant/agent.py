@@ -155,7 +155,7 @@ def build_graph(
             if action
             else parse(
                 _text(state["messages"][-1]), ctx.memory, lambda pid: catalog.get(pid) is not None,
-                catalog.named_products,
+                catalog.named_products, catalog.type_request,
             )
         )  # fmt: skip
         ctx.memory.clarifying = None  # a question we asked is answered (or dropped) by this message

@@ -33,6 +33,7 @@ from typing import Any
 
 from assistant.campaign_request import asks_for_campaign, asks_for_more
 from assistant.copy_request import CopyRequest, read_copy_request
+from index.product_types import TypeRequest
 from index.quantities import price_limits
 from index.title_match import NamedProduct
 from tools.context import SessionMemory
@@ -113,11 +114,22 @@ _PROMO = re.compile(
 )
 # orders, returns and delivery: questions for the model (or the shop), not searches
 _SERVICE = re.compile(
-    r"\b(?:return|refund|exchange|cancel|order status|track(?:ing)?|invoice|delivery status)\b"
-    r"|退货|退款|换货|取消订单|订单|物流|快递|发票|客服",
+    r"\b(?:return|refund|exchange|cancel|order status|track(?:ing)?|invoice|deliver(?:y|ies)?|ship(?:s|ping)?)\b"
+    r"|退货|退款|换货|取消订单|订单|物流|快递|发票|客服|发货|配送",
     re.I,
 )
 # words that name no product: a request made only of these is too vague to search
+# a message this short that names a type the store sells is a search ("merino wool socks", "双人记忆枕")
+SHORT_REQUEST_WORDS = 6
+SHORT_REQUEST_CHARS = 48
+# a question about products ("is a hoodie good for winter?", "蚕丝被好用吗") is the model's, not a
+# search; "有蚕丝被吗" (do you have) asks for the products
+_ASKS = re.compile(
+    r"^\s*(?:is|are|does|do|did|can|could|should|will|would|what|which|how|why|when|where|who)\b"
+    r"|怎么|什么|哪|是否|是不是|能不能|好不好|会不会|多少|呢|(?<!^有)(?<!^有没有)\S*吗\s*[?？]?\s*$",
+    re.I,
+)
+_HAVE_ZH = re.compile(r"^\s*有[^，。,.?？]{1,20}吗\s*[?？]?\s*$")
 _VAGUE = frozenset(
     re.findall(
         r"\S+",
@@ -146,7 +158,7 @@ _THANKS = re.compile(
 # how a search request opens; "im" and "i\u2019m" (curly apostrophe) as phones and quick typists write them
 _OPENERS_EN = (
     r"i(?:['\u2019]?m| am)? (?:need|want|looking for|would like|searching for|shopping for|interested in)|i['\u2019]?d like|"
-    r"looking for|show me|find(?: me)?|search(?: for)?|do you have|any|get me|recommend(?: me)?"
+    r"looking for|show me|find(?: me)?|search(?: for)?|do you (?:have|sell|carry|stock)|any|get me|recommend(?: me)?"
 )
 _OPENERS_ZH = r"我想要|我要|我想买|我需要|帮我找|找一?下?|有没有|有什么|推荐一?下?|想买"
 _SEARCHY = re.compile(rf"^\s*(?:{_OPENERS_EN})\b|^\s*(?:{_OPENERS_ZH})", re.I)
@@ -249,6 +261,7 @@ class Reading:
     details: bool
     attribute: bool  # price, material, size, colour...
     searchy: bool  # opens like a search ("I need", "show me", "帮我找")
+    names_type: bool  # short, and names a type of product this catalog sells ("rain jacket", "蚕丝被")
     for_you: bool  # asks for suggestions from their history ("gift ideas", "猜我喜欢")
     goes_with: bool  # what goes with a product ("complete the look", "搭配")
     also_bought: bool  # what is bought together with a product
@@ -263,6 +276,7 @@ def read_message(
     memory: SessionMemory,
     is_product_id: Callable[[str], bool] | None = None,
     named_products: Callable[[str], list[NamedProduct]] | None = None,
+    product_type: Callable[[str], TypeRequest] | None = None,
 ) -> Reading:
     """Read ``text`` against the products ``memory`` last showed (hooks as in :func:`parse`)."""
     stripped = text.strip()
@@ -313,6 +327,12 @@ def read_message(
         details=bool(_DETAILS.search(stripped)),
         attribute=bool(_ATTRIBUTE.search(stripped)),
         searchy=bool(_SEARCHY.search(stripped)),
+        names_type=product_type is not None
+        and bool(query)
+        and words <= SHORT_REQUEST_WORDS
+        and len(stripped) <= SHORT_REQUEST_CHARS
+        and (not _ASKS.search(stripped) or bool(_HAVE_ZH.match(stripped)))
+        and _names_a_type(product_type(query)),
         for_you=bool(_FOR_YOU.search(stripped)),
         goes_with=bool(_GOES_WITH.search(stripped)),
         also_bought=bool(_ALSO_BOUGHT.search(stripped)),
@@ -397,7 +417,22 @@ def _pairs_with(r: Reading, m: SessionMemory) -> bool:
 
 
 def _wants_search(r: Reading) -> bool:
-    return r.limited or (r.searchy and not r.service)
+    return r.limited or ((r.searchy or _names_kind(r)) and not r.service)
+
+
+def _names_a_type(request: TypeRequest) -> bool:
+    """A type the store sells, named in the catalog's language (a translated word may name
+    another thing: 尺码 "size; fit" is no "fitness" product)."""
+    return request.status == "typed" and not request.glosses
+
+
+def _names_kind(r: Reading) -> bool:
+    """Little but a kind of product the store sells ("rain jacket", "蚕丝被"), and no question
+    about reviews, comparisons or what goes with something."""
+    return r.names_type and not (
+        r.reviews or r.sentiment or r.compare or r.similar or r.goes_with or r.also_bought or r.buyers
+        or r.pairs or r.details or r.promo or r.analytics
+    )  # fmt: skip
 
 
 def _search(r: Reading, m: SessionMemory) -> Intent:
@@ -511,8 +546,9 @@ RULES: tuple[Rule, ...] = (
     Rule("answer", Tier.REQUEST, _answers, _answer,
          '"a backpack" after "what are you looking for?": the pending search, completed'),
     Rule("search", Tier.REQUEST, _searches, _search,
-         '"waterproof backpack under $60", "帮我找防水背包": limits or a search opener, no shown or typed '
-         "product; unless it clarifies, answers or asks for suggestions for the shopper"),
+         '"waterproof backpack under $60", "帮我找防水背包", "蚕丝被": limits, a search opener or little but '
+         "a type the store sells, no shown or typed product; unless it clarifies, answers or asks for "
+         "suggestions for the shopper"),
     Rule("prefs", Tier.REQUEST,
          lambda r, m: bool(r.prefs) and not r.explicit and not r.question and len(_words(r.text)) <= 10
          and not (_clarifies(r, m) or _answers(r, m) or _searches(r, m) or _for_you(r, m)),
@@ -526,14 +562,17 @@ def parse(
     memory: SessionMemory,
     is_product_id: Callable[[str], bool] | None = None,
     named_products: Callable[[str], list[NamedProduct]] | None = None,
+    product_type: Callable[[str], TypeRequest] | None = None,
 ) -> Intent:
     """What the message asks for: the intent of the highest-tier rule of :data:`RULES` that
     holds, else ``chat``. ``is_product_id`` lets ids the user types ("compare MH01 and MJ11")
     count as references too, and ``named_products`` the catalog products the message names by
-    title ("reviews of the Crown Summit Backpack"), in a first message as later. A product
+    title ("reviews of the Crown Summit Backpack"), in a first message as later, and
+    ``product_type`` reads what kind of product a short message names against the catalog
+    (:meth:`~index.catalog.CatalogIndex.type_request`). A product
     named by title never turns a search ("Crown backpack under $50") into something else:
     searches, clarifying questions and preferences look only at shown or typed ones."""
-    reading = read_message(text, memory, is_product_id, named_products)
+    reading = read_message(text, memory, is_product_id, named_products, product_type)
     held = [rule for rule in RULES if rule.when(reading, memory)]
     if not held:
         return Intent("chat", refs=list(reading.refs), prefs=reading.prefs)

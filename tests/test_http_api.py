@@ -243,13 +243,15 @@ def test_a_failure_on_the_server_is_a_graceful_answer(api, scripted_model, demo_
     search = httpx.get(f"{url}/v1/search", params={"q": "backpack"})
     assert search.status_code == 503 and search.json()["error"]["code"] == "unavailable"
     assert "database is gone" not in search.text
-    scripted_model.enqueue_error(
-        RuntimeError("the model is gone too")
-    )  # the turn's fallback after the failed search
-    with httpx.stream("POST", f"{url}/v1/chat", json={"message": "backpack"}) as response:
+    with httpx.stream("POST", f"{url}/v1/chat", json={"message": "backpack"}) as response:  # a rule's search
         streamed = events(response)
     assert streamed[-1][0] == "done" and streamed[-1][1]["reply"]["path"] == "error"
     assert "database is gone" not in json.dumps(streamed)
+    scripted_model.enqueue_error(RuntimeError("the model is gone too"))  # a question only the model answers
+    with httpx.stream("POST", f"{url}/v1/chat", json={"message": "is a backpack good for hiking?"}) as response:
+        streamed = events(response)
+    assert streamed[-1][0] == "done" and streamed[-1][1]["reply"]["path"] == "error"
+    assert "model is gone" not in json.dumps(streamed)
 
 
 def test_mounted_next_to_the_web_chat(scripted_model, demo_index, tmp_path):

@@ -10,7 +10,11 @@ import pytest
 
 from assistant import intents
 from assistant.intents import RULES, Intent, Rule, parse, read_message
+from index.lexical import tokens
+from index.product_types import TypeRequest, read_type_request
+from index.schema import Product
 from index.title_match import TitleMatcher
+from index.vocabulary import build_vocabulary, word_key
 from tools.context import SessionMemory
 
 SHOWN = [
@@ -28,10 +32,26 @@ MEMORIES: dict[str, Callable[[], SessionMemory]] = {
     "campaigned": lambda: SessionMemory(campaign={"name": "Singles' Day 2027"}),
 }
 IDS = {"MH01", "MJ01", "MJ02", "MS05"}  # typed ids the catalog knows (MS05 is not shown)
-TITLES = TitleMatcher(
-    [("S1", "Yoga Strap"), ("B1", "Wayfarer Bag"), ("W1", "Summit Watch"), ("D1", "Joust Duffle Bag"),
-     ("D2", "Impulse Duffle")]
-)  # fmt: skip
+
+# the store the messages are read against: its titles are named products, its types searches
+STORE = [
+    Product("S1", "Yoga Strap", "Cotton strap.", "Gear/Fitness"), Product("B1", "Wayfarer Bag", "", "Gear/Bags"),
+    Product("W1", "Summit Watch", "Steel.", "Gear/Watches"), Product("D1", "Joust Duffle Bag", "", "Gear/Bags"),
+    Product("D2", "Impulse Duffle", "", "Gear/Bags"), Product("K1", "Crown Summit Backpack", "", "Gear/Bags"),
+    Product("J1", "Juno Rain Jacket", "Waterproof.", "Women/Tops/Jackets"),
+    Product("H1", "Hero Hoodie", "Fleece.", "Men/Tops/Hoodies"),
+]  # fmt: skip
+TITLES = TitleMatcher([(p.id, p.title) for p in STORE if p.id in {"S1", "B1", "W1", "D1", "D2"}])
+_VOCABULARY = build_vocabulary(STORE)
+_USED = {t for p in STORE for t in tokens(f"{p.title} {p.description} {p.category}")}
+
+
+def product_type(query: str) -> TypeRequest:
+    """What kind of product ``query`` names in :data:`STORE` (as the catalog reads it)."""
+    titles = {word_key(t) for p in STORE for t in tokens(p.title)}
+    return read_type_request(query, _VOCABULARY, lambda ws: any(w.casefold() in _USED for w in ws),
+                             lambda w: word_key(w) in titles)  # fmt: skip
+
 
 # rule -> messages (and the memory they are read against) that make it hold and win
 FIRES: dict[str, list[tuple[str, str]]] = {
@@ -82,7 +102,10 @@ FIRES: dict[str, list[tuple[str, str]]] = {
     "answer": [("a backpack", "pending"), ("防水背包", "pending"), ("red ones rated 4 stars", "pending")],
     "search": [("waterproof backpack under $60", "new"), ("帮我找100元以下的防水背包", "new"),
                ("I need a hoodie", "shown"), ("im looking for a yellow blazer", "new"),
-               ("something under $50", "pending"), ("a backpack under $60?", "pending")],
+               ("something under $50", "pending"), ("a backpack under $60?", "pending"),
+               # little but a type the store sells, in a first message as later
+               ("rain jackets", "new"), ("a backpack", "new"), ("black hoodies?", "shown"),
+               ("do you sell hoodies?", "new")],
     "prefs": [("my size is M", "shown"), ("我喜欢黑色", "new"), ("I hate Nike", "new"), ("budget $80", "pending")],
 }  # fmt: skip
 
@@ -104,7 +127,7 @@ DOES_NOT_FIRE: dict[str, list[tuple[str, str, str]]] = {
     "thanks": [("thanks, compare the first two", "shown", "compare"), ("ok, cheaper?", "shown", "cheaper")],
     "cheaper": [("cheaper?", "new", "chat"), ("cheaper?", "pending", "chat")],  # no search to change
     "colour": [("in black?", "new", "chat"), ("in magenta?", "shown", "chat"),
-               ("black hoodies in stock?", "shown", "chat")],  # not the whole message
+               ("black hoodies in stock?", "shown", "search")],  # not the whole message
     "compare": [("compare the first one", "shown", "details"), ("which one is waterproof?", "shown", "chat"),
                 ("is the first one better?", "shown", "chat"),  # "better" needs two products
                 ("Joust or Impulse?", "new", "chat")],  # two partial titles: not sure enough to compare
@@ -130,10 +153,15 @@ DOES_NOT_FIRE: dict[str, list[tuple[str, str, str]]] = {
                   ("what do you remember? forget me after", "new", "remember")],
     "clarify": [("waterproof backpack under $60", "new", "search"), ("something under $50", "pending", "search"),
                 ("something like the first one under $50", "shown", "similar")],
-    "answer": [("a backpack", "new", "chat"), ("a backpack under $60?", "pending", "search"),
+    "answer": [("a backpack", "new", "search"), ("a backpack under $60?", "pending", "search"),
                ("something nice", "pending", "chat")],
     "search": [("something under $50", "new", "clarify"), ("do you have a return policy?", "new", "chat"),
-               ("show me the first one", "shown", "chat"), ("shoes", "new", "chat")],
+               ("show me the first one", "shown", "chat"), ("shoes", "new", "chat"),  # not a type of the store
+               ("背包", "new", "chat"),  # translated: the model reads it
+               ("do you ship jackets to Canada?", "new", "chat"),  # service
+               ("is a rain jacket warm enough for a winter hike in the Alps?", "new", "chat"),  # not short
+               ("reviews of jackets", "new", "chat"), ("compare hoodies and jackets", "new", "chat"),
+               ("is a hoodie good for winter?", "new", "chat"), ("how warm are the rain jackets", "new", "chat")],
     "prefs": [("show me hoodies, my size is M", "new", "search"), ("is size M too small?", "new", "chat"),
               ("budget $80", "new", "clarify")],
 }  # fmt: skip
@@ -150,9 +178,9 @@ def read(message: str, memory_name: str) -> tuple[list[Rule], Intent]:
     typed ids of ``IDS``, the titles of ``TITLES``)."""
     memory = MEMORIES[memory_name]()
     is_product_id, named = IDS.__contains__, TITLES.find
-    reading = read_message(message, memory, is_product_id, named)
+    reading = read_message(message, memory, is_product_id, named, product_type)
     held = [rule for rule in RULES if rule.when(reading, memory)]
-    return held, parse(message, MEMORIES[memory_name](), is_product_id, named)
+    return held, parse(message, MEMORIES[memory_name](), is_product_id, named, product_type)
 
 
 def names(rules: list[Rule]) -> list[str]:
