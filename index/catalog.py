@@ -417,7 +417,9 @@ class CatalogIndex:
                 )
 
         def titled(word: str) -> bool:
-            with self._lock:
+            with self._lock:  # a Chinese word of two or more characters: as written, not as jieba cut it
+                if is_chinese(word) and len(word) >= 2:
+                    return self._store.contains_text(word, titles_only=True)
                 return self._store.in_titles(word)
 
         return read_type_request(query, vocabulary, mentioned, titled)

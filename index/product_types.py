@@ -95,8 +95,14 @@ class TypeRequest:
     head: str = ""
     """``untyped``: the key of the last word when no product title has it but descriptions do
     ("mat" of "yoga mat" on a store without mats; not "warm" of "something warm", which a title
-    has): a match must have it in its title or category."""
+    has; in Chinese a noun, with the word before a one-character one: 手机壳): a match must have
+    it in its title or category."""
 
+    siblings: tuple[str, ...] = ()
+    """``absent``: type keys of the store that share the head character of the asked Chinese word,
+    when it is one word the catalog never uses (拉杆箱 and 登机箱 for 行李箱), most products first:
+    it may name one of them, which only its meaning tells (:mod:`tools.type_choice`). Not for a
+    compound the rules read as a kind the store lacks (瑜伽垫: the store never says 瑜伽)."""
     phrase: str = ""
     """A Chinese request's words naming the product, run together ("中性笔", "荞麦枕"): a title
     that has them as written is an exact match, however jieba cuts either."""
@@ -111,7 +117,11 @@ class TypeRequest:
         return all(word in have or (is_chinese(word) and word in text) for word in self.words)
 
     def names_head(self, product: Product) -> bool:
-        return not self.head or self.head in product_words(product)
+        if not self.head:
+            return True
+        if is_chinese(self.head):
+            return self.head in f"{product.title} {product.category or ''}"
+        return self.head in product_words(product)
 
     def matches(self, product: Product) -> bool:
         """Whether ``product`` is of a requested type (any, when none is) and audience."""
@@ -176,12 +186,18 @@ def read_type_request(
                            phrase=phrase)  # fmt: skip
     if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned, titled):
         asked_words = _asked_phrase(last_content, zh_query)
-        return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed)
-    thing = last_content[-1] if last_content and same_language and not zh_query else ""
-    # a word no title has, only descriptions ("shoes" of "running shoes" on a store that sells
-    # none), names a thing the store may not have: a match must have it; one some title has
-    # ("warm" of "Warm-Up Pant") may describe, and only ranks
-    head = word_key(thing) if thing and not _is_modifier(thing, values) and not titled(thing) else ""
+        siblings = _siblings(asked_words, vocabulary) if phrase else ()
+        return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed, siblings=siblings)
+    thing = last_content[-1] if last_content and same_language else ""
+    joined = zh_query and len(thing) == 1 and len(last_content) > 1
+    if joined:  # a one-character head names the thing with the word before it (手机壳, 收纳箱)
+        thing = last_content[-2] + thing
+    # a word no title has, only descriptions ("shoes" of "running shoes", 饼干 of 曲奇饼干 on a
+    # store that sells none), names a thing the store may not have: a match must have it; one
+    # some title has ("warm" of "Warm-Up Pant") may describe, and only ranks, as do describing
+    # words (保暖, 舒适)
+    describes = not (joined or _ends_in_noun(thing)) if zh_query else _is_modifier(thing, values)
+    head = word_key(thing) if thing and not describes and not titled(thing) else ""
     return TypeRequest("untyped", audience=audience, asked=" ".join(last_content[-2:]), glosses=glossed,
                        words=required, head=head, phrase=phrase)  # fmt: skip
 
@@ -209,14 +225,29 @@ def _unknown_kind(
     )
 
 
+SIBLINGS = 6  # types sharing a head character offered to the model at most
+
+
+def _siblings(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
+    """Chinese type keys of two or more characters ending in ``word``'s last character."""
+    if len(word) < 2:
+        return ()
+    found = [key for key in vocabulary.types if len(key) >= 2 and key != word and key[-1] == word[-1]]
+    found.sort(key=lambda key: (-vocabulary.types[key]["count"], key))
+    return tuple(found[:SIBLINGS])
+
+
 def _is_noun(word: str) -> bool:
-    """A Chinese word jieba tags as a common noun (not a name, not a colour)."""
+    """A Chinese word of two or more characters jieba tags as a common noun (not a name, not a colour)."""
+    return len(word) >= 2 and not word.endswith("色") and _ends_in_noun(word) and len(text_words(word)) == 1
+
+
+def _ends_in_noun(text: str) -> bool:
+    """Whether jieba tags the last word of a Chinese text as a common noun."""
     import jieba.posseg
 
-    if len(word) < 2 or word.endswith("色"):
-        return False
-    tags = jieba.posseg.lcut(word)
-    return len(tags) == 1 and tags[0].flag.startswith("n") and tags[0].flag != "nr"
+    tags = jieba.posseg.lcut(text)
+    return bool(tags) and tags[-1].flag.startswith("n") and tags[-1].flag != "nr"
 
 
 def _gloss(word: str, zh_query: bool) -> list[str]:

@@ -249,16 +249,19 @@ class CatalogStore:
             is not None
         )
 
-    def contains_text(self, fragment: str) -> bool:
-        """Whether some product's title, category, description or attributes contain ``fragment``
-        as written (Chinese has no word boundaries: 猫砂 is in 猫砂盆, which jieba keeps whole)."""
+    def contains_text(self, fragment: str, *, titles_only: bool = False) -> bool:
+        """Whether some product's title (or, unless ``titles_only``, category, description or
+        attributes) contains ``fragment`` as written (Chinese has no word boundaries: 猫砂 is in
+        猫砂盆, which jieba keeps whole)."""
         if not fragment:
             return False
-        query = (
-            "SELECT 1 FROM products WHERE instr(title, ?1) OR instr(coalesce(category, ''), ?1)"
-            " OR instr(description, ?1) OR instr(attributes, ?1) LIMIT 1"
+        where = "instr(title, ?1)" if titles_only else (
+            "instr(title, ?1) OR instr(coalesce(category, ''), ?1) OR instr(description, ?1) OR instr(attributes, ?1)"
+        )  # fmt: skip
+        return (
+            self.conn.execute(f"SELECT 1 FROM products WHERE {where} LIMIT 1", (fragment,)).fetchone()
+            is not None
         )
-        return self.conn.execute(query, (fragment,)).fetchone() is not None
 
     def in_titles(self, word: str) -> bool:
         """Whether some product's title has ``word`` (stemmed as the lexical index stems it)."""

@@ -173,7 +173,8 @@ def title_heads(title: str) -> list[str]:
     """The words of a title that say what the product is: the head noun in English ("Cronus
     Yoga Pant" -> pant, "Analog Watch - For Men" -> watch); in Chinese, the last word of each
     part between spaces, units left out ("AB面独立弹簧床垫 进口乳胶" -> 床垫, 乳胶; "蔓越莓曲奇 200克"
-    -> 曲奇): Chinese titles put what the product is first and add features after a space."""
+    -> 曲奇; a single character before it joins it, 登 / 机箱 -> 登机箱): Chinese titles put what the
+    product is first and add features after a space."""
     text = title.strip()
     cut = _HEAD_END.search(text)
     before = text[: cut.start()] if cut and cut.start() > 0 else text
@@ -181,6 +182,8 @@ def title_heads(title: str) -> list[str]:
         heads = []
         for part in before.split():
             words = [w for w in text_words(part) if _CJK.search(w) and w not in _UNIT_WORDS]
+            if len(words) > 1 and len(words[-2]) == 1 and len(words[-1]) > 1:
+                words[-2:] = [words[-2] + words[-1]]  # jieba's 登 / 机箱 is one word, 登机箱
             heads += words[-1:]
         return list(dict.fromkeys(heads))
     words = [

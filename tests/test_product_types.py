@@ -21,6 +21,7 @@ from index.vocabulary import (
     word_key,
 )
 from tools.context import SessionMemory, ToolContext
+from tools.product_texts import ProductTexts
 from tools.shopping import search_products
 
 SPORTS = [
@@ -76,6 +77,7 @@ def _reading(query: str, products: list[Product]):
         ("AB面独立弹簧床垫 进口乳胶", ["床垫", "乳胶"]),
         ("蔓越莓曲奇 200克", ["曲奇"]),
         ("LCD电子钟 升级版", ["电子钟", "升级版"]),
+        ("20寸 铝镁合金登机箱", ["登机箱"]),  # jieba's 登 / 机箱
         ("12 cm", []),
     ],
 )
@@ -262,3 +264,90 @@ def test_words_of_the_request(sports, query, shown):
 def test_without_the_gate_search_is_as_retrieved(sports):
     ctx = ToolContext(sports, memory=SessionMemory(), relevance_gate=False)
     assert len(search_products(ctx, "coffee makers")["results"]) == 5
+
+
+LUGGAGE = [
+    Product("L1", "20寸 铝镁合金登机箱", "万向轮", "配件/功能箱包", price=859, currency="CNY", lang="zh"),
+    Product("L2", "112升 纯PC拉链斜纹拉杆箱", "大容量", "配件/功能箱包", price=319, currency="CNY", lang="zh"),
+    Product("C1", "日式记忆绵坐垫", "久坐不累", "居家/布艺软装", price=59, currency="CNY", lang="zh"),
+    Product("C2", "安睡慢回弹记忆绵床垫", "慢回弹", "居家/被枕", price=599, currency="CNY", lang="zh"),
+    Product("T1", "皇室御用超柔毛巾", "纯棉", "洗护/毛巾", price=39, currency="CNY", lang="zh"),
+]  # fmt: skip
+
+
+@pytest.fixture
+def luggage(tmp_path):
+    index = CatalogIndex.build(LUGGAGE, tmp_path / "luggage", embedder=HashingEmbedder())
+    yield index
+    index.close()
+
+
+def _choice(scripted_model, luggage, query, answer):
+    """Search ``query`` with the model answering the type choice with ``answer`` (kinds, or an error)."""
+    if isinstance(answer, BaseException):
+        scripted_model.enqueue_error(answer)
+    else:
+        scripted_model.enqueue_tool_call("MatchingTypes", {"kinds": answer})
+    ctx = ToolContext(luggage, memory=SessionMemory(), texts=ProductTexts(luggage, scripted_model))
+    return search_products(ctx, query), scripted_model.calls
+
+
+@pytest.mark.parametrize(
+    ("query", "answer", "shown", "not_carried"),
+    [
+        ("行李箱", ["拉杆箱", "登机箱"], {"L1", "L2"}, None),  # the model reads the meaning of 箱
+        ("行李箱", ["拉杆箱"], {"L2"}, None),
+        ("行李箱", ["都不是"], set(), "行李箱"),
+        ("行李箱", RuntimeError("the model is gone"), set(), "行李箱"),  # the rules' reading stands
+    ],
+)
+def test_the_model_reads_a_word_whose_head_the_store_has(
+    scripted_model, luggage, query, answer, shown, not_carried
+):
+    result, calls = _choice(scripted_model, luggage, query, answer)
+    assert {row["id"] for row in result["results"]} == shown
+    assert result.get("not_carried") == not_carried
+    offered = calls[0].messages[-1].content
+    assert query in offered and "拉杆箱" in offered and "登机箱" in offered and "坐垫" not in offered
+
+
+def test_the_model_is_asked_once_per_word(scripted_model, luggage):
+    scripted_model.enqueue_tool_call("MatchingTypes", {"kinds": ["登机箱"]})
+    texts = ProductTexts(luggage, scripted_model)
+    for _ in range(2):
+        result = search_products(ToolContext(luggage, memory=SessionMemory(), texts=texts), "行李箱")
+        assert [row["id"] for row in result["results"]] == ["L1"]
+    assert len(scripted_model.calls) == 1
+
+
+def test_words_the_rules_read_do_not_ask_the_model(scripted_model, luggage):
+    ctx = ToolContext(luggage, memory=SessionMemory(), texts=ProductTexts(luggage, scripted_model))
+    assert [row["id"] for row in search_products(ctx, "拉杆箱")["results"]] == ["L2"]
+    assert search_products(ctx, "口红")["not_carried"] == "口红"  # no type of the store ends in 红
+    assert scripted_model.calls == []
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("手机壳", set()),  # 壳 is only in a description (荞麦壳): no phone cases here
+        ("舒服的手机壳", set()),
+        ("保暖的", None),  # a describing word ranks, it names no thing a title must have
+    ],
+)
+def test_a_chinese_noun_no_title_has_is_not_shown_as_a_match(tmp_path, query, shown):
+    index = CatalogIndex.build(HOME, tmp_path / "home", embedder=HashingEmbedder())
+    try:
+        result = search_products(ToolContext(index, memory=SessionMemory()), query)
+    finally:
+        index.close()
+    if shown is None:
+        assert result["results"] and "no_match" not in result
+    else:
+        assert {row["id"] for row in result["results"]} == shown and result["no_match"]
+
+
+def test_a_compound_the_rules_read_as_lacking_does_not_ask_the_model(scripted_model, luggage):
+    ctx = ToolContext(luggage, memory=SessionMemory(), texts=ProductTexts(luggage, scripted_model))
+    result = search_products(ctx, "瑜伽垫")  # 垫 heads 坐垫 and 床垫, but the store never says 瑜伽
+    assert result["results"] == [] and scripted_model.calls == []

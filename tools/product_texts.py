@@ -24,7 +24,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from index.schema import Product, Review
-from tools import description_summary, promo_copy, review_summary
+from tools import description_summary, promo_copy, review_summary, type_choice
 from tools.description_summary import (
     DescriptionSummary,
     extractive_summary,
@@ -35,6 +35,7 @@ from tools.description_summary import (
 from tools.promo_copy import CopyVariant, Format, write_copy
 from tools.review_summary import Point, ReviewSummary, SummaryLang, summarize_reviews
 from tools.text_cache import TextCache
+from tools.type_choice import choose_types
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from tools.context import Catalog
 
 log = logging.getLogger(__name__)
+TYPE_CHOICES = 1024  # answers of the type choice kept in memory
 REVIEW_SUMMARY = "review-summary"
 DESCRIPTION_SUMMARY = "description-summary"
 
@@ -66,6 +68,7 @@ class ProductTexts:
         self.cache = cache if cache is not None else TextCache(None)
         self.model_name = model_name
         self.embedder = embedder if embedder is not None else getattr(catalog, "embedder", None)
+        self._choices: dict[tuple[str, tuple[str, ...], str], list[str]] = {}
 
     def model(self) -> BaseChatModel:
         from langchain_core.language_models import BaseChatModel
@@ -85,10 +88,24 @@ class ProductTexts:
             return 0
         starts = [
             module.prompt_start(lang)
-            for module in (description_summary, review_summary, promo_copy)
+            for module in (description_summary, review_summary, promo_copy, type_choice)
             for lang in ("en", "zh")
         ]
         return sum(int(warm(messages, tools)) for messages, tools in starts)
+
+    def matching_types(self, asked: str, kinds: list[str], lang: str) -> list[str]:
+        """Which of ``kinds`` the request word ``asked`` names (:func:`tools.type_choice.choose_types`);
+        asked of the model once per word and kinds, while this process runs."""
+        key = (asked, tuple(kinds), lang)
+        with self._lock:
+            if key in self._choices:
+                return self._choices[key]
+        chosen = choose_types(self.model(), asked, kinds, "zh" if lang == "zh" else "en")
+        with self._lock:
+            self._choices[key] = chosen
+            while len(self._choices) > TYPE_CHOICES:
+                self._choices.pop(next(iter(self._choices)))
+        return chosen
 
     def cached_review_summary(self, product: Product, lang: SummaryLang) -> ReviewSummary | None:
         """The stored summary of the product's current reviews, or None (never calls the model)."""

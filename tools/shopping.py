@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from index.product_types import TypeRequest
@@ -126,6 +127,8 @@ def _gated(
     whose title passes the calibrated relevance threshold); when there are none, what the
     reply says instead (the store does not carry it, nothing matches, not within the limits or
     not for that audience) with the closest products shown as alternatives, never as matches."""
+    if request.status == "absent" and request.siblings and ctx.texts is not None:
+        request = _chosen_types(ctx, request)
     if request.status == "untyped":  # no type to check: the calibrated title similarity decides
         top = hits[: 2 * RESULTS]
         margins = ctx.catalog.relevance_margins(query, [hit.product for hit in top])
@@ -172,6 +175,27 @@ def _gated(
                                                  ("min_rating", filters.min_rating)) if v is not None},
                     "cheapest": [facts(product) for product in cheapest]}  # fmt: skip
     return [], missing
+
+
+def _chosen_types(ctx: ToolContext, request: TypeRequest) -> TypeRequest:
+    """An absent request whose word may name types of the store (行李箱: 拉杆箱, 登机箱), typed
+    with those the model says it names (:mod:`tools.type_choice`); as it was when none, or
+    when the model fails."""
+    assert ctx.texts is not None
+    vocabulary = ctx.catalog.vocabulary()
+    keys = [key for key in request.siblings if key in vocabulary.types]
+    names = [vocabulary.types[key]["name"] for key in keys]
+    try:
+        chosen = set(ctx.texts.matching_types(request.asked, names, vocabulary.lang))
+    except Exception as error:  # the rules' reading stands
+        log.warning("type choice for %r failed: %r", request.asked, error)
+        return request
+    typed = [(key, name) for key, name in zip(keys, names, strict=True) if name in chosen]
+    if not typed:
+        return request
+    return replace(
+        request, status="typed", keys=frozenset(k for k, _ in typed), names=tuple(n for _, n in typed)
+    )
 
 
 def _sells(ctx: ToolContext) -> list[str]:
