@@ -181,10 +181,27 @@ def read_type_request(
     phrase = "".join(last_content) if zh_query and same_language and len(alternatives) == 1 else ""
     if keys and phrase and _unknown_kind(last_content, asked[-1], phrase, values, mentioned):
         return TypeRequest("absent", audience=audience, asked=phrase)
+    if keys and not zh_query and not same_language and len(alternatives) == 1 and asked[-1] in last_content:
+        # a product named by its English name on a Chinese store ("Beaumont Summit Kit"): when no
+        # capitalized word of its name that the dictionary translates is used by the catalog, it
+        # is a product the store lacks ("Memory foam pillow" names none: a first word is no name)
+        named = _capitalized(query)
+        naming = [w for w in last_content[: last_content.index(asked[-1])]
+                  if w in named and not _describes(w, zh_query, values) and chinese_words(w)]  # fmt: skip
+        if naming and not any(_is_mentioned(w, zh_query, vocabulary, mentioned, titled) for w in naming):
+            return TypeRequest("absent", audience=audience, asked=" ".join(last_content), glosses=glossed)
     if keys:
         return TypeRequest("typed", frozenset(keys), names, audience, " / ".join(asked), glossed, required,
                            phrase=phrase)  # fmt: skip
-    if last_content and not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned, titled):
+    unknown = [
+        word for word in last_content[:-1] if len(alternatives) == 1 and not _describes(word, zh_query, values)
+        and not _is_mentioned(word, zh_query, vocabulary, mentioned, titled)
+    ]  # fmt: skip
+    if last_content and (
+        unknown or not _is_mentioned(last_content[-1], zh_query, vocabulary, mentioned, titled)
+    ):
+        # the thing asked is not a type, and it or a noun naming what kind it is never appears
+        # ("cumin powder" in a store that never says cumin, "bra top" of a Chinese store)
         asked_words = _asked_phrase(last_content, zh_query)
         siblings = _siblings(asked_words, vocabulary) if phrase else ()
         return TypeRequest("absent", audience=audience, asked=asked_words, glosses=glossed, siblings=siblings)
@@ -240,6 +257,20 @@ def _siblings(word: str, vocabulary: Vocabulary) -> tuple[str, ...]:
 def _is_noun(word: str) -> bool:
     """A Chinese word of two or more characters jieba tags as a common noun (not a name, not a colour)."""
     return len(word) >= 2 and not word.endswith("色") and _ends_in_noun(word) and len(text_words(word)) == 1
+
+
+def _capitalized(text: str) -> set[str]:
+    """The English words of ``text`` written with a capital, but for its first word, lowercased."""
+    words = re.findall(r"[A-Za-z][A-Za-z0-9]*", text)
+    return {word.lower() for word in words[1:] if word[0].isupper()}
+
+
+def _describes(word: str, zh_query: bool, values: frozenset[str]) -> bool:
+    """A word that describes rather than names what kind of thing: an English modifier
+    (:func:`_is_modifier`), digits, or a Chinese word that is no common noun (舒适, 夏天)."""
+    if any(char.isdigit() for char in word):
+        return True
+    return not _is_noun(word) if zh_query else _is_modifier(word, values)
 
 
 def _ends_in_noun(text: str) -> bool:

@@ -8,8 +8,9 @@ noun of each title, audiences from category, title and gender fields.
 
 - **Type words** of a product (:func:`type_keys`): in English, the head noun of the title (the
   last word before " - ", " for ", " with ", "(" or ","; "Crown Summit Backpack" -> backpack)
-  and every word of its category path; in Chinese, the last word (jieba) of each part of the
-  title between spaces and the category segments whole (a leaf such as 被枕 names two types at once). Words are compared by :func:`word_key` (Snowball stem of the singular:
+  and the head of each part of each segment of its category path ("Laptop Accessories" ->
+  accessories); in Chinese, the last word (jieba) of the title's first
+  part between spaces and the category segments whole (a leaf such as 被枕 names two types at once). Words are compared by :func:`word_key` (Snowball stem of the singular:
   "hoodies" and "hoodie" meet), Chinese words as written.
 - **Audience** (:func:`product_audience`): men, women or kids when the category path, title or a
   gender field says so; None (for everyone) otherwise; "男女"/"unisex" is everyone.
@@ -64,7 +65,8 @@ _NOT_TYPES = frozenset(
 _UNIT_WORDS = frozenset(alias for _, aliases in UNITS.values() for alias in aliases if alias.isalpha())
 
 
-RULES = 2  # how type words are read (2: each part of a Chinese title has a head); stored with the counts
+RULES = 2  # how type words are read (2: a Chinese title's head is in its first part, category
+# segments by their heads); stored with the counts
 
 
 @dataclass
@@ -151,12 +153,27 @@ def type_words(product: Product) -> dict[str, str]:
             if is_chinese(segment):  # a Chinese leaf names its types together (被枕: quilts and pillows)
                 words.setdefault(segment.strip(), segment.strip())
                 continue
-            for word in text_words(segment):
-                words.setdefault(word_key(word), word)
-    for head in title_heads(product.title):
+            for head in segment_heads(segment):
+                words.setdefault(word_key(head), head)
+    head = title_head(product.title)
+    if head:
         words.setdefault(word_key(head), head)
     return {key: written for key, written in words.items() if key and written not in _NOT_TYPES
             and written not in AUDIENCE_WORDS and not AUDIENCE_ZH_RE.fullmatch(written)}  # fmt: skip
+
+
+_CATEGORY_PARTS = re.compile(r"\s*(?:&|,|\+|\band\b)\s*|\s{2,}", re.I)
+
+
+def segment_heads(segment: str) -> list[str]:
+    """The head nouns of an English category segment: the last word of each part it joins
+    ("Hoodies & Sweatshirts" -> hoodies, sweatshirts; "Laptop Accessories" -> accessories, so a
+    store of laptop sleeves sells no laptops); digits and units are no heads."""
+    heads = []
+    for part in _CATEGORY_PARTS.split(segment):
+        words = [w for w in text_words(part) if not w.isdigit() and w not in _UNIT_WORDS]
+        heads += words[-1:]
+    return heads
 
 
 def type_keys(product: Product) -> frozenset[str]:
@@ -169,27 +186,27 @@ def product_words(product: Product) -> frozenset[str]:
     return frozenset(word_key(w) for w in text_words(text.replace("-", " ")))
 
 
-def title_heads(title: str) -> list[str]:
-    """The words of a title that say what the product is: the head noun in English ("Cronus
-    Yoga Pant" -> pant, "Analog Watch - For Men" -> watch); in Chinese, the last word of each
-    part between spaces, units left out ("AB面独立弹簧床垫 进口乳胶" -> 床垫, 乳胶; "蔓越莓曲奇 200克"
-    -> 曲奇; a single character before it joins it, 登 / 机箱 -> 登机箱): Chinese titles put what the
-    product is first and add features after a space."""
+def title_head(title: str) -> str | None:
+    """The word of a title that says what the product is: the head noun in English ("Cronus
+    Yoga Pant" -> pant, "Analog Watch - For Men" -> watch); in Chinese, the last word of the
+    first part between spaces that has one, units left out ("20寸 铝镁合金登机箱" -> 登机箱, "蔓越莓曲奇
+    200克" -> 曲奇; later parts add features or a colour: "LCD电子钟 升级版", "居家地毯 灰黄条纹"), a
+    single character before it joined to it (jieba's 登 / 机箱 is 登机箱)."""
     text = title.strip()
     cut = _HEAD_END.search(text)
     before = text[: cut.start()] if cut and cut.start() > 0 else text
     if is_chinese(text):
-        heads = []
         for part in before.split():
             words = [w for w in text_words(part) if _CJK.search(w) and w not in _UNIT_WORDS]
             if len(words) > 1 and len(words[-2]) == 1 and len(words[-1]) > 1:
-                words[-2:] = [words[-2] + words[-1]]  # jieba's 登 / 机箱 is one word, 登机箱
-            heads += words[-1:]
-        return list(dict.fromkeys(heads))
+                words[-2:] = [words[-2] + words[-1]]
+            if words:
+                return words[-1]
+        return None
     words = [
         w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES and w not in _UNIT_WORDS
     ]
-    return words[-1:]
+    return words[-1] if words else None
 
 
 def product_audience(product: Product) -> str | None:
