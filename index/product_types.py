@@ -36,9 +36,11 @@ from index.vocabulary import (
     Vocabulary,
     audience_in,
     is_chinese,
+    pos_tags,
     product_audience,
     product_words,
     text_words,
+    title_words,
     type_keys,
     word_key,
 )
@@ -93,10 +95,9 @@ class TypeRequest:
     """Keys of the request's content words in the catalog's language ("yoga", "pant"): products
     whose title and category have them all are the exact matches (:meth:`has_all_words`)."""
     head: str = ""
-    """``untyped``: the key of the last word when no product title has it but descriptions do
-    ("mat" of "yoga mat" on a store without mats; not "warm" of "something warm", which a title
-    has; in Chinese a noun, with the word before a one-character one: 手机壳): a match must have
-    it in its title or category."""
+    """``untyped``: the key of the last word unless it describes ("mat" of "yoga mat", "sofa";
+    not "warm" of "something warm"; in Chinese a noun, with the word before a one-character one:
+    手机壳): a match must have it in its title or types (:meth:`names_head`)."""
 
     siblings: tuple[str, ...] = ()
     """``absent``: type keys of the store that share the head character of the asked Chinese word,
@@ -117,11 +118,13 @@ class TypeRequest:
         return all(word in have or (is_chinese(word) and word in text) for word in self.words)
 
     def names_head(self, product: Product) -> bool:
+        """Whether the product's title or its types name the untyped thing asked ("laptop" is
+        not named by a sleeve under "Laptop Accessories")."""
         if not self.head:
             return True
         if is_chinese(self.head):
             return self.head in f"{product.title} {product.category or ''}"
-        return self.head in product_words(product)
+        return self.head in title_words(product) or self.head in type_keys(product)
 
     def matches(self, product: Product) -> bool:
         """Whether ``product`` is of a requested type (any, when none is) and audience."""
@@ -209,12 +212,11 @@ def read_type_request(
     joined = zh_query and len(thing) == 1 and len(last_content) > 1
     if joined:  # a one-character head names the thing with the word before it (手机壳, 收纳箱)
         thing = last_content[-2] + thing
-    # a word no title has, only descriptions ("shoes" of "running shoes", 饼干 of 曲奇饼干 on a
-    # store that sells none), names a thing the store may not have: a match must have it; one
-    # some title has ("warm" of "Warm-Up Pant") may describe, and only ranks, as do describing
-    # words (保暖, 舒适)
+    # the thing asked, though no type ("sofa" of a store of sofa beds, "shoes" of "running
+    # shoes" where only descriptions say shoes, 饼干 of 曲奇饼干): a match must name it; describing
+    # words ("warm", 保暖, 舒适) only rank
     describes = not (joined or _ends_in_noun(thing)) if zh_query else _is_modifier(thing, values)
-    head = word_key(thing) if thing and not describes and not titled(thing) else ""
+    head = word_key(thing) if thing and not describes else ""
     return TypeRequest("untyped", audience=audience, asked=" ".join(last_content[-2:]), glosses=glossed,
                        words=required, head=head, phrase=phrase)  # fmt: skip
 
@@ -275,10 +277,8 @@ def _describes(word: str, zh_query: bool, values: frozenset[str]) -> bool:
 
 def _ends_in_noun(text: str) -> bool:
     """Whether jieba tags the last word of a Chinese text as a common noun."""
-    import jieba.posseg
-
-    tags = jieba.posseg.lcut(text)
-    return bool(tags) and tags[-1].flag.startswith("n") and tags[-1].flag != "nr"
+    tags = pos_tags(text)
+    return bool(tags) and tags[-1][1].startswith("n") and tags[-1][1] != "nr"
 
 
 def _gloss(word: str, zh_query: bool) -> list[str]:

@@ -186,6 +186,11 @@ def product_words(product: Product) -> frozenset[str]:
     return frozenset(word_key(w) for w in text_words(text.replace("-", " ")))
 
 
+def title_words(product: Product) -> frozenset[str]:
+    """Keys of every word of the product's title (:func:`word_key`)."""
+    return frozenset(word_key(w) for w in text_words(product.title.replace("-", " ")))
+
+
 def title_head(title: str) -> str | None:
     """The word of a title that says what the product is: the head noun in English ("Cronus
     Yoga Pant" -> pant, "Analog Watch - For Men" -> watch); in Chinese, the last word of the
@@ -298,9 +303,22 @@ def text_words(text: str) -> list[str]:
 
 
 def _segment(run: str) -> list[str]:
+    return [w for w in _jieba().lcut(run) if w.strip()]
+
+
+def pos_tags(text: str) -> list[tuple[str, str]]:
+    """(word, jieba part-of-speech flag) of a Chinese text ("n" nouns, "v" verbs, "a" adjectives)."""
+    _jieba()
+    import jieba.posseg
+
+    return [(pair.word, pair.flag) for pair in jieba.posseg.lcut(text)]
+
+
+@cache
+def _jieba() -> Any:
     import logging
 
     import jieba
 
     jieba.setLogLevel(logging.WARNING)
-    return [w for w in jieba.lcut(run) if w.strip()]
+    return jieba
