@@ -33,6 +33,7 @@ from index.schema import Product
 from index.vocabulary import (
     AUDIENCE_WORDS,
     AUDIENCE_ZH,
+    UNIT_WORDS,
     Vocabulary,
     audience_in,
     is_chinese,
@@ -40,7 +41,7 @@ from index.vocabulary import (
     product_audience,
     product_words,
     text_words,
-    title_words,
+    title_head_words,
     type_keys,
     word_key,
 )
@@ -118,22 +119,30 @@ class TypeRequest:
         return all(word in have or (is_chinese(word) and word in text) for word in self.words)
 
     def names_head(self, product: Product) -> bool:
-        """Whether the product's title or its types name the untyped thing asked ("laptop" is
-        not named by a sleeve under "Laptop Accessories")."""
+        """Whether the product's title (before " for ", " with ", "(") or its types name the
+        untyped thing asked ("laptop" is not named by a sleeve under "Laptop Accessories", nor
+        "sofa" by a "Lint Remover for Sofa")."""
         if not self.head:
             return True
         if is_chinese(self.head):
             return self.head in f"{product.title} {product.category or ''}"
-        return self.head in title_words(product) or self.head in type_keys(product)
+        return self.head in title_head_words(product) or self.head in type_keys(product)
 
     def matches(self, product: Product) -> bool:
         """Whether ``product`` is of a requested type (any, when none is) and audience."""
-        if self.keys and not (self.keys & type_keys(product) or self._titled_type(product)):
+        if self.keys and not (
+            self.keys & type_keys(product) or self._titled_type(product) or self._named(product)
+        ):
             return False
         if self.audience in ("men", "women", "kids"):
             theirs = product_audience(product)
             return theirs is None or theirs == self.audience
         return True
+
+    def _named(self, product: Product) -> bool:
+        """A title with every word of a request of two or more ("LUNCH BAG RED RETROSPOT" is a
+        lunch bag though its last word is a design)."""
+        return len(self.words) >= 2 and self.has_all_words(product)
 
     def _titled_type(self, product: Product) -> bool:
         """A Chinese title that has a requested type of two or more characters, or the phrase, as
@@ -301,7 +310,11 @@ def _en_words(text: str) -> list[str]:
 
 
 def _content(word: str) -> bool:
-    return word not in NO_TYPE_WORDS and word not in AUDIENCE_WORDS and len(word) > 1
+    """A word that may name the product: not filler, an audience or a unit ("2 metre": the
+    quantity is read apart, :mod:`index.quantities`)."""
+    return (
+        word not in NO_TYPE_WORDS and word not in AUDIENCE_WORDS and word not in UNIT_WORDS and len(word) > 1
+    )
 
 
 def _zh_words(text: str) -> list[str]:
@@ -359,8 +372,9 @@ def _keys_for(word: str, zh_query: bool, vocabulary: Vocabulary) -> set[str]:
         return _zh_keys(word, types)
     if zh_query:  # a Chinese word on an English catalog: its English senses, else its last character's
         compound = _english_heads(word[-1], LAST_CHARACTER_SENSES) if len(word) > 1 else []  # 背包: 包, bag
+        character = {word_key(head) for head in _english_heads(word[-1])}  # all its senses: 表 has "watch"
         for heads in (_english_heads(word), compound):
-            keys = {key for head in heads for key in types if _names_type(word_key(head), key)}
+            keys = {key for head in heads for key in types if _names_type(word_key(head), key, character)}
             if keys:
                 return keys
         return set()
@@ -378,9 +392,11 @@ def _zh_keys(word: str, types: Mapping[str, object]) -> set[str]:
     return found
 
 
-def _names_type(head: str, key: str) -> bool:
-    """A translated head noun names a type: the same word, or one ending in it ("wristwatch")."""
-    return head == key or (len(key) >= 4 and head.endswith(key))
+def _names_type(head: str, key: str, character: set[str]) -> bool:
+    """A translated head noun names a type: the same word, or one ending in it that the Chinese
+    word's last character also means (手表 "wristwatch" is a watch, 表 means watch; 口红
+    "lipstick" is no stick, 红 means red)."""
+    return head == key or (len(key) >= 4 and head.endswith(key) and key in character)
 
 
 def _english_heads(word: str, limit: int | None = None) -> list[str]:

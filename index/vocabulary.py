@@ -62,7 +62,7 @@ _NOT_TYPES = frozenset(
 
 
 # units ("Sprite Foam Roller 36 cm") are no product's head noun
-_UNIT_WORDS = frozenset(alias for _, aliases in UNITS.values() for alias in aliases if alias.isalpha())
+UNIT_WORDS = frozenset(alias for _, aliases in UNITS.values() for alias in aliases if alias.isalpha())
 
 
 RULES = 2  # how type words are read (2: a Chinese title's head is in its first part, category
@@ -171,7 +171,7 @@ def segment_heads(segment: str) -> list[str]:
     store of laptop sleeves sells no laptops); digits and units are no heads."""
     heads = []
     for part in _CATEGORY_PARTS.split(segment):
-        words = [w for w in text_words(part) if not w.isdigit() and w not in _UNIT_WORDS]
+        words = [w for w in text_words(part) if not w.isdigit() and w not in UNIT_WORDS]
         heads += words[-1:]
     return heads
 
@@ -186,9 +186,13 @@ def product_words(product: Product) -> frozenset[str]:
     return frozenset(word_key(w) for w in text_words(text.replace("-", " ")))
 
 
-def title_words(product: Product) -> frozenset[str]:
-    """Keys of every word of the product's title (:func:`word_key`)."""
-    return frozenset(word_key(w) for w in text_words(product.title.replace("-", " ")))
+def title_head_words(product: Product) -> frozenset[str]:
+    """Keys (:func:`word_key`) of the words of the product's title before " - ", " for ", " with
+    ", "(" or "," (what it is, not what it is for: "Lint Remover for Sofa")."""
+    text = product.title.strip()
+    cut = _HEAD_END.search(text)
+    before = text[: cut.start()] if cut and cut.start() > 0 else text
+    return frozenset(word_key(w) for w in text_words(before.replace("-", " ")))
 
 
 def title_head(title: str) -> str | None:
@@ -202,15 +206,13 @@ def title_head(title: str) -> str | None:
     before = text[: cut.start()] if cut and cut.start() > 0 else text
     if is_chinese(text):
         for part in before.split():
-            words = [w for w in text_words(part) if _CJK.search(w) and w not in _UNIT_WORDS]
+            words = [w for w in text_words(part) if _CJK.search(w) and w not in UNIT_WORDS]
             if len(words) > 1 and len(words[-2]) == 1 and len(words[-1]) > 1:
                 words[-2:] = [words[-2] + words[-1]]
             if words:
                 return words[-1]
         return None
-    words = [
-        w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES and w not in _UNIT_WORDS
-    ]
+    words = [w for w in text_words(before) if not w.isdigit() and w not in _NOT_TYPES and w not in UNIT_WORDS]
     return words[-1] if words else None
 
 

@@ -178,6 +178,13 @@ def test_chinese_exact_matches_have_the_words_as_written(query, exact):
     assert {p.id for p in HOME if request.has_all_words(p)} == exact
 
 
+def test_a_title_with_every_word_asked_is_of_the_type():
+    gifts = [Product("G1", "LUNCH BAG RED RETROSPOT"), Product("G2", "PARTY FOOD SHOPPER BAG"),
+             Product("G3", "LUNCH BOX WITH CUTLERY")]  # fmt: skip
+    assert {p.id for p in gifts if _reading("lunch bag", gifts).matches(p)} == {"G1", "G2"}
+    assert {p.id for p in gifts if _reading("bag", gifts).matches(p)} == {"G2"}  # one word: the head decides
+
+
 def test_category_segments_name_types_by_their_heads():
     sleeve = Product("s", "Skinzy Laptop Sleeve", category="Computers/Laptop Accessories/Sleeves & Skins")
     assert type_keys(sleeve) == {word_key(w) for w in ("computers", "sleeves", "skins", "sleeve")}
@@ -250,6 +257,23 @@ def test_search_names_the_limit_that_failed(sports):
     assert result["results"] == [] and result["none_of"] == "backpack"
     assert result["within"] == {"max_price": 30} and result["cheapest"][0]["id"] == "B1"
     assert [card["id"] for card in ctx.shown_this_turn if card.get("alternative")] == ["B1"]
+
+
+@pytest.mark.parametrize(
+    ("query", "max_price", "shown", "cheapest"),
+    [
+        ("yoga pants", 45, [], ["P1"]),  # yoga pants cost 48: the workout pant is no yoga pant
+        ("yoga pants", 60, ["P1"], None),
+        ("pants", 49, ["P1"], None),  # no words beyond the type: any pant within the limit
+    ],
+)
+def test_the_words_asked_hold_within_the_limits(sports, query, max_price, shown, cheapest):
+    ctx = ToolContext(sports, memory=SessionMemory())
+    result = search_products(ctx, query, max_price=max_price)
+    assert [row["id"] for row in result["results"]] == shown
+    assert [row["id"] for row in result.get("cheapest", [])] == (cheapest or [])
+    if cheapest:
+        assert result["none_of"] == query and result["within"] == {"max_price": max_price}
 
 
 def test_an_audience_the_store_lacks_is_said(sports):
@@ -366,3 +390,43 @@ def test_a_compound_the_rules_read_as_lacking_does_not_ask_the_model(scripted_mo
     ctx = ToolContext(luggage, memory=SessionMemory(), texts=ProductTexts(luggage, scripted_model))
     result = search_products(ctx, "瑜伽垫")  # 垫 heads 坐垫 and 床垫, but the store never says 瑜伽
     assert result["results"] == [] and scripted_model.calls == []
+
+
+FURNITURE = [
+    Product("F1", "Fabric Double Sofa Bed", "Opens into a bed.", "Furniture/Sofa Beds & Futons", price=9000,
+            currency="INR"),
+    Product("F2", "Shoebuzz Casuals", "Sofa-soft insole.", "Footwear/Casual Shoes", price=499, currency="INR"),
+    Product("F3", "Skinzy Sleeve", "Fits a 15 inch laptop.", "Computers/Laptop Accessories/Sleeves", price=299,
+            currency="INR"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("query", "shown"),
+    [
+        ("sofa", {"F1"}),  # no type, but a title names it: not the shoe whose description says sofa
+        ("laptop", set()),  # a sleeve under Laptop Accessories is no laptop
+        ("laptop sleeve", {"F3"}),
+        ("something soft", None),  # a describing word ranks, it filters nothing
+    ],
+)
+def test_an_untyped_thing_must_be_named_by_a_match(tmp_path, query, shown):
+    index = CatalogIndex.build(FURNITURE, tmp_path / "furniture", embedder=HashingEmbedder())
+    try:
+        result = search_products(ToolContext(index, memory=SessionMemory()), query)
+    finally:
+        index.close()
+    if shown is None:
+        assert result["results"]
+    else:
+        assert {row["id"] for row in result["results"]} == shown
+
+
+def test_an_untyped_thing_outside_the_limits_names_the_limit(tmp_path):
+    index = CatalogIndex.build(FURNITURE, tmp_path / "furniture", embedder=HashingEmbedder())
+    try:
+        result = search_products(ToolContext(index, memory=SessionMemory()), "sofa", max_price=5000)
+    finally:
+        index.close()
+    assert result["results"] == [] and result["none_of"] == "sofa"
+    assert [row["id"] for row in result["cheapest"]] == ["F1"] and result["within"] == {"max_price": 5000}

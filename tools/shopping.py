@@ -136,6 +136,12 @@ def _gated(
             top if margins is None else [hit for hit, margin in zip(top, margins, strict=True) if margin >= 0]
         )
         passing = [hit for hit in passing if request.names_head(hit.product)]  # "mat" of "yoga mat"
+        if not passing and request.head and not filters.is_empty():  # "sofa under 5000": the limit failed?
+            unlimited = Filters(category=filters.category, brand=filters.brand)
+            named = [h.product for h in ctx.catalog.search(query, k=GATED_DEPTH, filters=unlimited)
+                     if request.names_head(h.product)]  # fmt: skip
+            if named:
+                return [], {"none_of": query, **_cheapest(ctx, named, query, filters)}
         if top and not passing:
             closest = [hit.product for hit in top[:ALTERNATIVES]]
             _show(ctx, closest, query=query, filters=filters, alternative=True)
@@ -154,7 +160,7 @@ def _gated(
         }
     matching = [hit for hit in hits if request.matches(hit.product)]
     if matching:
-        return _exact_first(request, matching), {}
+        return _within_limits(ctx, request, query, matching, filters)
     missing: dict[str, Any] = {"none_of": request.names[0] if request.names else query}
     if request.audience:
         missing["audience"] = request.audience
@@ -164,17 +170,45 @@ def _gated(
     matching = [h for h in _ranked(ctx, ctx.catalog.search(by_name, k=GATED_DEPTH, filters=filters), color)
                 if request.matches(h.product)]  # fmt: skip
     if matching:
-        return _exact_first(request, matching), {}
+        return _within_limits(ctx, request, query, matching, filters)
     unlimited = Filters(category=filters.category, brand=filters.brand)
     of_type = [h.product for h in ctx.catalog.search(by_name, k=GATED_DEPTH, filters=unlimited)
                if request.matches(h.product)]  # fmt: skip
     if of_type and not filters.is_empty():
-        cheapest = sorted(of_type, key=lambda p: (p.price is None, p.price or 0.0))[:ALTERNATIVES]
-        _show(ctx, cheapest, query=query, alternative=True)
-        missing |= {"within": {k: v for k, v in (("min_price", filters.min_price), ("max_price", filters.max_price),
-                                                 ("min_rating", filters.min_rating)) if v is not None},
-                    "cheapest": [facts(product) for product in cheapest]}  # fmt: skip
+        exact = [product for product in of_type if request.has_all_words(product)]  # yoga pants, not any pant
+        missing |= _cheapest(ctx, exact or of_type, query, filters) | ({"none_of": query} if exact else {})
     return [], missing
+
+
+def _within_limits(
+    ctx: ToolContext, request: TypeRequest, query: str, matching: list[SearchHit], filters: Filters
+) -> tuple[list[SearchHit], dict[str, Any]]:
+    """Of the products of the requested type, only those whose title and category have every
+    word of the request ("yoga pant" of "men's yoga pants", "duffle bag") when there are any.
+    When none is within the stated limits but the catalog has such products outside them
+    ("diamond ring under ₹1000" where diamond rings cost ₹5000), none is a match: the reply
+    names the limit that failed, with the cheapest of them as alternatives."""
+    exact = [hit for hit in matching if request.has_all_words(hit.product)]
+    if exact or filters.is_empty() or not request.words:
+        return exact or matching, {}
+    unlimited = Filters(category=filters.category, brand=filters.brand)
+    outside = [h.product for h in ctx.catalog.search(query, k=GATED_DEPTH, filters=unlimited)
+               if request.matches(h.product) and request.has_all_words(h.product)]  # fmt: skip
+    if not outside:
+        return matching, {}
+    return [], {"none_of": query, **_cheapest(ctx, outside, query, filters)}
+
+
+def _cheapest(ctx: ToolContext, products: list[Product], query: str, filters: Filters) -> dict[str, Any]:
+    """The stated limits and the cheapest of ``products`` (shown as alternatives)."""
+    cheapest = sorted(products, key=lambda p: (p.price is None, p.price or 0.0))[:ALTERNATIVES]
+    _show(ctx, cheapest, query=query, alternative=True)
+    limits = (
+        ("min_price", filters.min_price),
+        ("max_price", filters.max_price),
+        ("min_rating", filters.min_rating),
+    )
+    return {"within": {k: v for k, v in limits if v is not None}, "cheapest": [facts(p) for p in cheapest]}
 
 
 def _chosen_types(ctx: ToolContext, request: TypeRequest) -> TypeRequest:
@@ -201,13 +235,6 @@ def _chosen_types(ctx: ToolContext, request: TypeRequest) -> TypeRequest:
 def _sells(ctx: ToolContext) -> list[str]:
     """The store's commonest product types, for a reply saying it has not what was asked."""
     return [name for name, _ in ctx.catalog.vocabulary().top_types(6)]
-
-
-def _exact_first(request: TypeRequest, hits: list[SearchHit]) -> list[SearchHit]:
-    """Of the products of the requested type, only those whose title and category have every
-    word of the request ("yoga pant" of "men's yoga pants", "duffle bag") when there are any."""
-    exact = [hit for hit in hits if request.has_all_words(hit.product)]
-    return exact or hits
 
 
 def get_product(ctx: ToolContext, product_id: str) -> dict[str, Any]:
