@@ -632,7 +632,10 @@ def resolve_references(
                 found.append((match.start(), index))
                 break
     located = [(position, shown[index]) for position, index in found if 0 <= index < len(shown)]
-    return list(dict.fromkeys(product_id for _, product_id in sorted(located + typed)))
+    # by position in the message; "the first two" also reads "first": the order found breaks ties
+    return list(
+        dict.fromkeys(product_id for _, product_id in sorted(located + typed, key=lambda item: item[0]))
+    )
 
 
 def read_preferences(text: str) -> dict[str, Any]:

@@ -24,6 +24,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from index.vocabulary import segment
+
 _WORD = re.compile(r"[a-z0-9]+(?:'[a-z]+)?|[\u3400-\u9fff\uf900-\ufaff]+", re.I)
 _CJK = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 MIN_CONFIDENCE = 0.5  # share of a title's weight (IDF of its words) the message must cover
@@ -64,10 +66,8 @@ def _tokens(text: str) -> list[tuple[str, int, int]]:
     for match in _WORD.finditer(text):
         piece = match.group(0)
         if _CJK.match(piece):
-            import jieba
-
             position = match.start()
-            for word in jieba.lcut(piece):
+            for word in segment(piece):
                 out.append((word, position, position + len(word)))
                 position += len(word)
         else:

@@ -153,8 +153,8 @@ def type_words(product: Product) -> dict[str, str]:
             if is_chinese(segment):  # a Chinese leaf names its types together (被枕: quilts and pillows)
                 words.setdefault(segment.strip(), segment.strip())
                 continue
-            for head in segment_heads(segment):
-                words.setdefault(word_key(head), head)
+            for word in segment_heads(segment):
+                words.setdefault(word_key(word), word)
     head = title_head(product.title)
     if head:
         words.setdefault(word_key(head), head)
@@ -298,13 +298,14 @@ def text_words(text: str) -> list[str]:
     position = 0
     for run in re.finditer(r"[\u3400-\u9fff\uf900-\ufaff]+", lowered):
         out += _LATIN_WORD.findall(lowered[position : run.start()])
-        out += _segment(run.group())
+        out += segment(run.group())
         position = run.end()
     out += _LATIN_WORD.findall(lowered[position:])
     return [w for w in out if w.strip()]
 
 
-def _segment(run: str) -> list[str]:
+def segment(run: str) -> list[str]:
+    """The words of a run of Chinese characters (jieba, its log kept quiet)."""
     return [w for w in _jieba().lcut(run) if w.strip()]
 
 

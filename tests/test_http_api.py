@@ -248,7 +248,9 @@ def test_a_failure_on_the_server_is_a_graceful_answer(api, scripted_model, demo_
     assert streamed[-1][0] == "done" and streamed[-1][1]["reply"]["path"] == "error"
     assert "database is gone" not in json.dumps(streamed)
     scripted_model.enqueue_error(RuntimeError("the model is gone too"))  # a question only the model answers
-    with httpx.stream("POST", f"{url}/v1/chat", json={"message": "is a backpack good for hiking?"}) as response:
+    with httpx.stream(
+        "POST", f"{url}/v1/chat", json={"message": "is a backpack good for hiking?"}
+    ) as response:
         streamed = events(response)
     assert streamed[-1][0] == "done" and streamed[-1][1]["reply"]["path"] == "error"
     assert "model is gone" not in json.dumps(streamed)

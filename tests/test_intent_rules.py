@@ -256,3 +256,17 @@ def test_the_order_of_the_table_decides_nothing(monkeypatch: pytest.MonkeyPatch)
     before = [read(message, memory)[1] for message in MESSAGES for memory in MEMORIES]
     monkeypatch.setattr(intents, "RULES", RULES[::-1])
     assert [read(message, memory)[1] for message in MESSAGES for memory in MEMORIES] == before
+
+
+@pytest.mark.parametrize(
+    ("message", "refs"),
+    [
+        ("compare the first two", ["MJ02", "MH01"]),  # in the order shown, not by id
+        ("compare the second and the first", ["MH01", "MJ02"]),  # in the order named
+        ("the last one", ["MJ01"]),
+    ],
+)
+def test_references_keep_the_order_shown_and_named(message: str, refs: list[str]) -> None:
+    shown = [{"id": "MJ02", "title": "Hyperion Elements Jacket"}, {"id": "MH01", "title": "Chaz Kangeroo Hoodie"},
+             {"id": "MJ01", "title": "Beaumont Summit Kit"}]  # fmt: skip
+    assert intents.resolve_references(message, SessionMemory(shown=shown)) == refs
