@@ -118,7 +118,6 @@ _SERVICE = re.compile(
     r"|退货|退款|换货|取消订单|订单|物流|快递|发票|客服|发货|配送",
     re.I,
 )
-# words that name no product: a request made only of these is too vague to search
 # a message this short that names a type the store sells is a search ("merino wool socks", "双人记忆枕")
 SHORT_REQUEST_WORDS = 6
 SHORT_REQUEST_CHARS = 48
@@ -130,6 +129,7 @@ _ASKS = re.compile(
     re.I,
 )
 _HAVE_ZH = re.compile(r"^\s*有[^，。,.?？]{1,20}吗\s*[?？]?\s*$")
+# words that name no product: a request made only of these is too vague to search
 _VAGUE = frozenset(
     re.findall(
         r"\S+",

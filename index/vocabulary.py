@@ -189,10 +189,15 @@ def product_words(product: Product) -> frozenset[str]:
 def title_head_words(product: Product) -> frozenset[str]:
     """Keys (:func:`word_key`) of the words of the product's title before " - ", " for ", " with
     ", "(" or "," (what it is, not what it is for: "Lint Remover for Sofa")."""
-    text = product.title.strip()
+    return frozenset(word_key(w) for w in text_words(_head_part(product.title).replace("-", " ")))
+
+
+def _head_part(title: str) -> str:
+    """A title before its first " - ", " for ", " with ", "(" or "," (the whole title when that
+    comes first)."""
+    text = title.strip()
     cut = _HEAD_END.search(text)
-    before = text[: cut.start()] if cut and cut.start() > 0 else text
-    return frozenset(word_key(w) for w in text_words(before.replace("-", " ")))
+    return text[: cut.start()] if cut and cut.start() > 0 else text
 
 
 def title_head(title: str) -> str | None:
@@ -201,10 +206,8 @@ def title_head(title: str) -> str | None:
     first part between spaces that has one, units left out ("20寸 铝镁合金登机箱" -> 登机箱, "蔓越莓曲奇
     200克" -> 曲奇; later parts add features or a colour: "LCD电子钟 升级版", "居家地毯 灰黄条纹"), a
     single character before it joined to it (jieba's 登 / 机箱 is 登机箱)."""
-    text = title.strip()
-    cut = _HEAD_END.search(text)
-    before = text[: cut.start()] if cut and cut.start() > 0 else text
-    if is_chinese(text):
+    before = _head_part(title)
+    if is_chinese(title):
         for part in before.split():
             words = [w for w in text_words(part) if _CJK.search(w) and w not in UNIT_WORDS]
             if len(words) > 1 and len(words[-2]) == 1 and len(words[-1]) > 1:

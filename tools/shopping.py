@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import replace
 from typing import Any
 
@@ -137,9 +138,7 @@ def _gated(
         )
         passing = [hit for hit in passing if request.names_head(hit.product)]  # "mat" of "yoga mat"
         if not passing and request.head and not filters.is_empty():  # "sofa under 5000": the limit failed?
-            unlimited = Filters(category=filters.category, brand=filters.brand)
-            named = [h.product for h in ctx.catalog.search(query, k=GATED_DEPTH, filters=unlimited)
-                     if request.names_head(h.product)]  # fmt: skip
+            named = _beyond_limits(ctx, query, filters, request.names_head)
             if named:
                 return [], {"none_of": query, **_cheapest(ctx, named, query, filters)}
         if top and not passing:
@@ -171,9 +170,7 @@ def _gated(
                 if request.matches(h.product)]  # fmt: skip
     if matching:
         return _within_limits(ctx, request, query, matching, filters)
-    unlimited = Filters(category=filters.category, brand=filters.brand)
-    of_type = [h.product for h in ctx.catalog.search(by_name, k=GATED_DEPTH, filters=unlimited)
-               if request.matches(h.product)]  # fmt: skip
+    of_type = _beyond_limits(ctx, by_name, filters, request.matches)
     if of_type and not filters.is_empty():
         exact = [product for product in of_type if request.has_all_words(product)]  # yoga pants, not any pant
         missing |= _cheapest(ctx, exact or of_type, query, filters) | ({"none_of": query} if exact else {})
@@ -191,12 +188,21 @@ def _within_limits(
     exact = [hit for hit in matching if request.has_all_words(hit.product)]
     if exact or filters.is_empty() or not request.words:
         return exact or matching, {}
-    unlimited = Filters(category=filters.category, brand=filters.brand)
-    outside = [h.product for h in ctx.catalog.search(query, k=GATED_DEPTH, filters=unlimited)
-               if request.matches(h.product) and request.has_all_words(h.product)]  # fmt: skip
+    outside = _beyond_limits(ctx, query, filters, lambda p: request.matches(p) and request.has_all_words(p))
     if not outside:
         return matching, {}
     return [], {"none_of": query, **_cheapest(ctx, outside, query, filters)}
+
+
+def _beyond_limits(
+    ctx: ToolContext, text: str, filters: Filters, keep: Callable[[Product], bool]
+) -> list[Product]:
+    """The products ``text`` retrieves with the price and rating limits dropped (category and
+    brand kept) that ``keep`` accepts: what the store has outside the stated limits."""
+    unlimited = Filters(category=filters.category, brand=filters.brand)
+    return [
+        hit.product for hit in ctx.catalog.search(text, k=GATED_DEPTH, filters=unlimited) if keep(hit.product)
+    ]
 
 
 def _cheapest(ctx: ToolContext, products: list[Product], query: str, filters: Filters) -> dict[str, Any]:
