@@ -270,3 +270,32 @@ def test_references_keep_the_order_shown_and_named(message: str, refs: list[str]
     shown = [{"id": "MJ02", "title": "Hyperion Elements Jacket"}, {"id": "MH01", "title": "Chaz Kangeroo Hoodie"},
              {"id": "MJ01", "title": "Beaumont Summit Kit"}]  # fmt: skip
     assert intents.resolve_references(message, SessionMemory(shown=shown)) == refs
+
+
+HOME = [
+    Product("Q1", "手工蚕丝被", "桑蚕丝", "居家/被枕", lang="zh"),
+    Product("Q2", "高山苦荞麦枕", "荞麦壳", "居家/被枕", lang="zh"),
+]
+_HOME_WORDS = {t for p in HOME for t in tokens(f"{p.title} {p.description} {p.category}")}
+
+
+@pytest.mark.parametrize(
+    ("message", "names_type"),
+    [
+        ("蚕丝被", True),
+        ("有蚕丝被吗", True),  # "do you have": asks for the products
+        ("有没有荞麦枕", True),
+        ("蚕丝被好用吗", False),  # a question about them is the model's
+        ("蚕丝被多少钱", False),
+        ("怎么洗蚕丝被", False),
+    ],
+)
+def test_a_chinese_message_naming_a_type(message: str, names_type: bool) -> None:
+    vocabulary = build_vocabulary(HOME)
+
+    def home_type(query: str) -> TypeRequest:
+        return read_type_request(
+            query, vocabulary, lambda ws: any(w in _HOME_WORDS for w in ws), lambda w: False
+        )
+
+    assert read_message(message, SessionMemory(), None, None, home_type).names_type is names_type
